@@ -1,0 +1,41 @@
+# strongties: `make run` and `make test` set everything up on a fresh machine (python3 and make only).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The install stamp is newer than pyproject.toml once installed: an installed checkout never reinstalls.
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export STRONGTIES_INBOX ?= $(CURDIR)/data/sample
+export STRONGTIES_WAREHOUSE ?= $(CURDIR)/warehouse/strongties.duckdb
+
+.PHONY: run test ui bench review export sample clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m pipelines.run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+ui: $(STAMP)
+	$(BIN)/python -m pipelines.home
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+review: $(STAMP)
+	$(BIN)/python -m warehouse.resolution.review $(ARGS)
+
+sample: $(STAMP)
+	$(BIN)/python data/generate_inbox.py --people 150 --seed 7 --as-of 2026-11-20 --out data/sample --truth data/sample_truth.csv
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .dagster_home warehouse/*.duckdb warehouse/.*.duckdb

@@ -1,0 +1,1 @@
+"""Dagster assets, one package per stage: ingest → resolve → metrics → publish."""

@@ -1,0 +1,50 @@
+"""Publish: the core list and dormant ties, then the warehouse file readers query, swapped in atomically."""
+
+import dagster as dg
+
+from assets.checks import sql_check
+from assets.sql_models import OWNERS, sql_model_assets
+from warehouse.models import mart_names
+from warehouse.publish import publish_tables
+from warehouse.resource import StrongtiesWarehouse
+
+CORE_LIST_PREVIEW_COLUMNS = "rank, display_name, round(score, 3) AS score, why"
+
+
+@dg.asset(
+    name="published_warehouse",
+    group_name="publish",
+    deps=mart_names(),
+    kinds={"duckdb"},
+    owners=OWNERS,
+    description="The DuckDB file users query (STRONGTIES_WAREHOUSE): every mart table, replaced atomically.",
+)
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as connection:
+        counts = publish_tables(connection, warehouse.published_path, mart_names())
+        preview = connection.execute(f"SELECT {CORE_LIST_PREVIEW_COLUMNS} FROM core_list ORDER BY rank").fetch_df()
+    context.log.info(f"published {len(counts)} tables to the warehouse file")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(warehouse.published_path),
+        "tables": dg.MetadataValue.json(counts),
+        "core_list": dg.MetadataValue.md(preview.to_markdown(index=False)),
+        "dagster/row_count": counts.get("core_list", 0),
+    })
+
+
+checks = [
+    sql_check("core_list", "core_list_people_exist",
+              "Every person on the core list exists in person.",
+              "SELECT * FROM core_list WHERE person_id NOT IN (SELECT person_id FROM person)"),
+    sql_check("core_list", "core_list_ranks_dense",
+              "Ranks run 1, 2, 3 ... without gaps or repeats.",
+              "SELECT * FROM (SELECT rank, row_number() OVER (ORDER BY rank) AS expected FROM core_list) WHERE rank <> expected"),
+    sql_check("core_list", "owner_absent_from_core_list",
+              "The owner is never on their own core list.",
+              "SELECT c.* FROM core_list AS c JOIN int_person_ids AS i USING (person_id) WHERE i.is_owner"),
+    sql_check("dormant_ties", "dormant_ties_silent_a_year",
+              "Every dormant tie has been silent for the configured time.",
+              "SELECT * FROM dormant_ties WHERE days_since_last_contact < getvariable('dormant_silence_days')"),
+]
+
+defs = dg.Definitions(assets=[*sql_model_assets("publish"), published_warehouse], asset_checks=checks)

@@ -1,0 +1,1 @@
+"""Pure-Python readers for the exports people drop in the inbox; no Dagster here."""

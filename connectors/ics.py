@@ -1,0 +1,889 @@
+"""Reads iCalendar (.ics) files into meeting occurrences and their attendees, recurrence expanded.
+
+What it produces, for each `.ics` file (see `parse_calendar`):
+
+- `calendar_meetings`: one row per occurrence that overlaps the window. Recurring series are
+  expanded with recurring-ical-events (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides).
+- `calendar_attendees`: one row per person per occurrence, the organizer included (flagged
+  `is_organizer`) even when the file does not list them as an ATTENDEE.
+
+Cancelled meetings and declined invitations are kept, not dropped: a cancelled occurrence
+has `status = 'CANCELLED'` (also when the whole file is an iTIP `METHOD:CANCEL` message) and a
+declined attendee has `partstat = 'DECLINED'`. Whoever counts meetings filters on those two
+columns, so that the raw rows still show what the calendar said.
+
+Rooms and resources (CUTYPE=ROOM or RESOURCE, Google resource and calendar addresses,
+Exchange room mailboxes recognised by their name matching the LOCATION) never become
+attendee rows; they are counted in `resource_count`. Mailing lists (CUTYPE=GROUP) are
+counted in `group_count` and are not people either.
+
+Times: every timestamp is UTC ISO-8601. A TZID may name an IANA zone, a Windows zone
+(`W. Europe Standard Time`) or a VTIMEZONE of the file. Floating times (no zone) are taken in
+the calendar's X-WR-TIMEZONE when it has one, else as UTC. All-day events (DATE values)
+start at 00:00 UTC of their date and last until DTEND, or DURATION, or one day.
+
+Robustness: the file is split into VEVENT blocks line by line (VTIMEZONE blocks kept per
+calendar; several VCALENDARs, a BOM, CR/CRLF/LF endings and blank lines are fine), and the
+blocks are parsed by icalendar in batches. When a batch fails, its series are parsed one by
+one, then its VEVENTs one by one, so one broken VEVENT never loses the others. A few
+harmless quirks of real exporters are repaired at line level first (see `_repair_line`).
+
+Conservation, the check `tests/test_ics_corpus.py` makes: `items` counts the VEVENT
+components read (a recurring series' master and each RECURRENCE-ID override count as one
+each). Each one is exactly one of
+  1. quarantined (one entry, `VEVENT N (line L)` and a reason),
+  2. the source of one or more meeting rows (its index is in their `vevent_position`), or
+  3. read fine with no occurrence inside the window (or an override whose slot the series
+     no longer has): no row and no quarantine entry.
+Hence `items == |positions with rows| + quarantined + out-of-window`. A file that holds no
+calendar data at all (empty, binary, undecodable) counts as one item, quarantined at `file`.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import BinaryIO, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import recurring_ical_events
+
+try:  # icalendar 6.1 and later map Windows zone names to IANA ones
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+except ImportError:  # pragma: no cover - older icalendar
+    WINDOWS_TO_OLSON = {}
+
+from connectors.normalize import fold_text, normalize_email, to_utc
+from connectors.records import FileResult
+
+KIND = "calendar"
+MEETINGS_TABLE = "calendar_meetings"
+ATTENDEES_TABLE = "calendar_attendees"
+
+# Internal property that tags each VEVENT with its index in the file, so that occurrences
+# (copies made by recurring-ical-events) can be traced back to the VEVENT they came from.
+POSITION_PROPERTY = "X-STRONGTIES-VEVENT"
+
+# VEVENT blocks handed to icalendar at once. Large enough that the calendar header and
+# VTIMEZONEs repeated in each batch cost little, small enough that a batch that fails and is
+# re-parsed series by series stays cheap.
+BATCH_VEVENTS = 200
+
+# Longest piece of an icalendar error message kept in a quarantine reason.
+REASON_DETAIL_CHARS = 160
+
+# Properties whose value decides when an event happens: if icalendar cannot read one of
+# them the occurrences would be wrong, so the VEVENT is quarantined rather than guessed.
+TIME_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+
+NON_PERSON_CUTYPES = {"ROOM": "resource", "RESOURCE": "resource", "GROUP": "group"}
+# Addresses that are calendars or bookable resources, never people: Google Workspace rooms
+# and equipment, Google shared, imported and holiday calendars, and Google's placeholder for
+# contacts without an address (seen in its birthday calendar).
+RESOURCE_ADDRESS_SUFFIXES = (
+    "@resource.calendar.google.com",
+    "@group.calendar.google.com",
+    "@group.v.calendar.google.com",
+    "@import.calendar.google.com",
+    "@virtual",
+)
+# Exchange room mailboxes carry no marker in the address; their common naming conventions
+# (room-4.12@, conf.boardroom@, mr_oslo@) are recognised here. A judgement call: a person
+# whose mailbox starts with "room." would be missed, which no real address list we saw does.
+ROOM_MAILBOX = re.compile(r"^(room|rooms|conf|confroom|conference|meetingroom|mr|rm)[._-]", re.I)
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_PROPERTY_NAME = re.compile(r"^([A-Za-z0-9-]+)[;:]")
+
+
+@dataclass
+class _Calendar:
+    """Header of one VCALENDAR of the file: what every batch of its events must carry."""
+
+    header_lines: list[str] = field(default_factory=list)  # X-WR-TIMEZONE, CALSCALE, METHOD
+    raw_timezones: list[str] = field(default_factory=list)  # VTIMEZONE blocks as read
+    timezones: list[str] = field(default_factory=list)  # VTIMEZONE blocks handed to icalendar
+    aliases: dict[str, str] = field(default_factory=dict)  # TZID in the file -> private TZID
+    method: str | None = None
+
+
+@dataclass
+class _Block:
+    """One VEVENT as read from the file, before icalendar sees it."""
+
+    position: int  # 1-based index among the file's VEVENTs
+    line: int  # physical line of its BEGIN:VEVENT
+    calendar: int  # index into the file's calendars
+    lines: list[str] = field(default_factory=list)
+    uid: str | None = None
+    dtstart_raw: str = ""
+    is_override: bool = False
+    recurs: bool = False
+    problem: str | None = None  # set when the block cannot be parsed at all
+    group_key: tuple = ()
+    text: str = ""
+
+    @property
+    def location(self) -> str:
+        return f"VEVENT {self.position} (line {self.line})"
+
+
+@dataclass
+class _Scan:
+    calendars: list[_Calendar]
+    blocks: list[_Block]
+    saw_component: bool
+    binary_lines: int
+    text_lines: int
+
+
+def parse_calendar(
+    stream: BinaryIO, source_file: str, window_start: datetime, window_end: datetime
+) -> FileResult:
+    """Meetings and attendees of one .ics file, occurrences limited to [window_start, window_end)."""
+    result = FileResult(source_file=source_file, kind=KIND)
+    scan = _scan(stream)
+    if not scan.blocks:
+        reason = _why_no_calendar(scan)
+        if reason:
+            result.items = 1
+            result.reject("file", reason)
+        return result
+    result.items = len(scan.blocks)
+    _Expander(result, scan, window_start, window_end).run()
+    result.quarantine.sort(key=lambda entry: int(entry.location.split()[1]))
+    return result
+
+
+def _why_no_calendar(scan: _Scan) -> str | None:
+    """A reason when the file holds no calendar data at all; None for a calendar without events."""
+    if scan.saw_component:
+        return None
+    if scan.binary_lines:
+        return "not an iCalendar file: it holds binary data or text that is not UTF-8"
+    if scan.text_lines:
+        return "not an iCalendar file: no BEGIN:VCALENDAR or BEGIN:VEVENT line"
+    return "the file is empty"
+
+
+# ---------------------------------------------------------------------------------------
+# Line level: split the file into calendars, VTIMEZONEs and VEVENT blocks.
+
+
+def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) for each line; text is None when the line is not UTF-8 or binary.
+
+    Lines are read one at a time so that a large file is never held twice. A lone CR also
+    ends a line (old Mac files, CR CR LF endings); the pieces keep the line number.
+    """
+    head = stream.read(4)
+    if head[:2] in _UTF16_BOMS:
+        text_stream = io.TextIOWrapper(
+            _Prefixed(head, stream), encoding="utf-16", errors="replace", newline=""
+        )
+        for number, line in enumerate(text_stream, start=1):
+            for piece in line.rstrip("\r\n").split("\r"):
+                yield number, piece.lstrip("\ufeff")
+        return
+    raw_lines = _prefixed_lines(head, stream)
+    for number, raw in enumerate(raw_lines, start=1):
+        if number == 1 and raw.startswith(_UTF8_BOM):
+            raw = raw[len(_UTF8_BOM):]
+        raw = raw.rstrip(b"\r\n")
+        for piece in raw.split(b"\r"):
+            if b"\x00" in piece:
+                yield number, None
+                continue
+            try:
+                yield number, piece.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream with a few already-read bytes put back in front."""
+
+    def __init__(self, prefix: bytes, rest: BinaryIO):
+        self._prefix = prefix
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _prefixed_lines(prefix: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    first = True
+    for line in stream:
+        if first:
+            line = prefix + line
+            first = False
+        yield line
+    if first and prefix:
+        yield prefix
+
+
+def _logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | None]]:
+    """Unfolded content lines with the number of the physical line they start on.
+
+    A line starting with a space or tab continues the previous one (RFC 5545 3.1: the line
+    break and that one whitespace character are removed). Blank lines are dropped.
+    """
+    pending: str | None = None
+    pending_line = 0
+    pending_bad = False
+    for number, text in _physical_lines(stream):
+        if text is None:
+            counts["binary"] += 1
+            if pending is not None or pending_bad:
+                yield pending_line, (None if pending_bad else pending)
+            pending, pending_line, pending_bad = None, number, True
+            continue
+        if text[:1] in (" ", "\t") and (pending is not None or pending_bad):
+            if not pending_bad:
+                pending += text[1:]
+            continue
+        if not text.strip():
+            continue
+        counts["text"] += 1
+        if pending is not None or pending_bad:
+            yield pending_line, (None if pending_bad else pending)
+        pending, pending_line, pending_bad = text, number, False
+    if pending is not None or pending_bad:
+        yield pending_line, (None if pending_bad else pending)
+
+
+def _scan(stream: BinaryIO) -> _Scan:
+    """Split a file into its calendars' headers and VEVENT blocks, reading line by line."""
+    counts = {"binary": 0, "text": 0}
+    calendars: list[_Calendar] = []
+    blocks: list[_Block] = []
+    masters: dict[tuple, int] = {}
+    saw_component = False
+
+    current_calendar: int | None = None  # index of the open VCALENDAR
+    block: _Block | None = None
+    block_depth: list[str] = []  # components open inside the current VEVENT
+    other: list[str] | None = None  # lines of an open VTIMEZONE, or None
+    other_name = ""
+    other_depth = 0
+    skip_name: str | None = None  # a VTODO, VJOURNAL... being skipped
+    skip_depth = 0
+
+    def calendar_index() -> int:
+        nonlocal current_calendar
+        if current_calendar is None:  # a bare VEVENT or VTIMEZONE with no VCALENDAR around it
+            calendars.append(_Calendar())
+            current_calendar = len(calendars) - 1
+        return current_calendar
+
+    def close_block(problem: str | None) -> None:
+        nonlocal block
+        assert block is not None
+        if problem and not block.problem:
+            block.problem = problem
+        _finish_block(block, masters)
+        blocks.append(block)
+        block = None
+
+    for number, line in _logical_lines(stream, counts):
+        if block is not None:
+            if line is None:
+                block.problem = block.problem or f"line {number} is not UTF-8 text (or is binary data)"
+                continue
+            name, value = _name_value(line)
+            if name == "BEGIN" and value == "VEVENT" or name == "END" and value == "VCALENDAR":
+                close_block(f"it is never closed: no END:VEVENT before line {number}")
+                if name == "END":
+                    current_calendar = None
+                    continue
+            elif name == "END" and value == "VEVENT":
+                block.lines.append("END:VEVENT")
+                close_block(None)
+                continue
+            else:
+                if name == "BEGIN":
+                    block_depth.append(value)
+                elif name == "END" and block_depth and block_depth[-1] == value:
+                    block_depth.pop()
+                _note_property(block, name, line, depth=len(block_depth))
+                block.lines.append(_repair_line(name, line))
+                continue
+        if line is None:
+            continue
+        name, value = _name_value(line)
+        if skip_name is not None:
+            if name == "BEGIN" and value == skip_name:
+                skip_depth += 1
+            elif name == "END" and value == skip_name:
+                skip_depth -= 1
+                if skip_depth == 0:
+                    skip_name = None
+            continue
+        if other is not None:
+            other.append(_repair_line(name, line))
+            if name == "BEGIN" and value == other_name:
+                other_depth += 1
+            elif name == "END" and value == other_name:
+                other_depth -= 1
+                if other_depth == 0:
+                    calendars[calendar_index()].raw_timezones.append("\n".join(other))
+                    other = None
+            continue
+        if name == "BEGIN" and value == "VCALENDAR":
+            saw_component = True
+            calendars.append(_Calendar())
+            current_calendar = len(calendars) - 1
+        elif name == "END" and value == "VCALENDAR":
+            current_calendar = None
+        elif name == "BEGIN" and value == "VEVENT":
+            saw_component = True
+            block = _Block(position=len(blocks) + 1, line=number, calendar=calendar_index())
+            block.lines.append("BEGIN:VEVENT")
+            block.lines.append(f"{POSITION_PROPERTY}:{block.position}")
+            block_depth = []
+        elif name == "BEGIN" and value == "VTIMEZONE":
+            saw_component = True
+            other, other_name, other_depth = [line], value, 1
+        elif name == "BEGIN":
+            saw_component = True
+            skip_name, skip_depth = value, 1
+        elif current_calendar is not None and name in ("X-WR-TIMEZONE", "CALSCALE", "METHOD"):
+            calendar = calendars[current_calendar]
+            calendar.header_lines.append(line)
+            if name == "METHOD":
+                calendar.method = line.split(":", 1)[-1].strip().upper()
+    if block is not None:
+        close_block("it is never closed: the file ends before END:VEVENT")
+    for calendar in calendars:
+        _settle_timezones(calendar)
+    return _Scan(calendars, blocks, saw_component, counts["binary"], counts["text"])
+
+
+def _name_value(line: str) -> tuple[str, str]:
+    """Upper-case property name and, for BEGIN/END, the upper-case component name."""
+    match = _PROPERTY_NAME.match(line)
+    if not match:
+        return "", ""
+    name = match.group(1).upper()
+    if name in ("BEGIN", "END"):
+        return name, line.split(":", 1)[-1].strip().upper()
+    return name, ""
+
+
+def _property_value(line: str) -> str:
+    """The value after the first colon that is not inside a quoted parameter."""
+    in_quotes = False
+    for index, char in enumerate(line):
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == ":" and not in_quotes:
+            return line[index + 1:]
+    return ""
+
+
+def _note_property(block: _Block, name: str, line: str, depth: int) -> None:
+    if depth:  # inside a VALARM
+        return
+    if name == "UID":
+        block.uid = _property_value(line).strip() or None
+    elif name == "DTSTART":
+        block.dtstart_raw = _property_value(line).strip()
+    elif name == "RECURRENCE-ID":
+        block.is_override = True
+    elif name in ("RRULE", "RDATE"):
+        block.recurs = True
+
+
+def _finish_block(block: _Block, masters: dict[tuple, int]) -> None:
+    """Give the block the UID icalendar will group it by, and its text."""
+    if block.problem:
+        return
+    internal_uid = block.uid
+    if internal_uid is None:
+        internal_uid = _stable_hash("uid", str(block.position), block.dtstart_raw)
+    key = (block.calendar, internal_uid)
+    if not block.is_override:
+        if key in masters:
+            # Two masters with one UID: recurring-ical-events would keep only one of them.
+            # Each is read as its own series; overrides attach to the first.
+            internal_uid = f"{internal_uid}#{block.position}"
+            key = (block.calendar, internal_uid)
+        masters[key] = block.position
+    if internal_uid != block.uid:
+        block.lines = [line for line in block.lines if _name_value(line)[0] != "UID" or line.startswith(" ")]
+        block.lines.insert(1, "UID:" + _escape_text(internal_uid))
+    block.group_key = key
+    block.text = "\n".join(block.lines)
+    block.lines = []
+
+
+def _escape_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+
+# Line-level repairs of quirks that real exporters write and icalendar rejects, each one
+# unambiguous: the repaired line means what the exporter meant.
+_EMPTY_TZID = re.compile(r';TZID=(""|)(?=[;:])', re.I)
+_EMPTY_PARAMETER = re.compile(r";(?=[;:])")
+_DATE_WITH_Z = re.compile(r"(?<![T\d])(\d{8})Z(?=,|$)")
+
+
+def _repair_line(name: str, line: str) -> str:
+    """Fix what Outlook, Exchange, Google and CDO write that icalendar cannot read.
+
+    - `DTSTART;TZID=:...` (Exchange 2010, empty zone name): the zone is dropped, so the time
+      is read as floating.
+    - `DTSTART;;VALUE=...`: the empty parameter is dropped.
+    - `RRULE:...;BYDAY=MO, TU, WE` (Exchange CDO): spaces inside the rule are removed.
+    - `RDATE:20131210Z` (Google birthdays): eight digits are a DATE, which has no zone; the Z
+      is dropped.
+    - `EXDATE;VALUE=DATE:` (Google, empty value): an empty exclusion excludes nothing.
+    """
+    if name not in TIME_PROPERTIES:
+        return line
+    value = _property_value(line)
+    head = line[: len(line) - len(value)]
+    head = _EMPTY_TZID.sub("", head)
+    head = _EMPTY_PARAMETER.sub("", head)
+    if name == "RRULE":
+        value = value.replace(" ", "")
+    elif name in ("RDATE", "EXDATE"):
+        if not value.strip():
+            return f"X-STRONGTIES-EMPTY-{name}:"
+        value = _DATE_WITH_Z.sub(r"\1", value)
+    return head + value
+
+
+def _settle_timezones(calendar: _Calendar) -> None:
+    """Decide which VTIMEZONEs icalendar sees, and under which TZID.
+
+    icalendar keeps the zones it builds from VTIMEZONEs in one cache for the whole process,
+    keyed by TZID, first definition wins. Two files that both define "Eastern" or Outlook's
+    "Customized Time Zone" differently would then be read with the first file's rules. So a
+    zone that is neither IANA nor Windows gets a private TZID derived from its definition.
+    Zones named after an IANA or Windows zone are left to the IANA database: Outlook writes
+    only the current year's rule into its VTIMEZONEs, so the database is right more often
+    for past meetings (and a VTIMEZONE contradicting its own well-known name is more likely
+    a bug than a custom zone).
+    """
+    for text in calendar.raw_timezones:
+        tzid = _timezone_id(text)
+        if not tzid or _is_known_zone(tzid):
+            continue
+        alias = "strongties-" + _stable_hash("vtimezone", text)[:16]
+        renamed = re.sub(r"^TZID[;:].*$", f"TZID:{alias}", text, count=1, flags=re.M)
+        if _is_readable_timezone(renamed):
+            calendar.aliases[tzid] = alias
+            calendar.timezones.append(renamed)
+    calendar.raw_timezones = []
+
+
+def _timezone_id(text: str) -> str | None:
+    for line in text.split("\n"):
+        if _name_value(line)[0] == "TZID":
+            value = _property_value(line)
+            return value.replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\").strip() or None
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _is_known_zone(tzid: str) -> bool:
+    """Whether the IANA database knows this zone, directly or through its Windows name."""
+    name = tzid.strip()
+    if name in WINDOWS_TO_OLSON:
+        return True
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _is_readable_timezone(text: str) -> bool:
+    """A VTIMEZONE icalendar cannot read is left out: it is not an event, so it is not
+    quarantined; events naming it are read in floating time."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            icalendar.Calendar.from_ical(f"BEGIN:VCALENDAR\n{text}\nEND:VCALENDAR\n")
+    except Exception:  # noqa: BLE001 - icalendar raises many types on bad input
+        return False
+    return True
+
+
+_TZID_PARAMETER = re.compile(r';TZID=("([^"]*)"|[^;:]*)', re.I)
+
+
+def _use_aliases(text: str, aliases: dict[str, str]) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group(2) if match.group(2) is not None else match.group(1)
+        alias = aliases.get(name.strip())
+        return f";TZID={alias}" if alias else match.group(0)
+
+    return _TZID_PARAMETER.sub(replace, text)
+
+
+# ---------------------------------------------------------------------------------------
+# Component level: parse blocks with icalendar, expand occurrences, build rows.
+
+
+class _Expander:
+    def __init__(self, result: FileResult, scan: _Scan, window_start: datetime, window_end: datetime):
+        self.result = result
+        self.scan = scan
+        self.window_start = window_start
+        self.window_end = window_end
+        self.blocks_by_position = {block.position: block for block in scan.blocks}
+        self.groups: dict[tuple, list[_Block]] = {}
+        for block in scan.blocks:
+            if block.problem:
+                result.reject(block.location, block.problem)
+            else:
+                self.groups.setdefault(block.group_key, []).append(block)
+        self.master_position = {
+            key: next((b.position for b in group if not b.is_override), group[0].position)
+            for key, group in self.groups.items()
+        }
+        self.recurring = {
+            key: any(b.recurs or b.is_override for b in group) for key, group in self.groups.items()
+        }
+
+    def run(self) -> None:
+        for batch in self._batches():
+            self._parse_and_expand(batch)
+
+    def _batches(self) -> Iterator[list[list[_Block]]]:
+        """Series in file order, grouped by calendar, about BATCH_VEVENTS VEVENTs a batch."""
+        batch: list[list[_Block]] = []
+        size = 0
+        calendar = None
+        for key, group in self.groups.items():
+            if batch and (size + len(group) > BATCH_VEVENTS or key[0] != calendar):
+                yield batch
+                batch, size = [], 0
+            batch.append(group)
+            size += len(group)
+            calendar = key[0]
+        if batch:
+            yield batch
+
+    def _parse(self, blocks: list[_Block]) -> icalendar.Calendar:
+        calendar = self.scan.calendars[blocks[0].calendar]
+        parts = ["BEGIN:VCALENDAR", "VERSION:2.0", *calendar.header_lines, *calendar.timezones]
+        if calendar.aliases:
+            parts.extend(_use_aliases(block.text, calendar.aliases) for block in blocks)
+        else:
+            parts.extend(block.text for block in blocks)
+        parts.append("END:VCALENDAR\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return icalendar.Calendar.from_ical("\n".join(parts))
+
+    def _parse_and_expand(self, batch: list[list[_Block]]) -> None:
+        blocks = [block for group in batch for block in group]
+        try:
+            parsed = self._parse(blocks)
+        except Exception:  # noqa: BLE001 - narrow it down series by series
+            if len(batch) > 1:
+                for group in batch:
+                    self._parse_and_expand([group])
+                return
+            parsed = self._parse_one_by_one(blocks)
+            if parsed is None:
+                return
+        self._expand(parsed, blocks[0].calendar)
+
+    def _parse_one_by_one(self, blocks: list[_Block]) -> icalendar.Calendar | None:
+        """Quarantine the VEVENTs of a series that icalendar rejects; parse the rest together."""
+        survivors = []
+        for block in blocks:
+            try:
+                self._parse([block])
+            except Exception as error:  # noqa: BLE001
+                self.result.reject(block.location, "icalendar cannot read it: " + _detail(error))
+            else:
+                survivors.append(block)
+        if not survivors:
+            return None
+        try:
+            return self._parse(survivors)
+        except Exception as error:  # noqa: BLE001
+            for block in survivors:
+                self.result.reject(block.location, "icalendar cannot read it: " + _detail(error))
+            return None
+
+    def _expand(self, parsed: icalendar.Calendar, calendar_index: int) -> None:
+        events = [c for c in parsed.subcomponents if c.name == "VEVENT"]
+        kept = []
+        for event in events:
+            block = self._block_of(event)
+            reason = _unusable_reason(event)
+            if reason:
+                self.result.reject(block.location, reason)
+            else:
+                kept.append(event)
+        if not kept:
+            return
+        if len(kept) != len(events):
+            parsed.subcomponents = [c for c in parsed.subcomponents if c.name != "VEVENT"] + kept
+        try:
+            occurrences = self._occurrences(parsed)
+        except Exception:  # noqa: BLE001 - find which series is at fault
+            self._expand_series_by_series(parsed, kept, calendar_index)
+            return
+        method = self.scan.calendars[calendar_index].method
+        for occurrence in occurrences:
+            self._add_rows(occurrence, method)
+
+    def _expand_series_by_series(self, parsed: icalendar.Calendar, events: list, calendar_index: int) -> None:
+        """Expand each series alone; in a series that fails, find the VEVENTs at fault."""
+        others = [c for c in parsed.subcomponents if c.name != "VEVENT"]
+        by_key: dict[tuple, list] = {}
+        for event in events:
+            by_key.setdefault(self._block_of(event).group_key, []).append(event)
+        method = self.scan.calendars[calendar_index].method
+        for series in by_key.values():
+            try:
+                occurrences = self._occurrences(_calendar_like(parsed, others, series))
+            except Exception as error:  # noqa: BLE001
+                occurrences = self._expand_without_bad_parts(parsed, others, series, error)
+            for occurrence in occurrences:
+                self._add_rows(occurrence, method)
+
+    def _expand_without_bad_parts(self, parsed, others: list, series: list, error: Exception) -> list:
+        """Occurrences of a failing series once the VEVENTs that fail on their own are quarantined."""
+        if len(series) > 1:
+            survivors = []
+            for event in series:
+                try:
+                    self._occurrences(_calendar_like(parsed, others, [event]))
+                except Exception as own_error:  # noqa: BLE001
+                    self.result.reject(self._block_of(event).location, _expansion_reason(own_error))
+                else:
+                    survivors.append(event)
+            if len(survivors) < len(series):
+                if not survivors:
+                    return []
+                try:
+                    return self._occurrences(_calendar_like(parsed, others, survivors))
+                except Exception as survivors_error:  # noqa: BLE001
+                    error, series = survivors_error, survivors
+            # Each VEVENT expands alone but not together: the series as a whole is at fault.
+        for event in series:
+            self.result.reject(self._block_of(event).location, _expansion_reason(error))
+        return []
+
+    def _block_of(self, event) -> _Block:
+        return self.blocks_by_position[int(str(event[POSITION_PROPERTY]))]
+
+    def _occurrences(self, parsed: icalendar.Calendar) -> list:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return list(recurring_ical_events.of(parsed).between(self.window_start, self.window_end))
+
+    def _add_rows(self, occurrence, method: str | None) -> None:
+        position = int(str(occurrence[POSITION_PROPERTY]))
+        block = self.blocks_by_position[position]
+        uid = block.uid or str(occurrence.get("UID"))
+        start = occurrence["DTSTART"].dt
+        end = _end_of(occurrence, start)
+        all_day = not isinstance(start, datetime)
+        starts_at = _as_utc(start)
+        ends_at = _as_utc(end)
+        slot = occurrence.get("RECURRENCE-ID")
+        slot_utc = _as_utc(slot.dt) if slot is not None else starts_at
+        occurrence_id = _stable_hash("occurrence", uid, slot_utc.isoformat())
+
+        status = _upper(occurrence.get("STATUS"))
+        if status is None and method == "CANCEL":
+            status = "CANCELLED"
+        location_text = str(occurrence.get("LOCATION") or "")
+        organizer = occurrence.get("ORGANIZER")
+        organizer_email = normalize_email(str(organizer)) if organizer is not None else None
+        organizer_name = _param(organizer, "CN")
+
+        people, resources, groups = _people(occurrence, organizer, organizer_email, organizer_name, location_text)
+        self.result.add(MEETINGS_TABLE, {
+            "source_file": self.result.source_file,
+            "event_position": self.master_position[block.group_key],
+            "vevent_position": position,
+            "uid": uid,
+            "occurrence_id": occurrence_id,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+            "all_day": all_day,
+            "duration_minutes": (ends_at - starts_at).total_seconds() / 60,
+            "status": status,
+            "summary": _text(occurrence.get("SUMMARY")),
+            "organizer_email": organizer_email,
+            "organizer_name": organizer_name,
+            "is_recurring": self.recurring[block.group_key],
+            "attendee_count": len(people),
+            "resource_count": resources,
+            "group_count": groups,
+            "transparency": _upper(occurrence.get("TRANSP")),
+        })
+        for person in people:
+            self.result.add(ATTENDEES_TABLE, {
+                "occurrence_id": occurrence_id,
+                "source_file": self.result.source_file,
+                **person,
+            })
+
+
+def _calendar_like(parsed: icalendar.Calendar, others: list, events: list) -> icalendar.Calendar:
+    """A calendar with the header and time zones of `parsed` but only these events."""
+    calendar = icalendar.Calendar()
+    for key, value in parsed.items():
+        calendar[key] = value
+    calendar.subcomponents = list(others) + list(events)
+    return calendar
+
+
+def _unusable_reason(event) -> str | None:
+    """Why this VEVENT cannot be placed in time, or None when it can."""
+    broken = {}
+    for name, message in getattr(event, "errors", []) or []:
+        broken.setdefault((name or "").upper(), message)
+    for name in TIME_PROPERTIES:
+        if name in broken:
+            return f"its {name} could not be read: {_detail(broken[name])}"
+    if "DTSTART" not in event:
+        unreadable = broken.get("")
+        if unreadable:
+            return "it has no readable DTSTART (start time); a line could not be read: " + _detail(unreadable)
+        return "it has no DTSTART (start time), so it cannot be placed on a date"
+    return None
+
+
+def _expansion_reason(error: Exception) -> str:
+    return "its recurrence could not be expanded: " + _detail(error)
+
+
+def _detail(error) -> str:
+    text = " ".join(str(error).split())
+    return text[:REASON_DETAIL_CHARS] + ("…" if len(text) > REASON_DETAIL_CHARS else "")
+
+
+def _end_of(occurrence, start):
+    end = occurrence.get("DTEND")
+    if end is not None:
+        return end.dt
+    duration = occurrence.get("DURATION")
+    if duration is not None:
+        return start + duration.dt
+    if not isinstance(start, datetime):
+        return start + timedelta(days=1)
+    return start
+
+
+def _as_utc(moment: date | datetime) -> datetime:
+    if not isinstance(moment, datetime):
+        return datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
+    return to_utc(moment)
+
+
+def _upper(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    return text or None
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _param(prop, name: str) -> str | None:
+    if prop is None:
+        return None
+    params = getattr(prop, "params", None) or {}
+    value = params.get(name)
+    if value is None:
+        return None
+    text = str(value).strip().strip('"').strip()
+    return text or None
+
+
+def _kind_of_address(prop, email: str | None, name: str | None, location: str) -> str:
+    """'person', 'resource' or 'group' for an ATTENDEE or ORGANIZER."""
+    cutype = (_param(prop, "CUTYPE") or "").upper()
+    if cutype in NON_PERSON_CUTYPES:
+        return NON_PERSON_CUTYPES[cutype]
+    raw = str(prop).strip().lower()
+    if raw.endswith(RESOURCE_ADDRESS_SUFFIXES) or (email and email.endswith(RESOURCE_ADDRESS_SUFFIXES)):
+        return "resource"
+    if email and ROOM_MAILBOX.match(email):
+        return "resource"
+    if name and location and fold_text(name) in {fold_text(part) for part in re.split(r"[;,]", location)}:
+        return "resource"
+    return "person"
+
+
+def _people(occurrence, organizer, organizer_email, organizer_name, location: str):
+    """Attendee rows (organizer included once), and counts of resources and groups."""
+    attendees = occurrence.get("ATTENDEE")
+    if attendees is None:
+        attendees = []
+    elif not isinstance(attendees, list):
+        attendees = [attendees]
+    people: dict[str, dict] = {}
+    resources = groups = 0
+    for attendee in attendees:
+        email = normalize_email(str(attendee))
+        name = _param(attendee, "CN")
+        kind = _kind_of_address(attendee, email, name, location)
+        if kind == "resource":
+            resources += 1
+            continue
+        if kind == "group":
+            groups += 1
+            continue
+        key = email or fold_text(name)
+        if not key or key in people:
+            continue
+        people[key] = {
+            "email": email,
+            "name": name,
+            "partstat": (_param(attendee, "PARTSTAT") or "NEEDS-ACTION").upper(),
+            "role": (_param(attendee, "ROLE") or "").upper() or None,
+            "is_organizer": False,
+        }
+    if organizer is not None:
+        key = organizer_email or fold_text(organizer_name)
+        kind = _kind_of_address(organizer, organizer_email, organizer_name, location)
+        if key in people:
+            people[key]["is_organizer"] = True
+        elif key and kind == "person":
+            people[key] = {
+                "email": organizer_email,
+                "name": organizer_name,
+                "partstat": "NEEDS-ACTION",
+                "role": None,
+                "is_organizer": True,
+            }
+    return list(people.values()), resources, groups
+
+
+def _stable_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]

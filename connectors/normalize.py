@@ -1,0 +1,65 @@
+"""Normal forms shared by every source: emails, LinkedIn profile URLs and timestamps."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from urllib.parse import unquote
+
+_EMAIL = re.compile(r"^[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[^@\s<>(),;:]+$")
+# Public profile URLs in every shape LinkedIn and its exports write them: with or without
+# scheme, any country subdomain, trailing slash, query string or fragment.
+_LINKEDIN_PROFILE = re.compile(
+    r"^(?:https?://)?(?:[a-z]{2,3}\.|www\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+
+
+def normalize_email(value: str | None) -> str | None:
+    """Lower-case address without `mailto:` or angle brackets; None when it is not an address.
+
+    No provider-specific rewriting (dots or +tags in Gmail): the same mailbox can be written
+    two ways, but rewriting would merge different people on other providers.
+    """
+    if not value:
+        return None
+    text = value.strip().strip("<>").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[len("mailto:"):]
+    text = text.strip().lower()
+    return text if _EMAIL.match(text) else None
+
+
+def normalize_linkedin_url(value: str | None) -> str | None:
+    """The contract's form `https://www.linkedin.com/in/<slug>`, lower case; None otherwise."""
+    if not value:
+        return None
+    match = _LINKEDIN_PROFILE.match(value.strip())
+    if not match:
+        return None
+    slug = unquote(match.group(1)).strip().lower()
+    return f"https://www.linkedin.com/in/{slug}" if slug else None
+
+
+def fold_text(value: str | None) -> str:
+    """Lower case without accents or repeated spaces: for comparing names, never for display."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Aware datetimes converted to UTC; naive ones are taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso_date(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()

@@ -1,0 +1,35 @@
+"""What every connector returns: rows with provenance, and quarantine rows for what it could not use."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Input that could not be used, named precisely enough for the owner to find and fix it."""
+
+    source_file: str  # relative to the inbox; `archive.zip!member` for archive members
+    location: str  # "line 12", "card 3 (line 40)", "row 7", "VEVENT 2 (line 18)"
+    reason: str
+
+
+@dataclass
+class FileResult:
+    """Everything one input file yielded.
+
+    `items` counts what was read (cards, data rows or events); every item ends up either in
+    `rows` (one or more rows of some raw table) or as exactly one entry of `quarantine`,
+    so that `items - quarantined` items reached the warehouse.
+    """
+
+    source_file: str
+    kind: str
+    items: int = 0
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    quarantine: list[Quarantine] = field(default_factory=list)
+
+    def add(self, table: str, row: dict) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def reject(self, location: str, reason: str) -> None:
+        self.quarantine.append(Quarantine(self.source_file, location, reason))

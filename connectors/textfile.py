@@ -1,0 +1,39 @@
+"""Opening the owner's hand-kept text files (CSV logs, YAML) whatever their encoding."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import BinaryIO, Iterator
+
+# Excel on Windows saves CSV as cp1252 unless asked otherwise; UTF-8 (with or without BOM)
+# is what everything else writes. A NUL byte only appears in binary files.
+_ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+class NotText(ValueError):
+    """The bytes are not a text file in any encoding we accept."""
+
+
+def decode_text(data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        raise NotText("binary content (NUL bytes), not a text file")
+    for encoding in _ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise NotText("not valid UTF-8 or Windows-1252 text")
+
+
+def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) for every CSV record; quoted newlines keep the starting line."""
+    text = decode_text(stream.read())
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    for cells in reader:
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def header_index(header: list[str]) -> dict[str, int]:
+    return {name.strip().lower(): position for position, name in enumerate(header)}

@@ -1,0 +1,707 @@
+"""Reads vCard files (2.1, 3.0, 4.0, as real exporters write them) into one row per contact card.
+
+A file is streamed line by line and split into cards here, at line level, so that one broken
+card never costs the others, and so that photos, logos, sounds and keys are dropped before any
+parser sees them (a 200 MB export full of photos reads in bounded memory). Each card then goes
+to the fast path (`connectors.vcard_fast`), which reads well-formed cards straight from their
+lines, or, when the fast path declines, to vobject after the line-level repairs that let it take
+what Outlook, Android and iPhone really write (quoted-printable soft breaks, raw Shift_JIS,
+comment lines, backslash line continuations). Both paths yield the same (name, value) list and
+the same row builder turns it into a row, so they cannot drift apart silently; a differential
+test holds them equal.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+import vobject
+
+from connectors.normalize import normalize_email, normalize_linkedin_url
+from connectors.records import FileResult
+from connectors.vcard_fast import Declined, fast_properties
+
+TABLE = "vcard_cards"
+KIND = "vcard"
+
+# Reading in 1 MiB chunks keeps memory flat on a 200 MB export and still amortises the
+# per-read overhead; lines are cut out of each chunk in C.
+READ_CHUNK_BYTES = 1024 * 1024
+# No contact field in a real export comes near 1 MiB on one line; the only lines that do are
+# photos, logos and sounds written unfolded, which are skipped whatever their length.
+MAX_LINE_BYTES = 1024 * 1024
+# What is kept of an overlong line: enough to see its property name and parameters.
+OVERLONG_KEPT_BYTES = 4096
+OVERLONG_MARK = b"\x00overlong"
+# A card whose text (photos excluded) outgrows this has lost its END:VCARD: the largest card of
+# the corpus is under 50 kB once its photo is dropped, so 8 MiB leaves a wide margin.
+MAX_CARD_BYTES = 8 * 1024 * 1024
+
+# Binary payloads: never decoded, never kept. X-MS-CARDPICTURE is Outlook's business-card image.
+BLOB_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE"})
+# Single-valued text properties vobject would cut at the first unescaped comma (it applies the
+# 3.0 list rule to every text value, while 2.1 writers leave commas bare).
+TEXT_PROPERTIES = frozenset(
+    {"FN", "NICKNAME", "EMAIL", "TEL", "TITLE", "BDAY", "NOTE", "URL", "X-SOCIALPROFILE", "REV", "UID"}
+)
+STRUCTURED_PROPERTIES = frozenset({"N", "ADR", "ORG"})
+# vobject takes a PROFILE line as a second component name and gives up on the card.
+DROPPED_PROPERTIES = frozenset({"PROFILE"})
+NAME_FIELDS = ("family_name", "given_name", "additional_names", "honorific_prefix", "honorific_suffix")
+ADDRESS_PARTS = 7  # post office box, extended, street, locality, region, postal code, country
+
+_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BLOB_START = re.compile(
+    rb"(?:[A-Za-z0-9_-]+\.)?(PHOTO|LOGO|SOUND|KEY|X-MS-CARDPICTURE)[;:]", re.IGNORECASE
+)
+# First bytes of lines the splitter must look at twice: BEGIN/END, blob names, `itemN.` groups.
+_BEGIN_END_FIRST = frozenset(b"BbEe\xef \t")
+_BLOB_FIRST = frozenset(b"PpLlSsKkXxIi")
+_PROPERTY_START = re.compile(rb"(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+[;:]")
+
+
+class CardError(ValueError):
+    """A card that cannot be read; the message is the quarantine reason."""
+
+
+# ---------------------------------------------------------------------------- physical lines
+
+
+def _physical_line_chunks(stream: BinaryIO) -> Iterator[list[bytes]]:
+    """Lists of lines without their endings; CR, LF, CRLF and CR CR LF each end one line.
+
+    A line longer than MAX_LINE_BYTES is cut to its head plus OVERLONG_MARK and the rest of it
+    is read past without being kept.
+    """
+    pending = b""
+    discarding = False  # inside the tail of an overlong line
+    first = True
+    while True:
+        chunk = stream.read(READ_CHUNK_BYTES)
+        if first:
+            first = False
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM):]
+        if not chunk:
+            break
+        data = pending + chunk
+        # A CR at the end of a chunk may be the start of CR LF or CR CR LF: decide next time.
+        held = len(data) - len(data.rstrip(b"\r"))
+        if held:
+            pending_cr = data[-held:]
+            data = data[:-held]
+        else:
+            pending_cr = b""
+        data = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = data.split(b"\n")
+        pending = lines.pop()
+        if discarding and lines:
+            lines[0] = b""  # the end of the overlong line; its head was already given
+            discarding = False
+        if discarding:
+            pending = b""
+        elif len(pending) > MAX_LINE_BYTES:
+            lines.append(pending[:OVERLONG_KEPT_BYTES] + OVERLONG_MARK)
+            pending = b""
+            discarding = True
+        pending += pending_cr
+        if lines:
+            yield lines
+    if pending:
+        tail = pending.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = tail.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        if discarding and lines:
+            lines[0] = b""
+        yield lines
+
+
+class _Utf16AsUtf8:
+    """A UTF-16 export (Outlook can write one) read as the UTF-8 bytes the splitter expects."""
+
+    def __init__(self, stream: BinaryIO, encoding: str):
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def read(self, size: int = -1) -> bytes:
+        raw = self._stream.read(size)
+        text = self._decoder.decode(raw, final=not raw)
+        return text.encode("utf-8")
+
+
+def _open_as_utf8_compatible(stream: BinaryIO) -> BinaryIO:
+    head = stream.read(4)
+    rest = _Prefixed(head, stream)
+    if head[:2] in _UTF16_BOMS:
+        return _Utf16AsUtf8(rest, "utf-16")
+    # UTF-16 without a byte order mark: every other byte of "BEGIN" is NUL.
+    if len(head) == 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
+        return _Utf16AsUtf8(rest, "utf-16-le")
+    if len(head) == 4 and head[0] == 0 and head[2] == 0 and head[1] != 0:
+        return _Utf16AsUtf8(rest, "utf-16-be")
+    return rest
+
+
+class _Prefixed:
+    """A stream with a few already-read bytes put back in front."""
+
+    def __init__(self, head: bytes, stream: BinaryIO):
+        self._head = head
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            if size is None or size < 0:
+                return head + self._stream.read()
+            return head + self._stream.read(max(size - len(head), 0))
+        return self._stream.read(size)
+
+
+# ---------------------------------------------------------------------------- card blocks
+
+
+@dataclass
+class CardBlock:
+    """The lines of one card between its BEGIN and END, photos and nested cards left out."""
+
+    line: int  # where BEGIN:VCARD is
+    lines: list[bytes] = field(default_factory=list)
+    # (index in `lines`, physical line number) wherever skipped lines break the numbering
+    jumps: list[tuple[int, int]] = field(default_factory=list)
+    problem: str | None = None
+    size: int = 0
+    children: list["CardBlock"] = field(default_factory=list)  # nested cards already closed
+
+    def line_number(self, index: int) -> int:
+        """Physical line number of `lines[index]`."""
+        base_index, base_line = 0, self.line + 1
+        for jump_index, jump_line in self.jumps:
+            if jump_index > index:
+                break
+            base_index, base_line = jump_index, jump_line
+        return base_line + index - base_index
+
+
+def _is_begin(line: bytes) -> bool:
+    return line.strip().lstrip(_BOM).upper() == b"BEGIN:VCARD"
+
+
+def _is_end(line: bytes) -> bool:
+    return line.strip().upper() == b"END:VCARD"
+
+
+def _blob_kind(line: bytes) -> int:
+    """0 if the line does not start a binary property; 1 if it does; 2 if its base64 body may
+    go on in unindented lines until a blank line (vCard 2.1 style)."""
+    match = _BLOB_START.match(line)
+    if not match:
+        return 0
+    head, _, value = line.partition(b":")
+    upper_head = head.upper()
+    if not value.strip() or b"BASE64" in upper_head or b"ENCODING=B" in upper_head:
+        return 2
+    return 1
+
+
+def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
+    """Top-level cards of a vCard stream, in order; a card whose END:VCARD never comes is given
+    with a `problem`, followed by the complete cards that were taken to be nested in it."""
+    stack: list[CardBlock] = []
+    lineno = 0
+    blob = 0  # 1: skipping a folded binary value; 2: also its unindented 2.1 base64 lines
+
+    def abandon_root(reason: str) -> Iterator[CardBlock]:
+        root = stack.pop(0)
+        root.problem = reason
+        yield root
+        yield from root.children
+
+    for lines in _physical_line_chunks(_open_as_utf8_compatible(stream)):
+        for line in lines:
+            lineno += 1
+            if not line:
+                if blob == 2:
+                    blob = 0
+                elif stack and stack[-1].lines and stack[-1].lines[-1].endswith(b"="):
+                    # Kept: it ends a quoted-printable value whose last line ends in "=".
+                    stack[-1].lines.append(line)
+                continue
+            first = line[0]
+            if not stack:
+                if first in _BEGIN_END_FIRST and _is_begin(line):
+                    stack.append(CardBlock(lineno))
+                continue
+            card = stack[-1]
+            if blob:
+                if first == 32 or first == 9:
+                    continue
+                if blob == 2 and b":" not in line:
+                    continue
+                blob = 0
+            if first in _BEGIN_END_FIRST:
+                if _is_end(line):
+                    closed = stack.pop()
+                    if stack:
+                        closed.children.clear()
+                        stack[-1].children.append(closed)
+                    else:
+                        yield closed
+                    continue
+                if _is_begin(line):
+                    stack.append(CardBlock(lineno))
+                    continue
+            if first in _BLOB_FIRST:
+                blob = _blob_kind(line)
+                if blob:
+                    continue
+            expected = card.line + 1 + len(card.lines)
+            if card.jumps:
+                last_index, last_line = card.jumps[-1]
+                expected = last_line + len(card.lines) - last_index
+            if lineno != expected:
+                card.jumps.append((len(card.lines), lineno))
+            card.lines.append(line)
+            root = stack[0]
+            root.size += len(line)
+            if root.size > MAX_CARD_BYTES:
+                yield from abandon_root(
+                    f"card text (photos aside) passes {MAX_CARD_BYTES // (1024 * 1024)} MB "
+                    "without END:VCARD; the END line is probably missing"
+                )
+                blob = 0
+    while stack:
+        yield from abandon_root("the file ends before this card's END:VCARD line")
+
+
+# ---------------------------------------------------------------------------- vobject path
+
+
+def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
+    """(group.name;params, value) at the first colon outside double quotes."""
+    colon = line.find(b":")
+    if colon < 0:
+        return None
+    quote = line.find(b'"', 0, colon)
+    if quote < 0:
+        return line[:colon], line[colon + 1:]
+    in_quotes = False
+    for index in range(len(line)):
+        char = line[index]
+        if char == 34:
+            in_quotes = not in_quotes
+        elif char == 58 and not in_quotes:
+            return line[:index], line[index + 1:]
+    return None
+
+
+def _split_params(head: str) -> tuple[str, list[str]]:
+    """(group.name, [param, ...]) splitting at semicolons outside double quotes; empty
+    parameters (`TEL;;CELL`) are left out."""
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    for char in head:
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == ";" and not in_quotes:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts[0], [part for part in parts[1:] if part.strip()]
+
+
+def _decode_bytes(value: bytes, charset: str | None) -> str:
+    """Text in the declared charset, else UTF-8; a declared charset the bytes break is kept with
+    replacement characters for the broken bytes; undeclared non-UTF-8 is Windows-1252 (what old
+    Windows exporters write), else Latin-1. Never fails."""
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = None
+    for candidate in (charset, "utf-8"):
+        if candidate:
+            try:
+                return value.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+    if charset:
+        return value.decode(charset, errors="replace")
+    try:
+        return value.decode("cp1252")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+_BARE_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
+_TRAILING_ODD_BACKSLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\$")
+
+
+def _escape_for_vobject(name: str, value: str) -> str:
+    """Keep values whole through vobject: bare commas in single text values, a trailing lone
+    backslash, and raw line breaks left by quoted-printable decoding."""
+    if "\r" in value or "\n" in value:
+        value = value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    if name in TEXT_PROPERTIES and "," in value:
+        value = _BARE_COMMA.sub(r"\1\\,", value)
+    if value.endswith("\\"):
+        value = _TRAILING_ODD_BACKSLASH.sub(r"\1\\\\", value)
+    return value
+
+
+def _logical_lines(block: CardBlock) -> list[tuple[int, bytes, bool]]:
+    """(first line index, unfolded bytes, was-rewritten) for each property of the card.
+
+    Joins folded lines, quoted-printable soft line breaks (whatever the next line starts with)
+    and 2.1 values continued after a trailing backslash; drops `#` comment lines.
+    """
+    logical: list[list] = []  # [index, [parts], joined_specially, is_qp]
+    for index, raw in enumerate(block.lines):
+        current = logical[-1] if logical else None
+        if not raw:
+            if current is not None:
+                current[3] = False  # a blank line ends a quoted-printable value
+            continue
+        if current is not None and current[3] and current[1][-1].endswith(b"="):
+            current[1][-1] = current[1][-1][:-1]
+            current[1].append(raw)
+            current[2] = True
+            continue
+        if raw[:1] in (b" ", b"\t"):
+            if current is None:
+                raise CardError(f"line {block.line_number(index)} continues a line that does not exist")
+            current[1].append(raw[1:])
+            continue
+        if not _PROPERTY_START.match(raw):
+            if raw.startswith(b"#"):
+                continue
+            if current is not None and current[1][-1].endswith(b"\\") and not raw.lstrip().startswith(b"#"):
+                current[1][-1] = current[1][-1][:-1] + b"\\n"
+                current[1].append(raw)
+                current[2] = True
+                continue
+            if OVERLONG_MARK in raw:
+                raise CardError(
+                    f"line {block.line_number(index)} is longer than "
+                    f"{MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo"
+                )
+            raise CardError(
+                f"line {block.line_number(index)} is not a vCard property (no NAME: at its start)"
+            )
+        if OVERLONG_MARK in raw:
+            raise CardError(
+                f"line {block.line_number(index)} is longer than "
+                f"{MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo"
+            )
+        head = raw.partition(b":")[0].upper()
+        logical.append([index, [raw], False, b"QUOTED-PRINTABLE" in head])
+    return [(item[0], b"".join(item[1]), item[2] or item[3]) for item in logical]
+
+
+def _param_flags(params: list[str]) -> tuple[bool, bool, str | None, bool]:
+    """(quoted-printable, base64, charset, any encoding) from a property's parameters, 2.1 bare
+    ones included. Any ENCODING (8BIT too) must go: vobject would take it for base64."""
+    quoted_printable = base64_encoded = any_encoding = False
+    charset = None
+    for param in params:
+        key, has_value, values = param.partition("=")
+        key = key.strip().upper()
+        if not has_value:
+            if key == "QUOTED-PRINTABLE":
+                quoted_printable = True
+            elif key in ("BASE64", "B"):
+                base64_encoded = True
+            continue
+        values_upper = values.strip().strip('"').upper()
+        if key == "ENCODING":
+            any_encoding = True
+            if values_upper == "QUOTED-PRINTABLE":
+                quoted_printable = True
+            elif values_upper in ("B", "BASE64"):
+                base64_encoded = True
+        elif key == "CHARSET":
+            charset = values.strip().strip('"')
+    return quoted_printable, base64_encoded, charset, any_encoding or quoted_printable or base64_encoded
+
+
+def _clean_card_text(block: CardBlock) -> str:
+    """The card as text vobject can take: decoded, quoted-printable and base64 text resolved,
+    unreadable-for-vobject lines repaired; untouched lines keep their folding for vobject."""
+    whole = b"\n".join(block.lines)
+    try:
+        whole.decode("utf-8")
+        card_is_utf8 = True
+    except UnicodeDecodeError:
+        card_is_utf8 = False
+    out = ["BEGIN:VCARD"]
+    for index, raw, rewritten in _logical_lines(block):
+        split = _split_head(raw)
+        if split is None:
+            raise CardError(f"line {block.line_number(index)} has no colon between name and value")
+        head_bytes, value_bytes = split
+        head = head_bytes.decode("latin-1")
+        name_part, params = _split_params(head)
+        name = name_part.rpartition(".")[2].upper().replace("_", "-")
+        if name in DROPPED_PROPERTIES:
+            continue
+        quoted_printable, base64_encoded, charset, any_encoding = _param_flags(params)
+        needs_text_fix = name in TEXT_PROPERTIES or name in STRUCTURED_PROPERTIES
+        if quoted_printable:
+            value_bytes = binascii.a2b_qp(value_bytes)
+        elif base64_encoded and name not in BLOB_PROPERTIES:
+            try:
+                value_bytes = base64.b64decode(re.sub(rb"\s+", b"", value_bytes), validate=False)
+            except (binascii.Error, ValueError):
+                raise CardError(f"line {block.line_number(index)}: its base64 value does not decode")
+        if not (any_encoding or charset or rewritten or not card_is_utf8):
+            text_line = raw.decode("utf-8")
+            if needs_text_fix:
+                value = text_line.partition(":")[2] if '"' not in head else _decode_bytes(value_bytes, None)
+                fixed = _escape_for_vobject(name, value)
+                if fixed != value:
+                    text_line = head + ":" + fixed
+                    out.append(text_line)
+                    continue
+            # Untouched: keep the original folding so that vobject unfolds it itself.
+            start, end = index, index
+            while end + 1 < len(block.lines) and block.lines[end + 1][:1] in (b" ", b"\t"):
+                end += 1
+            out.extend(line.decode("utf-8") for line in block.lines[start:end + 1])
+            continue
+        value = _decode_bytes(value_bytes, charset)
+        kept_params = [
+            param for param in params
+            if param.partition("=")[0].strip().upper() not in ("ENCODING", "CHARSET", "QUOTED-PRINTABLE", "BASE64", "B")
+        ]
+        out.append(";".join([name_part, *kept_params]) + ":" + _escape_for_vobject(name, value))
+    out.append("END:VCARD")
+    return "\r\n".join(out) + "\r\n"
+
+
+def _components(value) -> list[str]:
+    """A structured field from vobject (a string or a list) as a list of strings."""
+    if isinstance(value, (list, tuple)):
+        return [str(part) for part in value]
+    return [str(value)]
+
+
+def vobject_properties(block: CardBlock) -> list[tuple[str, object]]:
+    """(NAME, value) for each property vobject reads, in card order.
+
+    Text values are strings; N, ADR and ORG are lists of components, each a list of strings.
+    """
+    text = _clean_card_text(block)
+    try:
+        component = vobject.readOne(text)
+    except Exception as error:  # vobject raises many types; all mean "unreadable card"
+        line = getattr(error, "lineNumber", None)
+        where = f" near line {line} of the card" if line else ""
+        raise CardError(f"vobject could not read the card{where} ({type(error).__name__})")
+    properties: list[tuple[int, str, object]] = []
+    for line in component.lines():
+        name = line.name.upper()
+        value = line.value
+        if name == "N":
+            value = [_components(getattr(value, part)) for part in ("family", "given", "additional", "prefix", "suffix")]
+        elif name == "ADR":
+            value = [
+                _components(getattr(value, part))
+                for part in ("box", "extended", "street", "city", "region", "code", "country")
+            ]
+        elif name == "ORG":
+            value = [_components(part) for part in value]
+        elif isinstance(value, bytes):
+            value = _decode_bytes(value, None)
+        elif not isinstance(value, str):
+            value = str(value)
+        properties.append((line.lineNumber or 0, name, value))
+    properties.sort(key=lambda item: item[0])
+    return [(name, value) for _, name, value in properties]
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _joined(parts: list[str], separator: str) -> str:
+    return separator.join(part for part in (p.strip() for p in parts) if part)
+
+
+def _email_address(value: str) -> str | None:
+    """The address in `Name <address>` or a bare address, normalised; None if there is none."""
+    if "<" in value and ">" in value:
+        value = value[value.rfind("<") + 1: value.rfind(">")]
+    return normalize_email(value)
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?$")
+_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
+# Apple and Thunderbird write year 1604 for "birthday known, year not": that year never
+# appears in a living contact's birth date.
+UNKNOWN_YEAR_PLACEHOLDERS = frozenset({"1604"})
+
+
+def birthday_iso(value: str | None) -> str | None:
+    """`YYYY-MM-DD`, or `--MM-DD` when the year is not known; None for text like `circa 1800`."""
+    if not value:
+        return None
+    value = value.strip()
+    match = _ISO_DATE.match(value)
+    if match:
+        year, month, day = match.groups()
+        if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+            return None
+        if year in UNKNOWN_YEAR_PLACEHOLDERS:
+            return f"--{month}-{day}"
+        return f"{year}-{month}-{day}"
+    match = _NO_YEAR.match(value)
+    if match:
+        month, day = match.groups()
+        if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+            return f"--{month}-{day}"
+    return None
+
+
+def _address_line(parts: list[list[str]]) -> str | None:
+    parts = (parts + [[]] * ADDRESS_PARTS)[:ADDRESS_PARTS]
+    pieces = []
+    for component in parts:
+        text = ",".join(component)
+        for piece in re.split(r"[\r\n]+", text):
+            piece = " ".join(piece.split()).strip(" ,")
+            if piece:
+                pieces.append(piece)
+    return ", ".join(pieces) or None
+
+
+def _url(value: str) -> str | None:
+    # Google writes `http\://`; the escaped colon survives text decoding in every parser.
+    value = value.replace("\\:", ":").strip()
+    return value or None
+
+
+def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str) -> dict:
+    """The `vcard_cards` row for one card, from the (NAME, value) list either path yields."""
+    first: dict[str, object] = {}
+    emails: list[str] = []
+    phones: list[str] = []
+    addresses: list[str] = []
+    urls: list[str] = []
+    notes: list[str] = []
+    for name, value in properties:
+        if name == "EMAIL":
+            email = _email_address(value)
+            if email and email not in emails:
+                emails.append(email)
+        elif name == "TEL":
+            phone = value.strip()
+            if phone.lower().startswith("tel:"):
+                phone = phone[4:].strip()
+            if phone and phone not in phones:
+                phones.append(phone)
+        elif name == "ADR":
+            address = _address_line(value)
+            if address and address not in addresses:
+                addresses.append(address)
+        elif name in ("URL", "X-SOCIALPROFILE"):
+            url = _url(value)
+            if url and url not in urls:
+                urls.append(url)
+        elif name == "NOTE":
+            note = _text(value)
+            if note:
+                notes.append(note)
+        elif name == "BDAY":
+            if "BDAY" not in first:
+                birthday = birthday_iso(value)
+                if birthday:
+                    first["BDAY"] = birthday
+        elif name in ("N", "ORG"):
+            if name not in first and any(part.strip() for component in value for part in component):
+                first[name] = value
+        elif name not in first and isinstance(value, str) and value.strip():
+            first[name] = value
+    name_parts = list(first.get("N") or [])
+    name_parts = (name_parts + [[]] * len(NAME_FIELDS))[: len(NAME_FIELDS)]
+    row = {
+        "source_file": source_file,
+        "position": position,
+        "line": line,
+        "uid": _text(first.get("UID")),
+        "full_name": _text(first.get("FN")),
+    }
+    family, given, additional, prefix, suffix = (_text(_joined(parts, " ")) for parts in name_parts)
+    row.update(
+        given_name=given,
+        family_name=family,
+        additional_names=additional,
+        honorific_prefix=prefix,
+        honorific_suffix=suffix,
+        nickname=_text(first.get("NICKNAME")),
+        emails=emails,
+        phones=phones,
+        org=_text(_joined([",".join(component) for component in first.get("ORG") or []], ", ")),
+        title=_text(first.get("TITLE")),
+        birthday=first.get("BDAY"),
+        addresses=addresses,
+        note="\n".join(notes) or None,
+        urls=urls,
+        linkedin_url=next((u for u in map(normalize_linkedin_url, urls) if u), None),
+        revision=_text(first.get("REV")),
+        version=_text(first.get("VERSION")),
+        parser=parser,
+    )
+    return row
+
+
+def read_card(block: CardBlock, source_file: str, position: int, use_fast_path: bool = True) -> dict:
+    """One card's row; raises CardError when neither path can read it."""
+    if use_fast_path:
+        try:
+            properties = fast_properties(block.lines)
+            return card_row(source_file, position, block.line, properties, "fast")
+        except Declined:
+            pass
+    properties = vobject_properties(block)
+    return card_row(source_file, position, block.line, properties, "vobject")
+
+
+def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = True) -> FileResult:
+    """Every top-level card of a vCard file as a `vcard_cards` row or a quarantine entry.
+
+    `use_fast_path=False` sends every card to vobject (for the benchmark and the tests).
+    """
+    result = FileResult(source_file, kind=KIND)
+    for block in card_blocks(stream):
+        result.items += 1
+        location = f"card {result.items} (line {block.line})"
+        if block.problem:
+            result.reject(location, block.problem)
+            continue
+        try:
+            result.add(TABLE, read_card(block, source_file, result.items, use_fast_path))
+        except CardError as error:
+            result.reject(location, str(error))
+        except Exception as error:  # a bug of ours must not cost the other cards of the file
+            result.reject(location, f"unexpected error while reading the card ({type(error).__name__})")
+    if result.items == 0:
+        # A file with no card at all still counts as one unreadable item, so that the
+        # warehouse shows it and items = rows + quarantined holds for it too.
+        result.items = 1
+        result.reject("line 1", "not a vCard: no BEGIN:VCARD line")
+    return result

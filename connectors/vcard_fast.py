@@ -1,0 +1,128 @@
+"""Line-level fast path for well-formed vCards: the same (name, value) list vobject yields, ~20x faster.
+
+It reads a card's lines with a handful of C-level string operations and no objects per line,
+and declines (raises `Declined`) every card that holds anything it does not reproduce exactly:
+quoted-printable, charsets, base64 or other encodings, comment lines, quoted parameters, lines
+that are not properties, bytes that are not UTF-8. Declined cards go to vobject.
+
+What "the same as vobject" means, property by property (vobject 0.9.9, after the repairs of
+`connectors.vcard._clean_card_text`, which escape bare commas so text values are not cut):
+- text values (FN, EMAIL, TEL, NOTE, UID, ...): `\\n`/`\\N` become a line break, `\\\\`, `\\;`,
+  `\\,` and `\\"` their character, any other backslash pair is kept as written;
+- N, ADR and ORG: split at unescaped `;`, each component at unescaped `,`, then unescaped;
+- VERSION: as written.
+"""
+from __future__ import annotations
+
+import re
+
+_TEXT = 1
+_STRUCTURED = 2
+_RAW = 3
+WANTED = {
+    "FN": _TEXT,
+    "NICKNAME": _TEXT,
+    "EMAIL": _TEXT,
+    "TEL": _TEXT,
+    "TITLE": _TEXT,
+    "BDAY": _TEXT,
+    "NOTE": _TEXT,
+    "URL": _TEXT,
+    "X-SOCIALPROFILE": _TEXT,
+    "REV": _TEXT,
+    "UID": _TEXT,
+    "N": _STRUCTURED,
+    "ADR": _STRUCTURED,
+    "ORG": _STRUCTURED,
+    "VERSION": _RAW,
+}
+# Upper-cased markers of what only the full path handles: encodings and charsets, NUL (an
+# overlong line), comment lines, blank lines inside the card.
+_DECLINE_MARKERS = (b"QUOTED-PRINTABLE", b"CHARSET", b"ENCODING", b"BASE64", b"\x00", b"\n#", b"\n\n")
+# A line that does not start with `[group.]NAME` followed by `;` or `:`.
+_NOT_A_PROPERTY = re.compile(r"^(?![A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?[;:])", re.MULTILINE)
+_ESCAPE = re.compile(r"\\(.)|\\$", re.DOTALL)
+_STRUCTURED_TOKEN = re.compile(r"\\.|\\$|[;,]|[^\\;,]+", re.DOTALL)
+_UNESCAPED = {"n": "\n", "N": "\n", "\\": "\\", ";": ";", ",": ",", '"': '"'}
+
+
+class Declined(Exception):
+    """The card holds something only the full vobject path reproduces."""
+
+
+def _unescape_pair(match: re.Match) -> str:
+    char = match.group(1)
+    if char is None:  # a lone backslash at the end of the value
+        return "\\"
+    return _UNESCAPED.get(char, match.group(0))
+
+
+def unescape_text(value: str) -> str:
+    if "\\" not in value:
+        return value
+    return _ESCAPE.sub(_unescape_pair, value)
+
+
+def split_structured(value: str) -> list[list[str]]:
+    """Components of N, ADR or ORG, each a list of its comma-separated values."""
+    if "\\" not in value:
+        return [part.split(",") for part in value.split(";")]
+    components: list[list[str]] = []
+    values: list[str] = []
+    current: list[str] = []
+    for token in _STRUCTURED_TOKEN.findall(value):
+        if token == ";":
+            values.append("".join(current))
+            components.append(values)
+            values, current = [], []
+        elif token == ",":
+            values.append("".join(current))
+            current = []
+        elif token[0] == "\\":
+            current.append("\\" if len(token) == 1 else _UNESCAPED.get(token[1], token))
+        else:
+            current.append(token)
+    values.append("".join(current))
+    components.append(values)
+    return components
+
+
+def fast_properties(lines: list[bytes]) -> list[tuple[str, object]]:
+    """(NAME, value) for the properties a row is built from, in card order; raises Declined."""
+    data = b"\n".join(lines)
+    upper = data.upper()
+    for marker in _DECLINE_MARKERS:
+        if marker in upper:
+            raise Declined(marker)
+    if data[:1] == b"#":
+        raise Declined("comment")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Declined("not UTF-8")
+    if "\n " in text or "\n\t" in text:
+        text = text.replace("\n ", "").replace("\n\t", "")
+    if _NOT_A_PROPERTY.search(text):
+        raise Declined("a line that is not a property")
+    properties: list[tuple[str, object]] = []
+    append = properties.append
+    for line in text.split("\n"):
+        head, colon, value = line.partition(":")
+        if not colon or '"' in head:
+            raise Declined("quoted parameter or no value")
+        name = head.partition(";")[0]
+        if "." in name:
+            name = name.rpartition(".")[2]
+        name = name.upper()
+        kind = WANTED.get(name)
+        if kind is None:
+            if "_" in name and name.replace("_", "-") in WANTED:
+                raise Declined("underscore in a property name")
+            continue
+        if kind == _TEXT:
+            append((name, unescape_text(value)))
+        elif kind == _STRUCTURED:
+            append((name, split_structured(value)))
+        else:
+            append((name, value))
+    return properties

@@ -1,0 +1,1 @@
+"""The sample inbox shipped with strongties and the generator that writes it."""

@@ -1,0 +1,1594 @@
+"""Writes a realistic, entirely fictitious inbox (vCard, LinkedIn export, calendar, referrals) from a seed.
+
+Usage, as a script or a module:
+
+    python data/generate_inbox.py --people 150 --seed 7 --as-of 2026-11-20 --out data/sample
+    from data.generate_inbox import generate_inbox
+
+Every person is invented: names are drawn from pools of common names, every e-mail address
+and domain lies under example.com / example.org / example.net, LinkedIn slugs are made up,
+and phone numbers come from the ranges reserved for drama (Ofcom's UK ranges, NANP 555-01xx).
+The same arguments always give byte-identical files: each person is drawn from a random
+generator seeded by (seed, person), nothing reads the clock, and zip members carry a fixed
+timestamp. People are generated on the fly in every pass, so memory stays bounded for
+inboxes of hundreds of thousands of people; only the Dunbar 150 are kept in memory.
+
+Each person has a latent tier by rank (Dunbar's layers: 5 closest, 15 close, 30 active,
+100 known, everyone else an acquaintance) and some of the 150 are dormant: close years ago,
+silent for more than a year. `--truth PATH` writes which source record belongs to whom.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import shutil
+import tempfile
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from random import Random
+from urllib.parse import quote
+
+# --- The people model -------------------------------------------------------------------
+
+# Dunbar's layers (about 5, 15, 50 and 150 people, each including the one inside it).
+# Inboxes larger than 150 add acquaintances only; smaller ones keep the proportions.
+DUNBAR_LAYERS = (("closest", 5), ("close", 20), ("active", 50), ("known", 150))
+DUNBAR_SIZE = 150
+ACQUAINTANCE = "acquaintance"
+# About 8% of the Dunbar 150 are dormant ties: close 2-5 years ago, silent since. Larger
+# inboxes do not add more: nobody has thousands of lapsed close friends.
+DORMANT_SHARE = 0.08
+# A dormant tie's last contact lies this many days before as-of (13 to 18 months), and their
+# rich history covers this many days before that.
+DORMANT_SILENCE_DAYS = (395, 550)
+DORMANT_HISTORY_DAYS = (500, 1100)
+# Current ties are observed over at most this many days before as-of (about 30 months).
+HISTORY_DAYS = 900
+UPCOMING_DAYS = 60
+OWNER_KEY = "owner"
+
+
+@dataclass(frozen=True)
+class TierBehaviour:
+    """How much of a person each source holds, by tier; the numbers are judgement calls that
+    make the phone book about 60% of people and interaction volume fall steeply with tier."""
+
+    in_vcard: float
+    on_linkedin: float
+    colleague: float
+    messages: tuple[int, int]  # LinkedIn messages over the observed window, both ways
+    email_visible: float  # share of connections showing an e-mail in Connections.csv
+    years_known: tuple[float, float]
+
+
+TIER_BEHAVIOUR = {
+    "closest": TierBehaviour(0.95, 0.85, 0.6, (20, 36), 0.3, (3, 12)),
+    "close": TierBehaviour(0.9, 0.85, 0.5, (6, 14), 0.15, (1.5, 10)),
+    "active": TierBehaviour(0.75, 0.85, 0.5, (1, 5), 0.1, (0.5, 8)),
+    "known": TierBehaviour(0.5, 0.8, 0.3, (0, 3), 0.08, (0.3, 10)),
+    ACQUAINTANCE: TierBehaviour(0.58, 0.7, 0.2, (0, 0), 0.05, (0.05, 12)),
+}
+# Dormant ties were closest or close, so their past looks like it; their years known are
+# counted back from the end of their history.
+DORMANT_BEHAVIOUR = TierBehaviour(0.9, 0.85, 0.6, (10, 24), 0.2, (2, 6))
+# Share of people whose LinkedIn employer differs from the one in the phone book.
+EMPLOYER_CHANGE_SHARE = 0.22
+
+OWNER_NAME = ("Alex", "Morgan")
+OWNER_EMAILS = ("alex.morgan@example.com", "alex@morgan.example.org")
+OWNER_SLUG = "alex-morgan-4a1b2c"
+OWNER_MOBILE = "+44 7700 900000"
+OWNER_COMPANY = "Larkspur Analytics"
+OWNER_TITLE = "Head of Data Platform"
+OWNER_DOMAIN = "example.com"
+RESOURCE_DOMAIN = "resource.calendar.example.com"
+CALENDAR_TZID = "Europe/London"
+
+# (name, nicknames): the phone book often holds the nickname, LinkedIn the formal name.
+GIVEN_NAMES = (
+    ("Robert", ("Bob", "Rob")), ("Michael", ("Mike",)), ("William", ("Will", "Bill")),
+    ("James", ("Jim", "Jamie")), ("Thomas", ("Tom",)), ("Daniel", ("Dan",)),
+    ("Christopher", ("Chris",)), ("Matthew", ("Matt",)), ("Andrew", ("Andy",)),
+    ("Joseph", ("Joe",)), ("Benjamin", ("Ben",)), ("Nicholas", ("Nick",)),
+    ("Anthony", ("Tony",)), ("Edward", ("Ed", "Ted")), ("Richard", ("Rick",)),
+    ("Jonathan", ("Jon",)), ("Timothy", ("Tim",)), ("Gregory", ("Greg",)),
+    ("Samuel", ("Sam",)), ("Stephen", ("Steve",)), ("Peter", ("Pete",)), ("David", ("Dave",)),
+    ("Charles", ("Charlie",)), ("Henry", ("Harry",)), ("Oliver", ("Ollie",)),
+    ("Theodore", ("Theo",)), ("Kenneth", ("Ken",)), ("Jeffrey", ("Jeff",)),
+    ("Elizabeth", ("Liz", "Beth")), ("Katherine", ("Kate", "Katie")), ("Jennifer", ("Jen",)),
+    ("Margaret", ("Maggie", "Meg")), ("Rebecca", ("Becky",)), ("Patricia", ("Trish",)),
+    ("Susan", ("Sue",)), ("Victoria", ("Vicky",)), ("Stephanie", ("Steph",)),
+    ("Samantha", ("Sam",)), ("Catherine", ("Cathy",)), ("Deborah", ("Debbie",)),
+    ("Christina", ("Tina",)), ("Abigail", ("Abby",)), ("Jessica", ("Jess",)),
+    ("Natalie", ("Nat",)), ("Eleanor", ("Ellie",)), ("Amanda", ("Mandy",)),
+    ("Jacqueline", ("Jackie",)), ("Josephine", ("Jo",)), ("Madeleine", ("Maddie",)),
+    ("Priya", ()), ("Aisha", ()), ("Wei", ()), ("Mei", ()), ("Hiroshi", ()), ("Yuki", ()),
+    ("Fatima", ()), ("Omar", ()), ("Tariq", ()), ("Amara", ()), ("Chidi", ()), ("Ngozi", ()),
+    ("Kwame", ()), ("Ingrid", ()), ("Lars", ()), ("Astrid", ()), ("Pieter", ()), ("Sanne", ()),
+    ("Luca", ()), ("Giulia", ()), ("Matteo", ()), ("Chiara", ()), ("Ravi", ()), ("Deepa", ()),
+    ("Hana", ()), ("Olga", ()), ("Dmitri", ()), ("Rohan", ()), ("Arjun", ()), ("Nadia", ()),
+    ("Leila", ()), ("Yusuf", ()), ("Mateo", ()), ("Valentina", ()), ("Camila", ()),
+    ("Diego", ()), ("Sofia", ()), ("Grace", ()), ("Ruth", ()), ("Hugo", ()), ("Freya", ()),
+    ("José", ("Pepe",)), ("Zoë", ()), ("Renée", ()), ("Chloé", ()), ("Søren", ()),
+    ("Björn", ()), ("François", ()), ("Inês", ()), ("Raphaël", ()), ("Mónica", ()),
+    ("Lucía", ()), ("Jürgen", ()), ("Noémie", ()), ("Siân", ()), ("Anaïs", ()),
+)
+FAMILY_NAMES = (
+    "Chen", "Patel", "Shah", "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans",
+    "Wilson", "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker",
+    "White", "Edwards", "Hughes", "Green", "Hall", "Lewis", "Harris", "Clarke", "Jackson",
+    "Wood", "Turner", "Martin", "Cooper", "Hill", "Ward", "Morris", "Moore", "Clark", "Lee",
+    "King", "Baker", "Harrison", "Allen", "Khan", "Ali", "Singh", "Kumar", "Nguyen", "Tran",
+    "Kim", "Park", "Wang", "Li", "Zhang", "Liu", "Yamamoto", "Tanaka", "Sato", "Okafor",
+    "Adeyemi", "Mensah", "Nowak", "Kowalski", "Wójcik", "Müller", "Schmidt", "Fischer",
+    "Weber", "Becker", "Hoffmann", "Rossi", "Bianchi", "Romano", "Ricci", "García",
+    "Martínez", "López", "González", "Rodríguez", "Fernández", "Núñez", "Pérez", "Sánchez",
+    "Ferreira", "Silva", "Costa", "Santos", "Oliveira", "Dubois", "Lefèvre", "Moreau",
+    "Laurent", "Girard", "Jansen", "de Vries", "van Dijk", "Bakker", "Visser", "Andersson",
+    "Johansson", "Nilsson", "Larsen", "Hansen", "Østergaard", "O'Brien", "McCarthy",
+    "Murphy", "Kelly", "Byrne", "Ivanova", "Petrov", "Novak", "Horvat", "Popescu", "Yilmaz",
+    "Demir", "Haddad", "Nasser", "Mendes", "Cohen", "Levi", "Friedman", "Goldberg",
+    "MacLeod", "Fraser", "Campbell", "Stewart", "Sinclair", "Whitfield", "Ashworth",
+    "Pemberton", "Hargreaves",
+)
+MIDDLE_INITIALS = "ABCDEFGHJKLMNPRSTW"
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    domain: str
+    email_pattern: str  # first.last, flast, first_last, firstl
+    uses_outlook: bool  # its people invite with Outlook: "Family, Given" display names
+
+
+COMPANIES = (
+    Company("Kestrel Robotics", "kestrelrobotics.example.com", "first.last", True),
+    Company("Harbourline Logistics", "harbourline.example.net", "flast", True),
+    Company("Quillfeather Press", "quillfeather.example.org", "first.last", False),
+    Company("Brightmoor Health", "brightmoor.example.org", "first_last", True),
+    Company("Saltmarsh Energy", "saltmarsh.example.com", "first.last", True),
+    Company("Larchwood Capital", "larchwood.example.com", "flast", True),
+    Company("Orchid Bay Foods", "orchidbay.example.net", "firstl", False),
+    Company("Ironbridge Consulting", "ironbridge.example.com", "first.last", True),
+    Company("Bluefin Data", "bluefindata.example.com", "first", False),
+    Company("Meridian, Vale & Co", "meridianvale.example.org", "flast", True),
+    Company("Copperleaf Games", "copperleaf.example.net", "first.last", False),
+    Company("Tidewater Insurance", "tidewater.example.com", "first_last", True),
+    Company("Foxglove Studio", "foxglove.example.org", "first", False),
+    Company("Granite Peak Software", "granitepeak.example.com", "first.last", False),
+    Company("Willowmere University", "willowmere.example.org", "first.last", True),
+    Company("Northgate Bank", "northgatebank.example.com", "first.last", True),
+    Company("Silverline Telecom", "silverline.example.net", "flast", True),
+    Company("Pinecrest Retail", "pinecrest.example.com", "first.last", False),
+    Company("Redkite Ventures", "redkite.example.com", "first", False),
+    Company("Stonebridge Legal", "stonebridge.example.org", "flast", True),
+    Company("Lumen & Finch", "lumenfinch.example.net", "first.last", False),
+    Company("Cobalt Systems", "cobaltsystems.example.com", "first.last", True),
+    Company("Seabright Shipping", "seabright.example.net", "first_last", True),
+    Company("Hollowell Pharma", "hollowell.example.com", "first.last", True),
+    Company("Juniper Grid", "junipergrid.example.org", "firstl", False),
+    Company("Skylark Aerospace", "skylark.example.com", "first.last", True),
+)
+OWNER_EMPLOYER = Company(OWNER_COMPANY, OWNER_DOMAIN, "first.last", False)
+PERSONAL_DOMAINS = ("mail.example.net", "example.net", "post.example.org", "inbox.example.com")
+TITLES = (
+    "Data Engineer", "Senior Data Engineer", "Staff Engineer", "Software Engineer",
+    "Engineering Manager", "Head of Data", "VP Engineering", "CTO", "Product Manager",
+    "Senior Product Designer", "Data Scientist", "Analytics Lead", "Research Scientist",
+    "Talent Partner", "Founder", "Partner", "Principal Consultant", "Marketing Director",
+    "Account Executive", "Head of People", "Lecturer in Statistics", "Operations Manager",
+)
+SKILLS = (
+    "Data Engineering", "Python", "SQL", "Data Modeling", "Apache Spark", "Leadership",
+    "Stakeholder Management", "Machine Learning", "dbt", "Analytics", "Public Speaking",
+    "Mentoring", "Cloud Architecture", "ETL",
+)
+STREETS = (
+    "Larkspur Lane", "Quarry Road", "Elm Grove", "Mill Street", "Orchard Close",
+    "Station Road", "Victoria Terrace", "Chapel Walk", "Kingfisher Way", "Beacon Hill",
+    "Rowan Avenue", "Harbour View", "Foundry Lane", "Linden Crescent",
+)
+TOWNS = (
+    ("London", "N", "United Kingdom"), ("Bristol", "BS", "United Kingdom"),
+    ("Manchester", "M", "United Kingdom"), ("Leeds", "LS", "United Kingdom"),
+    ("Edinburgh", "EH", "United Kingdom"), ("Cambridge", "CB", "United Kingdom"),
+)
+NOTES = (
+    "Met at PyData London", "Ex-colleague, knows everyone in data infra",
+    "Intro via a former manager; ask about the platform migration",
+    "Kids at the same school", "Mentor from my first job",
+    "Conference speaker; great on streaming systems, happy to review talks and proposals",
+    "Plays five-a-side on Thursdays",
+)
+MESSAGE_TEXTS = (
+    "Great to catch up today!", "Are you free for a coffee next week?",
+    "Thanks for the intro, really appreciated.", "Did you see the job posting I sent?",
+    "Happy to review your talk proposal, send it over.",
+    "Congrats on the new role!", "Sharing the slides from yesterday, as promised.",
+    "Quick question about your team's data platform, do you have 15 minutes?",
+    "Running late, see you at 1pm instead.",
+    "Hi Alex,\nhope all is well. Would love your view on a project we're starting.",
+    "Thanks! Let's do lunch soon.", "I'll put you in touch with our hiring manager.",
+    "Loved your post on data contracts.", "Ping me when you're back in London.",
+)
+INVITATION_TEXTS = (
+    "Hi Alex, great to meet you at the meetup yesterday.",
+    "Hello, I'd like to add you to my professional network.",
+    "Enjoyed your talk, would be good to stay in touch.",
+)
+RECOMMENDATION_TEXTS = (
+    "Alex is the rare engineer who makes the whole team better. Calm under pressure, "
+    "generous with time, and relentless about data quality.",
+    "I worked with Alex for three years. Alex built our data platform from scratch, "
+    "mentored half the team and never once lost sight of what the business needed.",
+    "Thoughtful, pragmatic and kind. I would hire Alex again without hesitation.",
+)
+RECOMMENDATION_GIVEN_TEXTS = (
+    "{name} is one of the sharpest people I have worked with: clear thinking, clear writing, "
+    "and a knack for finding the question behind the question.",
+    "{name} led our analytics guild and made it the best place to learn in the company.",
+)
+REFERRAL_NOTES = {
+    "job_offer": ("Referred me for a lead role", "Put my name forward for a staff role", ""),
+    "client": ("Brought in a consulting client", "Intro to a client's data team", ""),
+    "speaking": ("Keynote slot at a meetup", "Invited me to speak at their conference", ""),
+    "intro": ("Intro to a founder", "Intro to a hiring manager", "Intro, coffee", ""),
+    "mentorship": ("Monthly mentoring sessions", "Career advice", ""),
+}
+REFERRAL_KINDS = tuple(REFERRAL_NOTES)
+
+# Ranges reserved for fiction, so no generated number can ring anyone: Ofcom's drama numbers
+# (1000 a range) and NANP's 555-0100..0199 (100 an area code). People beyond their capacity
+# have no phone.
+UK_MOBILE_PREFIX = "7700 900"
+UK_LANDLINE_PREFIXES = (
+    "20 7946 0", "113 496 0", "114 496 0", "115 496 0", "116 496 0", "117 496 0",
+    "118 496 0", "121 496 0", "131 496 0", "141 496 0", "151 496 0", "161 496 0",
+    "191 498 0", "29 2018 0", "28 9649 6",
+)
+US_AREA_CODES = (
+    "202", "206", "212", "213", "303", "305", "312", "404", "415", "503", "512", "602",
+    "617", "646", "702", "718", "720", "773", "808", "917",
+)
+UK_MOBILES = 999  # 07700 900001..900999; 900000 is the owner's
+LANDLINES = len(UK_LANDLINE_PREFIXES) * 1000 + len(US_AREA_CODES) * 100
+
+CONNECTIONS_PREAMBLE = (
+    "Notes:\n"
+    '"When exporting your connection data, you may notice that some of the email addresses '
+    "are missing. You will only see email addresses for connections who have allowed their "
+    "connections to see or download their email address using this setting "
+    "https://www.linkedin.com/psettings/privacy/email. You can learn more here "
+    'https://www.linkedin.com/help/linkedin/answer/261"\n'
+    "\n"
+)
+CONNECTIONS_HEADER = ["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"]
+MESSAGES_HEADER = [
+    "CONVERSATION ID", "CONVERSATION TITLE", "FROM", "SENDER PROFILE URL", "TO",
+    "RECIPIENT PROFILE URLS", "DATE", "SUBJECT", "CONTENT", "FOLDER", "IS MESSAGE DRAFT",
+    "IS CONVERSATION DRAFT",
+]
+INVITATIONS_HEADER = ["From", "To", "Sent At", "Message", "Direction", "inviterProfileUrl", "inviteeProfileUrl"]
+RECOMMENDATIONS_HEADER = ["First Name", "Last Name", "Company", "Job Title", "Text", "Creation Date", "Status"]
+ENDORSEMENTS_RECEIVED_HEADER = [
+    "Endorsement Date", "Skill Name", "Endorser First Name", "Endorser Last Name",
+    "Endorser Public Url", "Endorsement Status",
+]
+ENDORSEMENTS_GIVEN_HEADER = [
+    "Endorsement Date", "Skill Name", "Endorsee First Name", "Endorsee Last Name",
+    "Endorsee Public Url", "Endorsement Status",
+]
+REFERRALS_HEADER = ["date", "person", "direction", "kind", "value", "note"]
+TRUTH_HEADER = ["source", "source_key", "true_person", "tier", "dormant"]
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+LINKEDIN_PREFIX = "https://www.linkedin.com/in/"
+
+
+# --- Text helpers -----------------------------------------------------------------------
+
+# Letters NFKD cannot take apart, typed the way a phone keyboard user would.
+_UNDECOMPOSABLE = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae"})
+
+
+def ascii_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def email_token(text: str) -> str:
+    return "".join(ch for ch in ascii_fold(text).lower() if ch.isalnum())
+
+
+def fold_line(line: str) -> str:
+    """RFC 5545/6350 folding: at most 75 octets a line, never inside a UTF-8 character."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    pieces, start, limit = [], 0, 75
+    while start < len(raw):
+        end = min(start + limit, len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:
+            end -= 1
+        pieces.append(raw[start:end].decode("utf-8"))
+        start, limit = end, 74
+    return "\r\n ".join(pieces)
+
+
+def escape_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    )
+
+
+def param_value(value: str) -> str:
+    return f'"{value}"' if any(ch in value for ch in ':;,') else value
+
+
+def connected_on(day: date) -> str:
+    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def utc_stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def us_short(moment: datetime, pad_hour: bool) -> str:
+    hour = moment.hour % 12 or 12
+    hour_text = f"{hour:02d}" if pad_hour else str(hour)
+    meridiem = "AM" if moment.hour < 12 else "PM"
+    return f"{moment.month}/{moment.day}/{moment.year % 100:02d}, {hour_text}:{moment.minute:02d} {meridiem}"
+
+
+def ics_local(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}"
+
+
+def ics_utc(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}Z"
+
+
+def random_day(rng: Random, start: date, end: date) -> date:
+    span = (end - start).days
+    return start + timedelta(days=rng.randint(0, max(span, 0)))
+
+
+def random_moment(rng: Random, start: date, end: date) -> datetime:
+    day = random_day(rng, start, end)
+    return datetime.combine(day, time(rng.randint(7, 21), rng.randint(0, 59), rng.randint(0, 59)))
+
+
+def working_slot(rng: Random, start: date, end: date, hours=(9, 17)) -> datetime:
+    """A weekday start time on the hour or half hour."""
+    day = random_day(rng, start, end)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(rng.randint(hours[0], hours[1] - 1), rng.choice((0, 30))))
+
+
+def typo(rng: Random, word: str) -> str:
+    """Two neighbouring inner letters swapped, the commonest slip on a phone keyboard."""
+    if len(word) < 4:
+        return word
+    at = rng.randint(1, len(word) - 3)
+    return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+
+
+# --- The plan: who is special, decided before anyone is drawn ---------------------------
+
+
+@dataclass
+class Plan:
+    people: int
+    seed: int
+    as_of: date
+    layer_ends: list[tuple[str, int]]
+    dormant: set[int]
+    special: dict[int, str]
+    company_gatherings: dict[int, int]  # acquaintance index -> which company gathering
+    order_step: int
+    order_offset: int
+
+    def tier_of(self, index: int) -> str:
+        for tier, end in self.layer_ends:
+            if index < end:
+                return tier
+        return ACQUAINTANCE
+
+    def rng(self, *parts) -> Random:
+        return Random(":".join(str(part) for part in (self.seed, *parts)))
+
+    def emission_order(self):
+        """Every person once, in an order unrelated to rank, so file order leaks no tier."""
+        for position in range(self.people):
+            yield (position * self.order_step + self.order_offset) % self.people
+
+
+def layer_ends(people: int) -> list[tuple[str, int]]:
+    if people >= DUNBAR_SIZE:
+        return list(DUNBAR_LAYERS)
+    ends, previous = [], 0
+    for tier, end in DUNBAR_LAYERS:
+        scaled = max(previous, min(people, max(1, round(end * people / DUNBAR_SIZE))))
+        ends.append((tier, scaled))
+        previous = scaled
+    ends[-1] = (ends[-1][0], people)
+    return ends
+
+
+# Company gatherings acquaintances may attend, at most one each: the monthly all-hands and two
+# one-off events; the sizes keep the all-hands around 40 people with the core colleagues.
+GATHERING_ACQUAINTANCES = (15, 18, 18)
+
+
+def make_plan(people: int, seed: int, as_of: date) -> Plan:
+    ends = layer_ends(people)
+    rng = Random(f"{seed}:plan")
+    end_of = dict(ends)
+    special: dict[int, str] = {}
+
+    def place(index: int, role: str) -> None:
+        if 0 <= index < people and index not in special:
+            special[index] = role
+
+    place(0, "closest_colleague")
+    # Hard negatives: two Michael Chens at different employers; a couple sharing a surname,
+    # a home phone and an address. Positives that look like duplicates: two cards, one person.
+    place(end_of["closest"] + 3, "michael_chen_close")
+    place(end_of["active"] + 47, "michael_chen_known")
+    place(end_of["close"] + 7, "couple_a")
+    place(end_of["active"] + 14, "couple_b")
+    place(3, "two_cards")
+    place(end_of["close"] + 20, "two_cards")
+    if "couple_b" not in special.values():
+        special = {k: v for k, v in special.items() if v != "couple_a"}
+
+    dunbar = min(people, DUNBAR_SIZE)
+    candidates = [i for i in range(end_of["active"], dunbar) if i not in special]
+    if not candidates:
+        candidates = [i for i in range(end_of["closest"], dunbar) if i not in special]
+    dormant_count = min(len(candidates), round(DORMANT_SHARE * dunbar))
+    dormant = set(rng.sample(candidates, dormant_count))
+
+    acquaintances = people - DUNBAR_SIZE
+    gatherings: dict[int, int] = {}
+    if acquaintances > 0:
+        wanted = min(acquaintances, sum(GATHERING_ACQUAINTANCES))
+        picked = rng.sample(range(DUNBAR_SIZE, people), wanted)
+        start = 0
+        for gathering, size in enumerate(GATHERING_ACQUAINTANCES):
+            for index in picked[start:start + size]:
+                gatherings[index] = gathering
+            start += size
+
+    step = 7919 if people > 1 else 1
+    while math.gcd(step, people) != 1:
+        step += 2
+    return Plan(people, seed, as_of, ends, dormant, special, gatherings, step, seed % max(people, 1))
+
+
+# --- A person ---------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    index: int
+    tier: str
+    dormant: bool
+    given: str
+    family: str
+    middle: str
+    nickname: str | None
+    company: Company
+    title: str
+    colleague: bool
+    old_company: Company | None
+    old_title: str | None
+    change_date: date | None
+    work_email: str
+    old_work_email: str | None
+    personal_email: str
+    slug: str | None
+    connected: date | None
+    phone: str | None
+    home_phone: str | None
+    uids: list[str]
+    met: date
+    window: tuple[date, date]
+    address: tuple[str, str, str, str] | None = None
+    bday: str | None = None
+    note: str | None = None
+    vcard_rev: datetime | None = None
+    vcard_given: str = ""
+    vcard_family: str = ""
+    vcard_work_email: str | None = None
+    vcard_linkedin: bool = False
+    linkedin_first: str = ""
+    linkedin_email: str = ""
+    calendar_middle: bool = False
+    calendar_no_cn: bool = False
+    special: str = ""
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"p{self.index:06d}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given} {self.family}"
+
+    @property
+    def linkedin_url(self) -> str | None:
+        return LINKEDIN_PREFIX + self.slug if self.slug else None
+
+    @property
+    def linkedin_key(self) -> str | None:
+        """The contract's key: what `normalize_linkedin_url` makes of every form written."""
+        from urllib.parse import unquote
+
+        return LINKEDIN_PREFIX + unquote(self.slug).lower() if self.slug else None
+
+    def display(self, outlook: bool = False) -> str:
+        if outlook:
+            return f"{self.family}, {self.given}"
+        if self.calendar_middle and self.middle:
+            return f"{self.given} {self.middle}. {self.family}"
+        return self.full_name
+
+    def email_on(self, day: date) -> str:
+        """The work address in use that day: before a change of employer, the old one."""
+        if self.old_work_email and self.change_date and day < self.change_date:
+            return self.old_work_email
+        return self.work_email
+
+
+def work_address(given: str, family: str, company: Company, suffix: str) -> str:
+    first, last = email_token(given), email_token(family)
+    local = {
+        "first.last": f"{first}.{last}",
+        "flast": f"{first[:1]}{last}",
+        "first_last": f"{first}_{last}",
+        "firstl": f"{first}{last[:1]}",
+        "first": first,
+    }[company.email_pattern]
+    return f"{local}{suffix}@{company.domain}"
+
+
+class Registry:
+    """Addresses and slugs already given to the Dunbar 150, which get plain ones when free.
+
+    Everyone beyond 150 gets their index as a suffix (at least three digits), while the 150
+    get at most two digits, so the two groups can never collide and nobody beyond 150 needs
+    remembering.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[str] = {*OWNER_EMAILS, OWNER_SLUG}
+
+    def claim(self, rng: Random, make) -> str:
+        for attempt in range(200):
+            suffix = "" if attempt == 0 else str(rng.randint(2, 99))
+            value = make(suffix)
+            if value not in self.taken:
+                self.taken.add(value)
+                return value
+        raise RuntimeError("name pool exhausted")
+
+
+def phone_for(index: int, seed: int) -> tuple[str | None, str | None]:
+    """(mobile, landline), each unique to this index, from the fiction-reserved ranges."""
+    mobile = None
+    if index < UK_MOBILES:
+        slot = (index * 379 + seed) % UK_MOBILES + 1
+        mobile = f"+44 {UK_MOBILE_PREFIX}{slot:03d}"
+    landline = None
+    if index < LANDLINES:
+        slot = (index * 7919 + seed) % LANDLINES
+        uk_slots = len(UK_LANDLINE_PREFIXES) * 1000
+        if slot < uk_slots:
+            prefix = UK_LANDLINE_PREFIXES[slot // 1000]
+            landline = f"+44 {prefix}{slot % 1000:03d}"
+        else:
+            slot -= uk_slots
+            landline = f"+1 {US_AREA_CODES[slot // 100]} 555 01{slot % 100:02d}"
+    return mobile, landline
+
+
+def local_phone(number: str, rng: Random) -> str:
+    """The number as people type it into a phone book."""
+    if number.startswith("+44 "):
+        digits = number[4:]
+        style = rng.random()
+        if style < 0.4:
+            return number
+        if style < 0.8:
+            return "0" + digits
+        return "0" + digits.replace(" ", "")
+    area, exchange, line = number[3:].split(" ")
+    return rng.choice((number, f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}"))
+
+
+def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
+    rng = plan.rng("person", index)
+    tier = plan.tier_of(index)
+    dormant = index in plan.dormant
+    special = plan.special.get(index, "")
+    behaviour = DORMANT_BEHAVIOUR if dormant else TIER_BEHAVIOUR[tier]
+    as_of = plan.as_of
+
+    given, nicknames = rng.choice(GIVEN_NAMES)
+    family = rng.choice(FAMILY_NAMES)
+    if special.startswith("michael_chen"):
+        given, nicknames, family = "Michael", ("Mike",), "Chen"
+    elif special == "couple_a":
+        given, nicknames, family = "Priya", (), "Shah"
+    elif special == "couple_b":
+        given, nicknames, family = "Rohan", (), "Shah"
+    middle = rng.choice(MIDDLE_INITIALS) if rng.random() < 0.25 else ""
+    nickname = rng.choice(nicknames) if nicknames and rng.random() < 0.6 else None
+
+    colleague = rng.random() < behaviour.colleague
+    if special == "closest_colleague" or index in plan.company_gatherings:
+        colleague = True
+    if special == "michael_chen_close":
+        colleague = False
+    company = OWNER_EMPLOYER if colleague else rng.choice(COMPANIES)
+    if special == "michael_chen_known":
+        company = COMPANIES[0]
+    elif special == "michael_chen_close":
+        company = COMPANIES[7]
+    title = rng.choice(TITLES)
+
+    if dormant:
+        end = as_of - timedelta(days=rng.randint(*DORMANT_SILENCE_DAYS))
+        start = end - timedelta(days=rng.randint(*DORMANT_HISTORY_DAYS))
+        met = start - timedelta(days=rng.randint(0, 700))
+        window = (start, end)
+    else:
+        years = rng.uniform(*behaviour.years_known)
+        met = as_of - timedelta(days=int(years * 365))
+        window = (max(met, as_of - timedelta(days=HISTORY_DAYS)), as_of)
+
+    old_company = old_title = change_date = None
+    if dormant:
+        # Close once, often as colleagues; since then they moved on and went quiet.
+        old_company = OWNER_EMPLOYER if rng.random() < 0.6 else rng.choice(COMPANIES)
+        old_title = rng.choice(TITLES)
+        company = rng.choice([c for c in COMPANIES if c != old_company])
+        colleague = False
+        change_date = window[1] + timedelta(days=rng.randint(0, 60))
+    elif rng.random() < EMPLOYER_CHANGE_SHARE and (as_of - met).days > 120:
+        old_company = rng.choice([c for c in COMPANIES if c != company])
+        old_title = rng.choice(TITLES)
+        change_date = random_day(rng, met + timedelta(days=60), as_of - timedelta(days=30))
+
+    suffix_for_everyone_else = str(index)
+    personal_domain = rng.choice(PERSONAL_DOMAINS)
+    personal_style = rng.randint(0, 2)
+
+    def personal(suffix: str) -> str:
+        first, last = email_token(given), email_token(family)
+        local = (f"{first}.{last}", f"{first}{last}", f"{first[:1]}{last}")[personal_style]
+        return f"{local}{suffix}@{personal_domain}"
+
+    def slug_of(suffix: str) -> str:
+        return f"{email_token(given)}{email_token(family)}{suffix}"
+
+    if registry is not None:
+        work_email = registry.claim(rng, lambda s: work_address(given, family, company, s))
+        old_work_email = (
+            registry.claim(rng, lambda s: work_address(given, family, old_company, s))
+            if old_company else None
+        )
+        personal_email = registry.claim(rng, personal)
+    else:
+        work_email = work_address(given, family, company, suffix_for_everyone_else)
+        old_work_email = (
+            work_address(given, family, old_company, suffix_for_everyone_else) if old_company else None
+        )
+        personal_email = personal(suffix_for_everyone_else)
+
+    on_linkedin = rng.random() < behaviour.on_linkedin or special.startswith("michael_chen")
+    slug = None
+    connected = None
+    pending = False
+    if on_linkedin:
+        first_slug, last_slug = email_token(given), email_token(family)
+        if registry is not None and rng.random() < 0.3:
+            slug = registry.claim(rng, slug_of)
+        elif rng.random() < 0.4 and ascii_fold(given + family) != given + family:
+            # Some slugs keep their accents, which the export writes percent-encoded.
+            slug = (
+                f"{quote(given.lower())}-{quote(family.lower().replace(' ', '-'))}-"
+                f"{(index * 2654435761 + plan.seed) % 2**32:08x}"
+            )
+        else:
+            slug = f"{first_slug}-{last_slug}-{(index * 2654435761 + plan.seed) % 2**32:08x}"
+        if tier == ACQUAINTANCE and rng.random() < 0.04:
+            pending = True  # an invitation neither side has answered yet
+        else:
+            earliest = max(met, date(2009, 1, 1))
+            connected = random_day(rng, earliest, min(as_of, earliest + timedelta(days=400)))
+
+    mobile, landline = phone_for(index, plan.seed)
+    phone = mobile or landline
+    home_phone = landline if mobile and rng.random() < 0.2 else None
+
+    uids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()]
+    in_vcard = rng.random() < behaviour.in_vcard or special in ("two_cards", "couple_a", "couple_b")
+    # Everyone modelled appears somewhere: an acquaintance missing from both the phone book
+    # and LinkedIn (and from every gathering) would be nobody.
+    if not in_vcard and not slug and index not in plan.company_gatherings:
+        in_vcard = True
+    if not in_vcard:
+        uids = []
+    elif special == "two_cards":
+        uids.append(str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper())
+
+    person = Person(
+        index=index, tier=tier, dormant=dormant, given=given, family=family, middle=middle,
+        nickname=nickname, company=company, title=title, colleague=colleague,
+        old_company=old_company, old_title=old_title, change_date=change_date,
+        work_email=work_email, old_work_email=old_work_email, personal_email=personal_email,
+        slug=slug, connected=connected, phone=phone, home_phone=home_phone, uids=uids,
+        met=met, window=window, special=special,
+    )
+    person.extras["pending"] = pending
+
+    # How the phone book holds them: nickname, accents dropped, the odd typo, an old employer.
+    vcard_given = nickname if nickname and rng.random() < 0.5 else given
+    vcard_family = family
+    if rng.random() < 0.5:
+        vcard_given, vcard_family = ascii_fold(vcard_given), ascii_fold(vcard_family)
+    if rng.random() < 0.04:
+        if rng.random() < 0.5:
+            vcard_given = typo(rng, vcard_given)
+        else:
+            vcard_family = typo(rng, vcard_family)
+    if special == "michael_chen_close":
+        vcard_given = "Mike"
+    person.vcard_given, person.vcard_family = vcard_given, vcard_family
+    person.vcard_work_email = (
+        old_work_email if old_work_email and rng.random() < 0.6
+        else (work_email if rng.random() < 0.35 else None)
+    )
+    person.vcard_linkedin = bool(slug) and rng.random() < 0.12
+    person.vcard_rev = datetime.combine(
+        random_day(rng, min(met, as_of), as_of), time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+    )
+    if rng.random() < 0.3:
+        birth_year = as_of.year - rng.randint(24, 62)
+        birthday = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+        person.bday = (
+            f"1604-{birthday:%m-%d}" if rng.random() < 0.3 else birthday.isoformat()
+        )
+    if rng.random() < 0.2 or special.startswith("couple"):
+        town, area, country = rng.choice(TOWNS)
+        postcode = f"{area}{rng.randint(1, 20)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        person.address = (f"{rng.randint(1, 120)} {rng.choice(STREETS)}", town, postcode, country)
+    if rng.random() < 0.06:
+        person.note = rng.choice(NOTES)
+
+    # How LinkedIn and the calendar write them.
+    linkedin_first = nickname if nickname and rng.random() < 0.1 else given
+    if middle and rng.random() < 0.3:
+        linkedin_first = f"{linkedin_first} {middle}."
+    person.linkedin_first = linkedin_first
+    if rng.random() < behaviour.email_visible:
+        person.linkedin_email = personal_email if rng.random() < 0.6 else work_email
+    person.calendar_middle = bool(middle) and rng.random() < 0.4
+    person.calendar_no_cn = rng.random() < 0.08
+    return person
+
+
+def link_couple(roster: dict[int, Person]) -> None:
+    """The couple share a home phone and an address: the same household, two people."""
+    couple = [p for p in roster.values() if p.special in ("couple_a", "couple_b")]
+    if len(couple) == 2:
+        first, second = couple
+        shared = phone_for(first.index, 0)[1] or first.phone
+        first.home_phone = second.home_phone = shared
+        second.address = first.address
+
+
+# --- Phone book -------------------------------------------------------------------------
+
+
+def vcard_lines(person: Person, uid: str, rng: Random, old_card: bool) -> list[str]:
+    given, family = person.vcard_given, person.vcard_family
+    company = person.old_company if person.old_company and (old_card or rng.random() < 0.7) else person.company
+    title = person.old_title if company == person.old_company else person.title
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "PRODID:-//Apple Inc.//iPhone OS 17.6.1//EN",
+        f"N:{escape_text(family)};{escape_text(given)};{person.middle if not old_card else ''};;",
+        f"FN:{escape_text(given + ' ' + family)}",
+        f"ORG:{escape_text(company.name)};",
+        f"TITLE:{escape_text(title)}",
+    ]
+    if not old_card:
+        lines.append(f"EMAIL;TYPE=INTERNET;TYPE=HOME;TYPE=pref:{person.personal_email}")
+    work = person.old_work_email if old_card and person.old_work_email else person.vcard_work_email
+    if old_card and not work:
+        work = person.work_email
+    if work:
+        lines.append(f"EMAIL;TYPE=INTERNET;TYPE=WORK:{work}")
+    if person.phone and not old_card:
+        kind = "CELL" if "7700" in person.phone or person.phone.startswith("+1") else "HOME"
+        lines.append(f"TEL;TYPE={kind};TYPE=VOICE;TYPE=pref:{local_phone(person.phone, rng)}")
+    if person.home_phone and person.home_phone != person.phone:
+        lines.append(f"TEL;TYPE=HOME;TYPE=VOICE:{local_phone(person.home_phone, rng)}")
+    item = 0
+    if person.address and not old_card:
+        item += 1
+        street, town, postcode, country = (escape_text(part) for part in person.address)
+        lines.append(f"item{item}.ADR;TYPE=HOME;TYPE=pref:;;{street};{town};;{postcode};{country}")
+        lines.append(f"item{item}.X-ABADR:gb")
+    if person.vcard_linkedin:
+        item += 1
+        lines.append(f"item{item}.URL;TYPE=pref:{person.linkedin_url}")
+        lines.append(f"item{item}.X-ABLabel:LinkedIn")
+    if person.bday and not old_card:
+        if person.bday.startswith("1604-"):
+            lines.append(f"BDAY;X-APPLE-OMIT-YEAR=1604:{person.bday}")
+        else:
+            lines.append(f"BDAY;VALUE=date:{person.bday}")
+    if person.note and not old_card:
+        lines.append(f"NOTE:{escape_text(person.note)}")
+    lines.append(f"UID:{uid}")
+    revised = person.vcard_rev - timedelta(days=400) if old_card else person.vcard_rev
+    lines.append(f"REV:{revised:%Y-%m-%dT%H:%M:%SZ}")
+    lines.append("END:VCARD")
+    return lines
+
+
+def owner_vcard_lines() -> list[str]:
+    given, family = OWNER_NAME
+    return [
+        "BEGIN:VCARD", "VERSION:3.0", "PRODID:-//Apple Inc.//iPhone OS 17.6.1//EN",
+        f"N:{family};{given};;;", f"FN:{given} {family}", f"ORG:{OWNER_COMPANY};",
+        f"TITLE:{OWNER_TITLE}",
+        f"EMAIL;TYPE=INTERNET;TYPE=WORK;TYPE=pref:{OWNER_EMAILS[0]}",
+        f"EMAIL;TYPE=INTERNET;TYPE=HOME:{OWNER_EMAILS[1]}",
+        f"TEL;TYPE=CELL;TYPE=VOICE;TYPE=pref:{OWNER_MOBILE}",
+        f"item1.URL;TYPE=pref:{LINKEDIN_PREFIX}{OWNER_SLUG}", "item1.X-ABLabel:LinkedIn",
+        f"UID:{owner_uid()}", "REV:2024-01-05T09:30:00Z", "END:VCARD",
+    ]
+
+
+def owner_uid() -> str:
+    return "A1E2C3D4-0000-4000-8000-00000000A11E"
+
+
+def write_card(handle, lines: list[str]) -> None:
+    handle.write("".join(fold_line(line) + "\r\n" for line in lines))
+
+
+# --- LinkedIn ---------------------------------------------------------------------------
+
+
+def conversation_id(rng: Random) -> str:
+    import base64
+
+    token = base64.b64encode(str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode()).decode()
+    return f"2-{token}"
+
+
+def owner_display() -> str:
+    return " ".join(OWNER_NAME)
+
+
+def message_rows(person: Person, plan: Plan) -> list[list[str]]:
+    """A 1:1 conversation with the owner, newest first as the export lists it."""
+    if not person.slug or person.connected is None:
+        return []
+    behaviour = DORMANT_BEHAVIOUR if person.dormant else TIER_BEHAVIOUR[person.tier]
+    rng = plan.rng("messages", person.index)
+    count = rng.randint(*behaviour.messages)
+    if count == 0:
+        return []
+    start = max(person.window[0], person.connected)
+    end = person.window[1]
+    if start > end:
+        return []
+    thread = conversation_id(rng)
+    moments = sorted((random_moment(rng, start, end) for _ in range(count)), reverse=True)
+    rows = []
+    name = f"{person.linkedin_first} {person.family}"
+    owner_url = LINKEDIN_PREFIX + OWNER_SLUG
+    for moment in moments:
+        text = rng.choice(MESSAGE_TEXTS)
+        if rng.random() < 0.5:
+            row = [thread, "", owner_display(), owner_url, name, person.linkedin_url]
+        else:
+            row = [thread, "", name, person.linkedin_url, owner_display(), owner_url]
+        rows.append(row + [utc_stamp(moment), "", text, "INBOX", "No", "No"])
+    return rows
+
+
+def group_message_rows(roster: list[Person], plan: Plan) -> list[list[str]]:
+    """A few group chats among the closest ties: several comma-joined recipients a message."""
+    rng = plan.rng("group-messages")
+    members = [p for p in roster if p.slug and p.connected and not p.dormant and p.tier in ("closest", "close")]
+    rows: list[list[str]] = []
+    owner_url = LINKEDIN_PREFIX + OWNER_SLUG
+    for title in ("Conference crew", "Data leaders dinner", "Book club"):
+        if len(members) < 3:
+            break
+        group = rng.sample(members, min(len(members), rng.randint(3, 4)))
+        thread = conversation_id(rng)
+        start = max(p.connected for p in group)
+        for _ in range(rng.randint(3, 7)):
+            moment = random_moment(rng, max(start, plan.as_of - timedelta(days=400)), plan.as_of)
+            sender = rng.choice([None, *group])
+            everyone = [(owner_display(), owner_url)] + [
+                (f"{p.linkedin_first} {p.family}", p.linkedin_url) for p in group
+            ]
+            sender_pair = everyone[0] if sender is None else (f"{sender.linkedin_first} {sender.family}", sender.linkedin_url)
+            recipients = [pair for pair in everyone if pair != sender_pair]
+            rows.append([
+                thread, title, sender_pair[0], sender_pair[1],
+                ", ".join(name for name, _ in recipients), ",".join(url for _, url in recipients),
+                utc_stamp(moment), "", rng.choice(MESSAGE_TEXTS), "INBOX", "No", "No",
+            ])
+    rows.sort(key=lambda row: (row[0], row[6]), reverse=True)
+    return rows
+
+
+def invitation_row(person: Person, plan: Plan) -> list[str] | None:
+    """Recent connections keep the invitation that made them; pending ones are still open."""
+    rng = plan.rng("invitation", person.index)
+    owner_url = LINKEDIN_PREFIX + OWNER_SLUG
+    name = f"{person.linkedin_first} {person.family}"
+    if person.extras.get("pending"):
+        sent = random_moment(rng, plan.as_of - timedelta(days=120), plan.as_of)
+        incoming = rng.random() < 0.8
+    elif person.connected and (plan.as_of - person.connected).days <= 365:
+        sent = random_moment(rng, person.connected - timedelta(days=5), person.connected)
+        incoming = rng.random() < 0.5
+    else:
+        return None
+    message = rng.choice(INVITATION_TEXTS) if rng.random() < 0.25 else ""
+    if incoming:
+        return [name, owner_display(), us_short(sent, False), message, "INCOMING", person.linkedin_url, owner_url]
+    return [owner_display(), name, us_short(sent, False), message, "OUTGOING", owner_url, person.linkedin_url]
+
+
+ENDORSEMENT_CHANCE = {"closest": 0.6, "close": 0.5, "active": 0.4, "known": 0.25, ACQUAINTANCE: 0.0}
+
+
+def endorsement_rows(person: Person, plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
+    if not person.slug or person.connected is None:
+        return [], []
+    rng = plan.rng("endorsement", person.index)
+    chance = 0.5 if person.dormant else ENDORSEMENT_CHANCE[person.tier]
+    received, given = [], []
+    public_url = "www.linkedin.com/in/" + person.slug
+    start = max(person.connected, person.window[0])
+    if start > person.window[1]:
+        return [], []
+    if rng.random() < chance:
+        for skill in rng.sample(SKILLS, rng.randint(1, 3)):
+            moment = random_moment(rng, start, person.window[1])
+            received.append([utc_stamp(moment).replace("-", "/"), skill, person.linkedin_first.split(" ")[0], person.family, public_url, "ACCEPTED"])
+    if rng.random() < chance / 2:
+        moment = random_moment(rng, start, person.window[1])
+        given.append([utc_stamp(moment).replace("-", "/"), rng.choice(SKILLS), person.linkedin_first.split(" ")[0], person.family, public_url, "ACCEPTED"])
+    return received, given
+
+
+def recommendation_rows(roster: list[Person], plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
+    rng = plan.rng("recommendations")
+    strong = [p for p in roster if p.slug and p.connected and not p.dormant and p.tier in ("closest", "close")]
+    past = [p for p in roster if p.slug and p.connected and p.dormant]
+    givers = rng.sample(strong, min(3, len(strong))) + rng.sample(past, min(1, len(past)))
+    received = []
+    for person in givers:
+        moment = random_moment(rng, max(person.connected, person.window[0]), person.window[1])
+        company = person.old_company if person.dormant and person.old_company else person.company
+        received.append([
+            person.linkedin_first.split(" ")[0], person.family, company.name, person.title,
+            rng.choice(RECOMMENDATION_TEXTS), us_short(moment, True), "VISIBLE",
+        ])
+    given = []
+    for person in rng.sample(strong, min(2, len(strong))):
+        moment = random_moment(rng, max(person.connected, person.window[0]), person.window[1])
+        given.append([
+            person.linkedin_first.split(" ")[0], person.family, person.company.name, person.title,
+            rng.choice(RECOMMENDATION_GIVEN_TEXTS).format(name=person.given), us_short(moment, True), "VISIBLE",
+        ])
+    return received, given
+
+
+# --- Calendar ---------------------------------------------------------------------------
+
+
+@dataclass
+class Attendee:
+    email: str
+    name: str | None
+    partstat: str = "ACCEPTED"
+    role: str = "REQ-PARTICIPANT"
+    cutype: str = "INDIVIDUAL"
+    truth: tuple[str, str, str] | None = None  # (true_person, tier, dormant)
+
+    def line(self, organizer_email: str) -> str:
+        params = [f"CUTYPE={self.cutype}", f"ROLE={self.role}", f"PARTSTAT={self.partstat}"]
+        if self.email.lower() != organizer_email.lower() and self.cutype == "INDIVIDUAL":
+            params.append("RSVP=TRUE")
+        params.append(f"CN={param_value(self.name or self.email)}")
+        if self.cutype == "INDIVIDUAL":
+            params.append("X-NUM-GUESTS=0")
+        return f"ATTENDEE;{';'.join(params)}:mailto:{self.email}"
+
+
+@dataclass
+class Event:
+    uid: str
+    start: datetime
+    minutes: int
+    summary: str
+    organizer: Attendee
+    attendees: list[Attendee]
+    created: datetime
+    location: str = ""
+    description: str = ""
+    rrule: str | None = None
+    exdates: list[datetime] = field(default_factory=list)
+    recurrence_id: datetime | None = None
+    status: str = "CONFIRMED"
+    sequence: int = 0
+
+    def lines(self, stamp: str) -> list[str]:
+        lines = [
+            "BEGIN:VEVENT",
+            f"DTSTART;TZID={CALENDAR_TZID}:{ics_local(self.start)}",
+            f"DTEND;TZID={CALENDAR_TZID}:{ics_local(self.start + timedelta(minutes=self.minutes))}",
+        ]
+        if self.rrule:
+            lines.append(f"RRULE:{self.rrule}")
+        for excluded in self.exdates:
+            lines.append(f"EXDATE;TZID={CALENDAR_TZID}:{ics_local(excluded)}")
+        lines.append(f"DTSTAMP:{stamp}")
+        organizer = self.organizer
+        lines.append(f"ORGANIZER;CN={param_value(organizer.name or organizer.email)}:mailto:{organizer.email}")
+        lines.append(f"UID:{self.uid}")
+        if self.recurrence_id:
+            lines.append(f"RECURRENCE-ID;TZID={CALENDAR_TZID}:{ics_local(self.recurrence_id)}")
+        lines.extend(attendee.line(organizer.email) for attendee in self.attendees)
+        modified = self.created + timedelta(days=self.sequence * 3)
+        lines += [
+            f"CREATED:{ics_utc(self.created)}",
+            f"DESCRIPTION:{escape_text(self.description)}",
+            f"LAST-MODIFIED:{ics_utc(modified)}",
+            f"LOCATION:{escape_text(self.location)}",
+            f"SEQUENCE:{self.sequence}",
+            f"STATUS:{self.status}",
+            f"SUMMARY:{escape_text(self.summary)}",
+            "TRANSP:OPAQUE",
+            "END:VEVENT",
+        ]
+        return lines
+
+
+VTIMEZONE_LONDON = [
+    "BEGIN:VTIMEZONE", f"TZID:{CALENDAR_TZID}", f"X-LIC-LOCATION:{CALENDAR_TZID}",
+    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0000", "TZOFFSETTO:+0100", "TZNAME:BST",
+    "DTSTART:19700329T010000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
+    "BEGIN:STANDARD", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0000", "TZNAME:GMT",
+    "DTSTART:19701025T020000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+    "END:VTIMEZONE",
+]
+ROOMS = (
+    ("London-3-Thames (8)", 0x1A2B), ("London-4-Severn (4)", 0x3C4D),
+    ("London-G-Auditorium (120)", 0x5E6F),
+)
+# Judgement values for how often the owner meets each layer; they only need to fall steeply.
+GROUP_MEETINGS = 70
+GROUP_WEIGHT = {"closest": 1.0, "close": 2.0, "active": 4.0, "known": 0.4, ACQUAINTANCE: 0.0}
+KNOWN_MEETING_SHARE = 0.2
+UPCOMING_MEETINGS = 8
+DECLINED_INVITATIONS = 4
+
+
+class CalendarBuilder:
+    def __init__(self, plan: Plan, roster: list[Person]):
+        self.plan = plan
+        self.rng = plan.rng("calendar")
+        self.roster = roster
+        self.events: list[Event] = []
+        self.truth: dict[str, tuple[str, str, str]] = {}
+        self.as_of = plan.as_of
+
+    # who is invited, and how each calendar writes them
+    def owner(self, outlook: bool = False, partstat: str = "ACCEPTED") -> Attendee:
+        given, family = OWNER_NAME
+        name = f"{family}, {given}" if outlook else f"{given} {family}"
+        return Attendee(OWNER_EMAILS[0], name, partstat, truth=(OWNER_KEY, "owner", "false"))
+
+    def person(self, person: Person, day: date, personal: bool = False, outlook: bool = False,
+               partstat: str = "ACCEPTED", role: str = "REQ-PARTICIPANT") -> Attendee:
+        email = person.personal_email if personal else person.email_on(day)
+        name = None if person.calendar_no_cn else person.display(outlook)
+        if outlook:
+            # Outlook writes the address as the directory holds it: capitalised.
+            local, domain = email.split("@")
+            email = ".".join(part.capitalize() for part in local.split(".")) + "@" + domain
+        return Attendee(email, name, partstat, role,
+                        truth=(person.key, person.tier, "true" if person.dormant else "false"))
+
+    def room(self, which: int) -> Attendee:
+        name, code = ROOMS[which]
+        email = f"c_{code:04x}{self.plan.seed:04x}roomsgb@{RESOURCE_DOMAIN}"
+        return Attendee(email, name, "ACCEPTED", "NON-PARTICIPANT", "RESOURCE",
+                        truth=(f"resource:{name}", "resource", "false"))
+
+    def uid(self, outlook: bool = False) -> str:
+        if outlook:
+            return "040000008200E00074C5B7101A82E00800000000" + f"{self.rng.getrandbits(128):032X}"
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self.rng.choice(alphabet) for _ in range(26)) + "@calendar.example.com"
+
+    def created_before(self, start: datetime) -> datetime:
+        created = start - timedelta(days=self.rng.randint(2, 30), hours=self.rng.randint(0, 8))
+        latest = datetime.combine(self.as_of, time(7, 0))
+        return min(created, latest - timedelta(days=self.rng.randint(0, 3)))
+
+    def add(self, event: Event) -> Event:
+        self.events.append(event)
+        return event
+
+    def meeting(self, start: datetime, minutes: int, summary: str, organizer: Attendee,
+                attendees: list[Attendee], outlook: bool = False, **extra) -> Event:
+        return self.add(Event(self.uid(outlook), start, minutes, summary, organizer, attendees,
+                              self.created_before(start), **extra))
+
+    def build(self) -> list[Event]:
+        rng, as_of = self.rng, self.as_of
+        current = [p for p in self.roster if not p.dormant]
+        by_tier = {tier: [p for p in current if p.tier == tier] for tier in TIER_BEHAVIOUR}
+        self.weekly_one_to_one(by_tier["closest"])
+        self.fortnightly_one_to_ones(by_tier["closest"])
+        self.close_meetings(by_tier["close"])
+        self.group_meetings(current)
+        self.known_meetings(by_tier["known"])
+        self.company_gatherings(current)
+        for person in self.roster:
+            if person.dormant:
+                self.dormant_history(person)
+        self.upcoming(current)
+        for event in self.events:
+            for attendee in [event.organizer, *event.attendees]:
+                if attendee.truth:
+                    key = attendee.email.lower()
+                    known = self.truth.setdefault(key, attendee.truth)
+                    if known[0] != attendee.truth[0]:
+                        raise RuntimeError("generator bug: one calendar address for two people")
+        self.events.sort(key=lambda e: (e.start, e.uid))
+        return self.events
+
+    def weekly_one_to_one(self, closest: list[Person]) -> None:
+        colleague = next((p for p in closest if p.colleague), None)
+        if colleague is None:
+            return
+        first = self.as_of - timedelta(weeks=70)
+        first += timedelta(days=(1 - first.weekday()) % 7)  # a Tuesday
+        start = datetime.combine(first, time(10, 0))
+        occurrences = [start + timedelta(weeks=week) for week in range(70)]
+        christmas = next((o for o in occurrences if o.month == 12 and o.day >= 20), occurrences[30])
+        moved = occurrences[20]
+        owner = self.owner()
+        series = self.meeting(
+            start, 30, f"{colleague.given} / {OWNER_NAME[0]} 1:1", owner,
+            [owner, self.person(colleague, first)], rrule="FREQ=WEEKLY;BYDAY=TU",
+            exdates=[christmas], description="Weekly 1:1. Agenda in the shared doc.",
+        )
+        self.add(Event(series.uid, moved + timedelta(days=1), 30, series.summary, owner,
+                       [owner, self.person(colleague, moved.date())], series.created,
+                       description="Moved: offsite on Tuesday.", recurrence_id=moved, sequence=1))
+
+    def fortnightly_one_to_ones(self, closest: list[Person]) -> None:
+        rng = self.rng
+        for person in closest:
+            if person.special == "closest_colleague":
+                continue
+            weeks_back = rng.randint(40, 90)
+            first = max(person.window[0], self.as_of - timedelta(weeks=weeks_back))
+            weekday = rng.randint(0, 4)
+            first += timedelta(days=(weekday - first.weekday()) % 7)
+            if person.colleague:
+                start = datetime.combine(first, time(rng.choice((9, 11, 14, 15)), 0))
+                summary, location, personal = f"{OWNER_NAME[0]} <> {person.given}", "", False
+            else:
+                start = datetime.combine(first, time(12, 30))
+                summary, location, personal = f"Coffee with {person.given}", "Monmouth Coffee, Borough", True
+            owner = self.owner()
+            self.meeting(start, 45 if personal else 30, summary, owner,
+                         [owner, self.person(person, first, personal=personal)],
+                         rrule=f"FREQ=WEEKLY;INTERVAL=2;BYDAY={WEEKDAYS[weekday]}", location=location)
+            for _ in range(rng.randint(2, 4)):
+                moment = working_slot(rng, person.window[0], self.as_of)
+                self.meeting(moment.replace(hour=19, minute=0), 150, f"Dinner with {person.given}", owner,
+                             [owner, self.person(person, moment.date(), personal=True)],
+                             location="The Anchor, Bankside")
+
+    def close_meetings(self, close: list[Person]) -> None:
+        rng = self.rng
+        cancelled = False
+        for person in close:
+            if person.colleague and rng.random() < 0.5:
+                first = max(person.window[0], self.as_of - timedelta(days=rng.randint(240, 600)))
+                first += timedelta(days=(2 - first.weekday()) % 7)
+                start = datetime.combine(first, time(rng.choice((10, 14, 16)), 0))
+                owner = self.owner()
+                self.meeting(start, 30, f"Monthly catch-up: {person.given} & {OWNER_NAME[0]}", owner,
+                             [owner, self.person(person, first)], rrule="FREQ=MONTHLY;BYDAY=2WE")
+                continue
+            outlook = person.company.uses_outlook and not person.colleague
+            day = max(person.window[0], self.as_of - timedelta(days=540))
+            while True:
+                day += timedelta(days=rng.randint(25, 50))
+                if day > self.as_of:
+                    break
+                moment = working_slot(rng, day, day + timedelta(days=4))
+                theirs = outlook and rng.random() < 0.6
+                them = self.person(person, moment.date(), outlook=theirs)
+                owner = self.owner(outlook=theirs)
+                organizer = them if theirs else owner
+                event = self.meeting(moment, 60, rng.choice(("Catch-up", "Roadmap chat", "Coffee & ideas")),
+                                     organizer, [organizer, owner if theirs else them], outlook=theirs)
+                if not cancelled and moment.date() > self.as_of - timedelta(days=120):
+                    event.status, event.summary, event.sequence = "CANCELLED", event.summary, 2
+                    cancelled = True
+
+    def group_meetings(self, current: list[Person]) -> None:
+        rng = self.rng
+        pool = [p for p in current if GROUP_WEIGHT[p.tier] > 0]
+        if len(pool) < 3:
+            return
+        weights = [GROUP_WEIGHT[p.tier] for p in pool]
+        topics = ("Platform review", "Data quality sync", "Quarterly planning", "Architecture forum",
+                  "Hiring panel debrief", "Incident retro", "Roadmap workshop")
+        for _ in range(GROUP_MEETINGS):
+            size = rng.randint(3, 7)
+            chosen: list[Person] = []
+            while len(chosen) < min(size, len(pool)):
+                candidate = rng.choices(pool, weights)[0]
+                if candidate not in chosen:
+                    chosen.append(candidate)
+            moment = working_slot(rng, self.as_of - timedelta(days=HISTORY_DAYS - 60), self.as_of)
+            chosen = [p for p in chosen if p.window[0] <= moment.date()] or chosen[:1]
+            owner = self.owner()
+            people = [self.person(p, moment.date(), partstat=rng.choice(("ACCEPTED",) * 8 + ("TENTATIVE", "NEEDS-ACTION"))) for p in chosen]
+            attendees = [owner, *people]
+            all_colleagues = all(p.colleague for p in chosen)
+            if all_colleagues:
+                attendees.append(self.room(rng.randint(0, 1)))
+            organizer = owner if rng.random() < 0.5 else people[0]
+            if organizer is people[0]:
+                organizer = Attendee(people[0].email, people[0].name, "ACCEPTED", truth=people[0].truth)
+            self.meeting(moment, rng.choice((30, 45, 60)), rng.choice(topics), organizer, attendees,
+                         location=ROOMS[0][0] if all_colleagues else "meet.example.com/abc-defg-hij")
+
+    def known_meetings(self, known: list[Person]) -> None:
+        rng = self.rng
+        declined = 0
+        for person in known:
+            if rng.random() >= KNOWN_MEETING_SHARE and declined >= DECLINED_INVITATIONS:
+                continue
+            if rng.random() >= KNOWN_MEETING_SHARE * 2:
+                continue
+            moment = working_slot(rng, person.window[0], self.as_of)
+            theirs = rng.random() < 0.6
+            outlook = theirs and person.company.uses_outlook and not person.colleague
+            them = self.person(person, moment.date(), outlook=outlook)
+            partstat = "ACCEPTED"
+            if theirs and declined < DECLINED_INVITATIONS:
+                partstat, declined = "DECLINED", declined + 1
+            owner = self.owner(outlook=outlook, partstat=partstat)
+            organizer = them if theirs else owner
+            self.meeting(moment, 30, rng.choice(("Intro call", "Quick chat", "Partnership call")),
+                         organizer, [organizer, owner if theirs else them], outlook=outlook)
+
+    def company_gatherings(self, current: list[Person]) -> None:
+        rng = self.rng
+        colleagues = [p for p in current if p.colleague]
+        leader = next((p for p in colleagues if p.tier == "known"), None)
+        acquaintances: dict[int, list[Person]] = {0: [], 1: [], 2: []}
+        for person in self.plan_acquaintances:
+            acquaintances[self.plan.company_gatherings[person.index]].append(person)
+
+        first = (self.as_of - timedelta(days=600)).replace(day=1)
+        first += timedelta(days=(3 - first.weekday()) % 7)  # the first Thursday
+        start = datetime.combine(first, time(16, 0))
+        regulars = [p for p in colleagues if p is not leader]
+        regulars = rng.sample(regulars, min(len(regulars), 24))
+        organizer = self.person(leader, first) if leader else self.owner()
+        attendees = [organizer] if leader else []
+        attendees.append(self.owner(partstat="ACCEPTED"))
+        for person in regulars + acquaintances[0]:
+            status = rng.choice(("ACCEPTED",) * 6 + ("DECLINED", "TENTATIVE", "NEEDS-ACTION"))
+            attendees.append(self.person(person, max(first, person.window[0]), partstat=status,
+                                         role="OPT-PARTICIPANT" if rng.random() < 0.2 else "REQ-PARTICIPANT"))
+        attendees.append(self.room(2))
+        self.meeting(start, 60, f"{OWNER_COMPANY} All Hands", organizer, attendees,
+                     rrule="FREQ=MONTHLY;BYDAY=1TH", location=ROOMS[2][0],
+                     description="Monthly all hands: company update and Q&A.")
+
+        for gathering, (summary, days_back) in ((1, ("Company offsite", 420)), (2, ("Winter town hall", 60))):
+            day = self.as_of - timedelta(days=days_back)
+            moment = datetime.combine(day - timedelta(days=day.weekday()), time(10, 0))
+            guests = rng.sample(colleagues, min(len(colleagues), 8)) + acquaintances[gathering]
+            attendees = [organizer if leader else self.owner()]
+            if leader:
+                attendees.append(self.owner())
+            attendees += [self.person(p, day) for p in guests if p is not leader]
+            self.meeting(moment, 240 if gathering == 1 else 90, summary, organizer, attendees,
+                         location="Riverside Hall" if gathering == 1 else ROOMS[2][0])
+
+    def dormant_history(self, person: Person) -> None:
+        """Rich history that stops well over a year ago: a series and a few one-offs."""
+        rng = self.rng
+        start_day, end_day = person.window
+        first = start_day + timedelta(days=(rng.randint(0, 4) - start_day.weekday()) % 7)
+        start = datetime.combine(first, time(rng.choice((9, 11, 15)), 0))
+        until = datetime.combine(end_day, time(23, 59, 59))
+        owner = self.owner()
+        them = self.person(person, first)
+        frequency = "FREQ=WEEKLY" if rng.random() < 0.5 else "FREQ=WEEKLY;INTERVAL=2"
+        # The UNTIL is local time like DTSTART converted to UTC (a day's margin is harmless).
+        self.meeting(start, 30, f"{person.given} / {OWNER_NAME[0]}", owner, [owner, them],
+                     rrule=f"{frequency};UNTIL={ics_utc(until)}")
+        for _ in range(rng.randint(3, 6)):
+            moment = working_slot(rng, start_day, end_day)
+            self.meeting(moment, 60, rng.choice(("Lunch", "Project review", "Catch-up")), owner,
+                         [owner, self.person(person, moment.date(), personal=rng.random() < 0.3)])
+
+    def upcoming(self, current: list[Person]) -> None:
+        rng = self.rng
+        pool = [p for p in current if p.tier in ("closest", "close", "active")]
+        for _ in range(min(UPCOMING_MEETINGS, len(pool))):
+            person = rng.choice(pool)
+            moment = working_slot(rng, self.as_of + timedelta(days=1), self.as_of + timedelta(days=UPCOMING_DAYS))
+            owner = self.owner(partstat=rng.choice(("ACCEPTED", "NEEDS-ACTION")))
+            them = self.person(person, self.as_of)
+            self.meeting(moment, 60, rng.choice(("Planning 2027", "Catch-up", "Talk rehearsal")),
+                         them, [them, owner])
+
+    plan_acquaintances: list[Person] = []
+
+
+def calendar_text(events: list[Event], as_of: date) -> str:
+    stamp = f"{as_of:%Y%m%d}T080000Z"
+    lines = [
+        "BEGIN:VCALENDAR", "PRODID:-//Google Inc//Google Calendar 70.9054//EN", "VERSION:2.0",
+        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{OWNER_EMAILS[0]}",
+        f"X-WR-TIMEZONE:{CALENDAR_TZID}", *VTIMEZONE_LONDON,
+    ]
+    for event in events:
+        lines.extend(event.lines(stamp))
+    lines.append("END:VCALENDAR")
+    return "".join(fold_line(line) + "\r\n" for line in lines)
+
+
+# --- Referrals --------------------------------------------------------------------------
+
+# How many referrals (received) each layer sends and how valuable: tuned so that about 80% of
+# the value received comes from the top 20% of referrers, as the article observes.
+REFERRALS_RECEIVED = {
+    "closest": ((3, 6), (3, 5), 1.0),
+    "close": ((1, 1), (2, 3), 0.35),
+    "active": ((1, 1), (1, 2), 0.1),
+    "known": ((1, 1), (1, 1), 0.03),
+}
+DORMANT_REFERRALS = ((1, 1), (2, 3), 0.5)
+REFERRALS_GIVEN = {"closest": ((1, 3), 0.9), "close": ((1, 1), 0.3), "active": ((1, 1), 0.05)}
+
+
+def referral_rows(roster: list[Person], plan: Plan) -> list[list[str]]:
+    rng = plan.rng("referrals")
+    rows = []
+
+    def person_as_written(person: Person) -> str:
+        ambiguous = person.special.startswith("michael_chen")
+        choice = rng.random()
+        if person.slug and choice < 0.2:
+            return person.linkedin_url
+        if choice < 0.5 or ambiguous:
+            return rng.choice([person.personal_email, person.email_on(plan.as_of)])
+        return f"{person.nickname or person.given} {person.family}" if rng.random() < 0.4 else person.full_name
+
+    for person in roster:
+        spec = DORMANT_REFERRALS if person.dormant else REFERRALS_RECEIVED.get(person.tier)
+        if spec and rng.random() < spec[2]:
+            for _ in range(rng.randint(*spec[0])):
+                kind = rng.choice(REFERRAL_KINDS)
+                day = random_day(rng, person.window[0], person.window[1])
+                rows.append([day.isoformat(), person_as_written(person), "received", kind,
+                             str(rng.randint(*spec[1])), rng.choice(REFERRAL_NOTES[kind])])
+        given = None if person.dormant else REFERRALS_GIVEN.get(person.tier)
+        if given and rng.random() < given[1]:
+            for _ in range(rng.randint(*given[0])):
+                kind = rng.choice(("intro", "job_offer", "speaking", "mentorship"))
+                day = random_day(rng, person.window[0], person.window[1])
+                rows.append([day.isoformat(), person_as_written(person), "given", kind,
+                             str(rng.randint(1, 4)), rng.choice(REFERRAL_NOTES[kind])])
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return rows
+
+
+# --- Writing it all ---------------------------------------------------------------------
+
+
+def owner_yaml() -> str:
+    given, family = OWNER_NAME
+    return (
+        f"name: {given} {family}\n"
+        f"emails: [{', '.join(OWNER_EMAILS)}]\n"
+        f"linkedin: {LINKEDIN_PREFIX}{OWNER_SLUG}\n"
+        f'phones: ["{OWNER_MOBILE}"]\n'
+        "default_region: GB\n"
+    )
+
+
+def csv_writer(handle):
+    return csv.writer(handle, lineterminator="\n")
+
+
+def add_to_zip(archive: zipfile.ZipFile, name: str, source: Path, as_of: date) -> None:
+    info = zipfile.ZipInfo(name, date_time=(as_of.year, as_of.month, as_of.day, 8, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    with source.open("rb") as reader, archive.open(info, "w", force_zip64=True) as writer:
+        shutil.copyfileobj(reader, writer, 1024 * 1024)
+
+
+def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date(2026, 11, 20),
+                   truth_path=None) -> dict:
+    """Writes the inbox into out_dir (and the truth CSV to truth_path); returns counts."""
+    if people < 1:
+        raise ValueError("people must be at least 1")
+    out = Path(out_dir)
+    (out / "calendar").mkdir(parents=True, exist_ok=True)
+    for stale in out.glob("Basic_LinkedInDataExport_*.zip"):
+        stale.unlink()  # an export of another date would count the same people twice
+    plan = make_plan(people, seed, as_of)
+    registry = Registry()
+    roster_map = {i: make_person(plan, i, registry) for i in range(min(people, DUNBAR_SIZE))}
+    link_couple(roster_map)
+    roster = [roster_map[i] for i in sorted(roster_map)]
+    counts = {"people": people, "vcards": 0, "connections": 0, "messages": 0, "invitations": 0,
+              "endorsements": 0, "recommendations": 0, "events": 0, "referrals": 0, "truth_rows": 0}
+
+    (out / "owner.yaml").write_text(owner_yaml(), encoding="utf-8", newline="\n")
+
+    truth_handle = open(truth_path, "w", encoding="utf-8", newline="") if truth_path else None
+    truth = csv_writer(truth_handle) if truth_handle else None
+    if truth:
+        truth.writerow(TRUTH_HEADER)
+
+    def record_truth(source: str, key: str, person: Person | None) -> None:
+        counts["truth_rows"] += 1
+        if truth is None:
+            return
+        if person is None:
+            truth.writerow([source, key, OWNER_KEY, "owner", "false"])
+        else:
+            truth.writerow([source, key, person.key, person.tier, "true" if person.dormant else "false"])
+
+    gathering_people: list[Person] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="strongties-inbox-") as scratch_name:
+            scratch = Path(scratch_name)
+            names = {
+                "Connections.csv": CONNECTIONS_HEADER, "messages.csv": MESSAGES_HEADER,
+                "Invitations.csv": INVITATIONS_HEADER,
+                "Endorsement_Received_Info.csv": ENDORSEMENTS_RECEIVED_HEADER,
+                "Endorsement_Given_Info.csv": ENDORSEMENTS_GIVEN_HEADER,
+            }
+            handles = {name: (scratch / name).open("w", encoding="utf-8", newline="") for name in names}
+            writers = {name: csv_writer(handle) for name, handle in handles.items()}
+            handles["Connections.csv"].write(CONNECTIONS_PREAMBLE)
+            for name, header in names.items():
+                writers[name].writerow(header)
+
+            record_truth("vcard", owner_uid(), None)
+            record_truth("linkedin", LINKEDIN_PREFIX + OWNER_SLUG, None)
+            with (out / "contacts.vcf").open("w", encoding="utf-8", newline="") as vcf:
+                write_card(vcf, owner_vcard_lines())
+                counts["vcards"] += 1
+                for index in plan.emission_order():
+                    person = roster_map.get(index) or make_person(plan, index, None)
+                    if index in plan.company_gatherings:
+                        gathering_people.append(person)
+                    card_rng = plan.rng("vcard", index)
+                    for position, uid in enumerate(person.uids):
+                        write_card(vcf, vcard_lines(person, uid, card_rng, old_card=position == 1))
+                        record_truth("vcard", uid, person)
+                        counts["vcards"] += 1
+                    if person.connected:
+                        writers["Connections.csv"].writerow([
+                            person.linkedin_first, person.family, person.linkedin_url,
+                            person.linkedin_email, person.company.name, person.title,
+                            connected_on(person.connected),
+                        ])
+                        counts["connections"] += 1
+                    rows = message_rows(person, plan)
+                    writers["messages.csv"].writerows(rows)
+                    counts["messages"] += len(rows)
+                    invitation = invitation_row(person, plan)
+                    if invitation:
+                        writers["Invitations.csv"].writerow(invitation)
+                        counts["invitations"] += 1
+                    received, given = endorsement_rows(person, plan)
+                    writers["Endorsement_Received_Info.csv"].writerows(received)
+                    writers["Endorsement_Given_Info.csv"].writerows(given)
+                    counts["endorsements"] += len(received) + len(given)
+                    if person.slug and (person.connected or invitation):
+                        record_truth("linkedin", person.linkedin_key, person)
+
+            group_rows = group_message_rows(roster, plan)
+            writers["messages.csv"].writerows(group_rows)
+            counts["messages"] += len(group_rows)
+            for handle in handles.values():
+                handle.close()
+            received, given = recommendation_rows(roster, plan)
+            for name, rows in (("Recommendations_Received.csv", received), ("Recommendations_Given.csv", given)):
+                with (scratch / name).open("w", encoding="utf-8", newline="") as handle:
+                    writer = csv_writer(handle)
+                    writer.writerow(RECOMMENDATIONS_HEADER)
+                    writer.writerows(rows)
+                counts["recommendations"] += len(rows)
+
+            archive_path = out / f"Basic_LinkedInDataExport_{as_of:%m-%d-%Y}.zip"
+            with zipfile.ZipFile(archive_path, "w") as archive:
+                for name in ("Connections.csv", "Endorsement_Given_Info.csv",
+                             "Endorsement_Received_Info.csv", "Invitations.csv", "messages.csv",
+                             "Recommendations_Given.csv", "Recommendations_Received.csv"):
+                    add_to_zip(archive, name, scratch / name, as_of)
+
+        builder = CalendarBuilder(plan, roster)
+        builder.plan_acquaintances = sorted(gathering_people, key=lambda p: p.index)
+        events = builder.build()
+        (out / "calendar" / "work.ics").write_text(calendar_text(events, as_of), encoding="utf-8", newline="")
+        counts["events"] = len(events)
+        for email, (person_key, tier, dormant) in sorted(builder.truth.items()):
+            counts["truth_rows"] += 1
+            if truth:
+                truth.writerow(["calendar", email, person_key, tier, dormant])
+
+        referrals = referral_rows(roster, plan)
+        with (out / "referrals.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(REFERRALS_HEADER)
+            writer.writerows(referrals)
+        counts["referrals"] = len(referrals)
+    finally:
+        if truth_handle:
+            truth_handle.close()
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 20))
+    parser.add_argument("--out", required=True, help="the inbox folder to write")
+    parser.add_argument("--truth", help="where to write the truth CSV (keep it outside the inbox)")
+    args = parser.parse_args(argv)
+    counts = generate_inbox(args.out, args.people, args.seed, args.as_of, args.truth)
+    print(" ".join(f"{name}={value}" for name, value in counts.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The code location: jobs, schedules and sensors, assembled in `definitions.py`."""

@@ -1,0 +1,23 @@
+"""The one code location: merges each stage's definitions and sets the executor and resources."""
+import dagster as dg
+
+from assets import ingest, metrics, publish, resolve
+from pipelines.jobs import refresh_warehouse
+from pipelines.schedules import daily_refresh
+from pipelines.sensors import inbox_changed
+from warehouse.resource import StrongtiesWarehouse
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    resolve.defs,
+    metrics.defs,
+    publish.defs,
+    dg.Definitions(
+        jobs=[refresh_warehouse],
+        schedules=[daily_refresh],
+        sensors=[inbox_changed],
+        # Steps share one process: a subprocess per step would cost seconds of imports each.
+        executor=dg.in_process_executor,
+        resources={"warehouse": StrongtiesWarehouse.from_environment()},
+    ),
+)

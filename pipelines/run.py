@@ -1,0 +1,43 @@
+"""`make run`: materializes every asset on the inbox, then prints the core list and where the warehouse is."""
+from __future__ import annotations
+
+import sys
+
+import duckdb
+
+from pipelines.home import ensure_dagster_home
+
+CORE_LIST_QUERY = "SELECT rank, display_name, round(score, 3) AS score, why FROM core_list ORDER BY rank"
+DORMANT_QUERY = "SELECT rank, display_name, last_contact, why FROM dormant_ties ORDER BY rank LIMIT 5"
+
+
+def print_table(title: str, connection: duckdb.DuckDBPyConnection, query: str) -> None:
+    frame = connection.execute(query).fetch_df()
+    print(f"\n{title}")
+    print(frame.to_markdown(index=False) if len(frame) else "(none)")
+
+
+def main() -> int:
+    ensure_dagster_home()
+    import dagster as dg  # after DAGSTER_HOME is set, so the run lands in the UI's history
+
+    from pipelines.definitions import defs
+
+    warehouse = defs.resources["warehouse"]
+    result = defs.get_job_def("refresh_warehouse").execute_in_process(
+        instance=dg.DagsterInstance.get(), raise_on_error=False)
+    if not result.success:
+        print("The run failed; see the messages above or the run in `make ui`.", file=sys.stderr)
+        return 1
+    with duckdb.connect(warehouse.published_path, read_only=True) as connection:
+        print_table("Your core list", connection, CORE_LIST_QUERY)
+        print_table("Strong ties gone quiet", connection, DORMANT_QUERY)
+        quarantined = connection.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    print(f"\nWarehouse: {warehouse.published_path}")
+    if quarantined:
+        print(f"{quarantined} input item(s) could not be used: SELECT * FROM quarantine")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

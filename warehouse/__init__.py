@@ -1,0 +1,1 @@
+"""The DuckDB side of strongties: raw tables, SQL models, the resource that opens the database, publishing."""

@@ -1,0 +1,111 @@
+"""Clusters from scored pairs that never join two records the evidence says are different people.
+
+Links are taken strongest first; each merge of two clusters is refused when the merged cluster
+would hold two LinkedIn profiles, two clearly different birthdays, or two records the owner
+said are different. That is what stops a chain of individually plausible links (A~B, B~C)
+from putting strangers A and C together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def birthdays_conflict(left: str, right: str) -> bool:
+    """Two full dates that are neither equal nor one typing slip apart (a digit, day/month swapped)."""
+    if not left or not right or left.startswith("--") or right.startswith("--") or left == right:
+        return False
+    differing = sum(a != b for a, b in zip(left, right))
+    swapped = left[:4] == right[:4] and left[5:7] == right[8:10] and left[8:10] == right[5:7]
+    return differing > 1 and not swapped
+
+
+@dataclass
+class _Cluster:
+    members: list[int]
+    linkedin: set[str] = field(default_factory=set)
+    birthdays: set[str] = field(default_factory=set)
+    forbidden: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Clustering:
+    labels: np.ndarray  # cluster number per record
+    link_probability: np.ndarray  # probability of the strongest accepted link touching each record
+    refused: set[tuple[int, int]]  # pairs above the merge threshold refused for a conflict
+
+
+def constrained_clusters(
+    n_records: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    probability: np.ndarray,
+    pair_conflict: np.ndarray,
+    merge_threshold: float,
+    linkedin: np.ndarray,
+    birthday: np.ndarray,
+    forced_same: list[tuple[int, int]],
+    forced_different: list[tuple[int, int]],
+) -> Clustering:
+    parent = np.arange(n_records)
+    clusters: dict[int, _Cluster] = {}
+    for index in range(n_records):
+        cluster = _Cluster([index])
+        if linkedin[index]:
+            cluster.linkedin.add(linkedin[index])
+        if birthday[index] and not birthday[index].startswith("--"):
+            cluster.birthdays.add(birthday[index])
+        clusters[index] = cluster
+    for a, b in forced_different:
+        clusters[a].forbidden.add(b)
+        clusters[b].forbidden.add(a)
+
+    def find(index: int) -> int:
+        root = index
+        while parent[root] != root:
+            root = parent[root]
+        while parent[index] != root:
+            parent[index], index = root, parent[index]
+        return root
+
+    def conflicts(first: _Cluster, second: _Cluster) -> bool:
+        if first.linkedin and second.linkedin and first.linkedin != second.linkedin:
+            return True
+        if first.forbidden.intersection(second.members) or second.forbidden.intersection(first.members):
+            return True
+        return any(birthdays_conflict(x, y) for x in first.birthdays for y in second.birthdays)
+
+    def union(root_a: int, root_b: int) -> None:
+        big, small = (root_a, root_b) if len(clusters[root_a].members) >= len(clusters[root_b].members) else (root_b, root_a)
+        parent[small] = big
+        merged, absorbed = clusters[big], clusters.pop(small)
+        merged.members.extend(absorbed.members)
+        merged.linkedin |= absorbed.linkedin
+        merged.birthdays |= absorbed.birthdays
+        merged.forbidden |= absorbed.forbidden
+
+    link_probability = np.zeros(n_records)
+    for a, b in forced_same:
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            union(root_a, root_b)
+        link_probability[a] = link_probability[b] = 1.0
+
+    refused: set[tuple[int, int]] = set()
+    order = np.argsort(-probability, kind="stable")
+    order = order[probability[order] >= merge_threshold]
+    for position in order:
+        a, b = int(left[position]), int(right[position])
+        root_a, root_b = find(a), find(b)
+        if root_a == root_b:
+            continue
+        if pair_conflict[position] or conflicts(clusters[root_a], clusters[root_b]):
+            refused.add((a, b))
+            continue
+        union(root_a, root_b)
+        link_probability[a] = max(link_probability[a], probability[position])
+        link_probability[b] = max(link_probability[b], probability[position])
+
+    labels = np.array([find(index) for index in range(n_records)])
+    return Clustering(labels=labels, link_probability=link_probability, refused=refused)

@@ -1,0 +1,219 @@
+"""Fellegi-Sunter match weights: u from random pairs, m by expectation-maximisation, term frequencies.
+
+For each comparison level, m is how often two records of the same person land on it and u how
+often two records of different people do; log2(m/u) is the evidence the level carries. u comes
+from record pairs drawn at random (nearly all of them are different people); m and the share of
+matches among candidate pairs come from EM over the candidate pairs. For exact name and city
+agreement, u is replaced by how common that value is, so that two "Michael"s weigh less than
+two "Thaddeus"es.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .compare import COMPARISONS, compare_pairs
+
+# How many random pairs estimate u: enough that a level seen once in ten thousand random pairs
+# is counted several times; bench/bench_matching.py times the whole run with it.
+U_SAMPLE_PAIRS = 300_000
+EM_MAX_ITERATIONS = 40
+EM_TOLERANCE = 1e-5
+SEED = 20240601
+
+# Prior m and u per level (index = level), as pseudo-counts worth PRIOR_PAIRS pairs. They
+# matter only when an address book is too small to estimate from (the tests' fixtures, a
+# first export); large inputs outweigh them. Values are rounded from what the estimator
+# learns on the benchmark data sets (bench/bench_matching.py --show-model prints them).
+PRIOR_PAIRS = 50.0
+DEFAULT_M = {
+    "given": (0.03, 0.04, 0.08, 0.05, 0.80),
+    "family": (0.03, 0.03, 0.06, 0.88),
+    "email": (0.35, 0.05, 0.60),
+    "phone": (0.30, 0.70),
+    "linkedin": (0.02, 0.98),
+    "birthday": (0.03, 0.10, 0.02, 0.85),
+    "company": (0.45, 0.10, 0.45),
+    "title": (0.55, 0.45),
+    "city": (0.15, 0.05, 0.80),
+    "address": (0.15, 0.15, 0.70),
+    "postcode": (0.08, 0.07, 0.85),
+}
+DEFAULT_U = {
+    "given": (0.94, 0.04, 0.006, 0.004, 0.01),
+    "family": (0.96, 0.03, 0.006, 0.004),
+    "email": (0.9995, 0.0004, 0.0001),
+    "phone": (0.9998, 0.0002),
+    "linkedin": (0.99999, 0.00001),
+    "birthday": (0.95, 0.045, 0.004, 0.001),
+    "company": (0.95, 0.02, 0.03),
+    "title": (0.93, 0.07),
+    "city": (0.9, 0.02, 0.08),
+    "address": (0.995, 0.004, 0.001),
+    "postcode": (0.97, 0.02, 0.01),
+}
+# A value's share among records is estimated with this many pseudo-records at the average
+# share, so that a name seen twice in a ten-card address book is not taken to be common.
+TF_PRIOR_RECORDS = 1000.0
+
+
+@dataclass
+class MatchModel:
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    prior_match: float  # probability that two records drawn at random are the same person
+    term_frequency: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def bayes_factors(self) -> pd.DataFrame:
+        rows = []
+        for comparison in COMPARISONS:
+            for level, label in enumerate(comparison.levels):
+                m, u = self.m[comparison.name][level], self.u[comparison.name][level]
+                rows.append({"comparison": comparison.name, "level": label, "m": m, "u": u,
+                             "weight": float(np.log2(m / u))})
+        return pd.DataFrame(rows)
+
+
+def _random_pairs(n_records: int, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    total = n_records * (n_records - 1) // 2
+    if total <= count:
+        left, right = np.triu_indices(n_records, k=1)
+    else:
+        left = rng.integers(0, n_records, size=count)
+        right = rng.integers(0, n_records, size=count)
+        keep = left != right
+        left, right = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
+    return pd.DataFrame({"left_idx": left.astype(np.int64), "right_idx": right.astype(np.int64)})
+
+
+def _shared_flags(keys: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The `shares_<kind>` flags blocking gives candidate pairs, for arbitrary pairs."""
+    from .blocking import SHARED_KINDS
+
+    def sets_of(kind: str) -> dict[int, set[str]]:
+        subset = keys[keys["kind"] == kind]
+        by_record: dict[int, set[str]] = {}
+        for index, value in zip(subset["idx"].to_numpy(), subset["value"].to_numpy()):
+            by_record.setdefault(int(index), set()).add(value)
+        return by_record
+
+    out = pairs.copy()
+    left, right = out["left_idx"].to_numpy(), out["right_idx"].to_numpy()
+    empty: set[str] = set()
+    for kind in SHARED_KINDS:
+        by_record = sets_of(kind)
+        out[f"shares_{kind}"] = [bool(by_record.get(a, empty) & by_record.get(b, empty)) for a, b in zip(left, right)]
+    # As in blocking: local parts of two addresses, or a bare address's local part and a name.
+    from_names, from_bare, from_emails = sets_of("name_local"), sets_of("bare_local"), sets_of("local")
+    out["shares_local"] = [
+        bool(from_emails.get(a, empty) & from_emails.get(b, empty))
+        or bool(from_bare.get(a, empty) & from_names.get(b, empty))
+        or bool(from_bare.get(b, empty) & from_names.get(a, empty))
+        for a, b in zip(left, right)
+    ]
+    return out
+
+
+def _level_counts(levels: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    present = levels >= 0
+    return np.bincount(levels[present], weights=None if weights is None else weights[present], minlength=size)[:size]
+
+
+def _smoothed(counts: np.ndarray, default: tuple[float, ...]) -> np.ndarray:
+    estimate = (counts + PRIOR_PAIRS * np.asarray(default)) / (counts.sum() + PRIOR_PAIRS)
+    return np.clip(estimate, 1e-9, None)
+
+
+def estimate_u(prepared: pd.DataFrame, keys: pd.DataFrame, sample_pairs: int = U_SAMPLE_PAIRS) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    pairs = _shared_flags(keys, _random_pairs(len(prepared), sample_pairs, rng))
+    levels = compare_pairs(prepared, pairs)
+    return {c.name: _smoothed(_level_counts(levels[c.name], len(c.levels)), DEFAULT_U[c.name]) for c in COMPARISONS}
+
+
+def _log_likelihoods(levels: dict[str, np.ndarray], probabilities: dict[str, np.ndarray], n_pairs: int) -> np.ndarray:
+    total = np.zeros(n_pairs)
+    for comparison in COMPARISONS:
+        level = levels[comparison.name]
+        logs = np.log(probabilities[comparison.name])
+        total += np.where(level >= 0, logs[np.clip(level, 0, None)], 0.0)
+    return total
+
+
+def estimate_m(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    """m per level and the share of matches among candidates, by EM over the candidate pairs.
+
+    Candidate non-matches are not random pairs (they share a blocking key), so EM keeps its own
+    u for them; only m and the candidate match share are kept for scoring.
+    """
+    n_pairs = len(next(iter(levels.values())))
+    m = {c.name: np.asarray(DEFAULT_M[c.name], dtype=float) for c in COMPARISONS}
+    u = {name: values.copy() for name, values in u_random.items()}
+    share = 0.5
+    if n_pairs == 0:
+        return {c.name: _smoothed(np.zeros(len(c.levels)), DEFAULT_M[c.name]) for c in COMPARISONS}, share
+    for _ in range(EM_MAX_ITERATIONS):
+        log_match = np.log(share) + _log_likelihoods(levels, m, n_pairs)
+        log_non = np.log1p(-share) + _log_likelihoods(levels, u, n_pairs)
+        posterior = 1.0 / (1.0 + np.exp(np.clip(log_non - log_match, -700, 700)))
+        new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+        for comparison in COMPARISONS:
+            size = len(comparison.levels)
+            m[comparison.name] = _smoothed(_level_counts(levels[comparison.name], size, posterior), DEFAULT_M[comparison.name])
+            u[comparison.name] = _smoothed(_level_counts(levels[comparison.name], size, 1.0 - posterior), DEFAULT_U[comparison.name])
+        converged = abs(new_share - share) < EM_TOLERANCE
+        share = new_share
+        if converged:
+            break
+    return m, share
+
+
+def term_frequencies(prepared: pd.DataFrame, u: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    tables = {}
+    for comparison in COMPARISONS:
+        if not comparison.tf_column:
+            continue
+        values = prepared[comparison.tf_column]
+        values = values[values != ""]
+        counts = values.value_counts()
+        average_share = float(u[comparison.name][-1])
+        shares = (counts + TF_PRIOR_RECORDS * average_share) / (len(values) + TF_PRIOR_RECORDS)
+        tables[comparison.name] = shares.to_dict()
+    return tables
+
+
+def fit(prepared: pd.DataFrame, keys: pd.DataFrame, levels: dict[str, np.ndarray]) -> MatchModel:
+    u = estimate_u(prepared, keys)
+    m, candidate_share = estimate_m(levels, u)
+    n_records = len(prepared)
+    total_pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    n_candidates = len(levels["given"])
+    prior = float(np.clip(candidate_share * n_candidates / total_pairs, 1e-9, 0.5))
+    return MatchModel(m=m, u=u, prior_match=prior, term_frequency=term_frequencies(prepared, u))
+
+
+def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame,
+                  levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Total match weight (log2 odds) per pair, prior included."""
+    left_idx = pairs["left_idx"].to_numpy()
+    total = np.full(len(left_idx), np.log2(model.prior_match / (1 - model.prior_match)))
+    for comparison in COMPARISONS:
+        level = levels[comparison.name]
+        weights = np.log2(model.m[comparison.name] / model.u[comparison.name])
+        contribution = np.where(level >= 0, weights[np.clip(level, 0, None)], 0.0)
+        if comparison.tf_column:
+            top = len(comparison.levels) - 1
+            at_top = level == top
+            values = prepared[comparison.tf_column].to_numpy(dtype=object)[left_idx[at_top]]
+            table = model.term_frequency.get(comparison.name, {})
+            default = float(model.u[comparison.name][top])
+            shares = np.array([table.get(value, default) for value in values], dtype=float)
+            contribution[at_top] = np.log2(model.m[comparison.name][top] / shares)
+        total += contribution
+    return total
+
+
+def probability_from_weight(weight: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.power(2.0, -np.clip(weight, -100, 100)))

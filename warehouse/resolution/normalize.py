@@ -1,0 +1,153 @@
+"""Normal forms for matching people: folded names with nicknames, E.164 phones, companies, birthdays."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from nameparser import HumanName
+from nicknames import NickNamer
+
+from connectors.normalize import fold_text
+
+# Honorifics dropped from given/family parts that a source already split. Short on purpose:
+# nameparser's own title list holds occupations ("printer", "judge") that are also names,
+# so it is only trusted on whole display names, where it sees the full context.
+_HONORIFICS = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "mlle", "m"}
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "mba", "cpa", "dds", "jnr", "snr"}
+
+# Legal forms that say nothing about which company it is ("Acme Inc." is "Acme").
+_LEGAL_SUFFIXES = {
+    "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "plc", "corp", "corporation", "co",
+    "company", "gmbh", "ag", "kg", "se", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "oy", "ab",
+    "as", "asa", "aps", "kk", "pty", "pte", "pvt", "sdn", "bhd", "group", "holdings", "the",
+}
+
+_NON_WORD = re.compile(r"[^\w\s]+")
+_DIGITS = re.compile(r"\D+")
+_BIRTHDAY = re.compile(r"^(?:(\d{4})|-)-?(\d{2})-?(\d{2})$")
+
+_nicknamer = NickNamer()
+
+
+def has_unspaced_script(text: str) -> bool:
+    """True for scripts written without spaces between given and family name (CJK, Thai...)."""
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            if name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER")):
+                return True
+    return False
+
+
+def fold_name(value: str | None) -> str:
+    """Comparison form of a name part: folded, punctuation dropped, hyphens as spaces."""
+    if not value:
+        return ""
+    text = value.replace("-", " ").replace("'", "").replace("’", "")
+    return " ".join(_NON_WORD.sub(" ", fold_text(text)).split())
+
+
+def _strip_affixes(tokens: list[str]) -> list[str]:
+    while tokens and fold_name(tokens[0]) in _HONORIFICS and len(tokens) > 1:
+        tokens = tokens[1:]
+    while tokens and fold_name(tokens[-1]) in _SUFFIXES and len(tokens) > 1:
+        tokens = tokens[:-1]
+    return tokens
+
+
+def split_name(full_name: str | None, given_name: str | None, family_name: str | None) -> tuple[str, str]:
+    """Display (given, family), accents kept; from the parts when a source split them, else parsed.
+
+    Names in scripts written without spaces are kept whole as the family part in their own
+    order, so "山田太郎" from a calendar and 山田 + 太郎 from a vCard compare equal.
+    """
+    given = " ".join(_strip_affixes((given_name or "").split()))
+    family = " ".join(_strip_affixes((family_name or "").split()))
+    full = (full_name or "").strip()
+    if not given and not family and full:
+        if "@" in full:
+            return "", ""
+        if has_unspaced_script(full):
+            return "", full.replace(" ", "").replace("\u3000", "")
+        parsed = HumanName(full)
+        given, family = parsed.first, parsed.last
+        if parsed.middle and not family:
+            family = parsed.middle
+        if not given and not family:
+            family = full
+    if has_unspaced_script(given + family):
+        return "", (family + given).replace(" ", "").replace("\u3000", "")
+    return given.strip(), family.strip()
+
+
+@lru_cache(maxsize=None)
+def nickname_forms(given_first: str) -> frozenset[str]:
+    """The folded given name with the formal names and nicknames it stands for ("bob" → robert)."""
+    if not given_first:
+        return frozenset()
+    forms = {given_first}
+    if len(given_first) > 1:
+        forms |= {fold_name(name) for name in _nicknamer.canonicals_of(given_first)}
+    return frozenset(forms)
+
+
+def nickname_related(left: str, right: str) -> bool:
+    if not left or not right:
+        return False
+    return bool(nickname_forms(left) & nickname_forms(right))
+
+
+def normalize_phone(value: str, default_region: str | None) -> str | None:
+    """E.164 where phonenumbers can parse it; otherwise the digits as written (6 or more)."""
+    if not value:
+        return None
+    try:
+        parsed = phonenumbers.parse(value, default_region)
+        if phonenumbers.is_possible_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    digits = _DIGITS.sub("", value)
+    return digits if len(digits) >= 6 else None
+
+
+def normalize_company(value: str | None) -> str:
+    """Folded company name without legal forms: "ACME, Inc." and "Acme" are the same company."""
+    tokens = fold_name(value).split()
+    while tokens and tokens[-1] in _LEGAL_SUFFIXES and len(tokens) > 1:
+        tokens.pop()
+    while tokens and tokens[0] == "the" and len(tokens) > 1:
+        tokens.pop(0)
+    return " ".join(tokens)
+
+
+def normalize_birthday(value: str | None) -> str:
+    """`YYYY-MM-DD` or `--MM-DD` (year unknown); "" when it is not a date."""
+    if not value:
+        return ""
+    match = _BIRTHDAY.match(str(value).strip())
+    if not match:
+        return ""
+    year, month, day = match.groups()
+    if not ("01" <= month <= "12" and "01" <= day <= "31"):
+        return ""
+    return f"{year}-{month}-{day}" if year else f"--{month}-{day}"
+
+
+def email_local_key(email: str) -> str:
+    """Letters of the local part: `bob.smith42@x` → `bobsmith`, to compare with a name."""
+    local = email.split("@", 1)[0]
+    return "".join(ch for ch in fold_text(local) if ch.isalpha())
+
+
+def name_local_keys(given_first: str, family: str) -> set[str]:
+    """Local parts people build from their name (robert.smith, rsmith, smithr, robertsmith)."""
+    given_letters = "".join(ch for ch in given_first if ch.isalpha())
+    family_letters = "".join(ch for ch in family if ch.isalpha())
+    if not given_letters or not family_letters:
+        return set()
+    keys = {given_letters + family_letters, family_letters + given_letters,
+            given_letters[0] + family_letters, given_letters + family_letters[0]}
+    return {key for key in keys if len(key) >= 4}

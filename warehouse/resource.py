@@ -1,0 +1,80 @@
+"""The one resource every asset uses: where the inbox and the warehouse are, and connections to it.
+
+The pipeline builds in a working DuckDB file of its own next to the published one; readers
+only ever open the published file, which `warehouse.publish` replaces atomically at the end
+of a run, so an analyst's open session never blocks a run or sees half of one.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from warehouse.config import ScoringConfig, sql_variables
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INBOX = REPO_ROOT / "data" / "sample"
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "strongties.duckdb"
+# Calendars hold decades of history and recurring events without end: expand ten years back
+# and one year ahead (the upcoming year feeds meeting preparation).
+CALENDAR_YEARS_BACK = 10
+CALENDAR_DAYS_AHEAD = 365
+
+
+def working_path_for(published: Path) -> Path:
+    return published.with_name(f".{published.stem}.work.duckdb")
+
+
+class StrongtiesWarehouse(DuckDBResource):
+    """Settings from `STRONGTIES_*` and the working database the assets build in."""
+
+    inbox: str
+    published_path: str
+    as_of: str = ""  # YYYY-MM-DD; empty means today (UTC)
+    core_list_size: int = 10
+
+    @classmethod
+    def from_environment(cls) -> "StrongtiesWarehouse":
+        published = Path(os.environ.get("STRONGTIES_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+        return cls(
+            database=str(working_path_for(published)),
+            inbox=str(Path(os.environ.get("STRONGTIES_INBOX") or DEFAULT_INBOX).resolve()),
+            published_path=str(published),
+            as_of=os.environ.get("STRONGTIES_AS_OF", ""),
+            core_list_size=int(os.environ.get("STRONGTIES_CORE_LIST_SIZE", "10")),
+        )
+
+    @property
+    def as_of_date(self) -> date:
+        return date.fromisoformat(self.as_of) if self.as_of else datetime.now(timezone.utc).date()
+
+    @property
+    def scoring(self) -> ScoringConfig:
+        return ScoringConfig(core_list_size=self.core_list_size)
+
+    def calendar_window(self) -> tuple[datetime, datetime]:
+        """Snapped to month starts so that a daily run reuses last run's calendar parse."""
+        as_of = self.as_of_date.replace(day=1)
+        start = datetime(as_of.year - CALENDAR_YEARS_BACK, as_of.month, 1, tzinfo=timezone.utc)
+        end_day = (as_of + timedelta(days=CALENDAR_DAYS_AHEAD + 31)).replace(day=1)
+        return start, datetime(end_day.year, end_day.month, 1, tzinfo=timezone.utc)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the working database with the run's settings as SQL variables."""
+        path = Path(self.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Contact data is personal: the file is the owner's alone from its first byte.
+            duckdb.connect(str(path)).close()
+            path.chmod(0o600)
+        with self.get_connection() as connection:
+            for name, value in sql_variables(self.scoring, self.as_of_date.isoformat()).items():
+                connection.execute(f"SET VARIABLE {name} = ?", [value])
+            yield connection
+

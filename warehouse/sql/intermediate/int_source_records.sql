@@ -1,0 +1,93 @@
+-- One row per distinct identity seen in an input, in the shape identity resolution compares:
+-- a vCard, a LinkedIn member, a calendar attendee or organizer, a person named in the referral log.
+-- group: resolve
+with owner as (
+    select coalesce(emails, []) as emails, linkedin_url from stg_owner
+    union all
+    select [], null where not exists (select 1 from stg_owner)
+),
+vcard as (
+    select
+        'vcard' as source, source_key, full_name, given_name, family_name, emails, phones,
+        linkedin_url, company, title, birthday,
+        null::varchar as city,
+        try_cast(left(revision, 10) as date) as last_seen,
+        null::date as first_seen,
+        source_file
+    from stg_vcard_cards
+),
+linkedin_mentions as (
+    select source_key, full_name, profile_url, email, company, title, connected_on as seen_on, 1 as authority, source_file
+    from stg_linkedin_connections
+    union all
+    select source_key, full_name, profile_url, null, null, null, sent_at::date, 2, source_file from stg_linkedin_messages
+    union all
+    select source_key, full_name, profile_url, null, null, null, sent_at::date, 3, source_file from stg_linkedin_invitations
+    union all
+    select source_key, full_name, null, null, company, title, created_at::date, 4, source_file from stg_linkedin_recommendations
+    union all
+    select source_key, full_name, profile_url, null, null, null, endorsed_at::date, 5, source_file from stg_linkedin_endorsements
+),
+linkedin as (
+    -- The connection row is the authority on name, company and title; messages fill gaps.
+    select
+        'linkedin' as source,
+        source_key,
+        arg_min(full_name, authority) filter (where full_name is not null) as full_name,
+        null::varchar as given_name,
+        null::varchar as family_name,
+        list_distinct(list(email) filter (where email is not null)) as emails,
+        []::varchar[] as phones,
+        max(profile_url) as linkedin_url,
+        arg_min(company, authority) filter (where company is not null) as company,
+        arg_min(title, authority) filter (where title is not null) as title,
+        null::varchar as birthday,
+        null::varchar as city,
+        max(seen_on) as last_seen,
+        min(seen_on) as first_seen,
+        arg_min(source_file, authority) as source_file
+    from linkedin_mentions
+    group by source_key
+),
+calendar as (
+    select
+        'calendar' as source,
+        a.email as source_key,
+        mode(a.name) filter (where a.name is not null and a.name <> a.email) as full_name,
+        [a.email] as emails,
+        max(m.starts_at)::date as last_seen,
+        min(m.starts_at)::date as first_seen,
+        min(a.source_file) as source_file
+    from stg_calendar_attendees as a
+    join stg_calendar_meetings as m using (occurrence_id)
+    group by a.email
+),
+referrals as (
+    select
+        'referrals' as source,
+        source_key,
+        max(person_name) as full_name,
+        list_distinct(list(person_email) filter (where person_email is not null)) as emails,
+        max(person_linkedin_url) as linkedin_url,
+        max(occurred_on) as last_seen,
+        min(occurred_on) as first_seen,
+        min(source_file) as source_file
+    from stg_referrals
+    group by source_key
+),
+records as (
+    select * from vcard
+    union all by name select * from linkedin
+    union all by name select * from calendar
+    union all by name select * from referrals
+)
+select
+    records.source || ':' || records.source_key as record_key,
+    records.source, records.source_key, records.full_name, records.given_name, records.family_name,
+    coalesce(records.emails, []) as emails, coalesce(records.phones, []) as phones,
+    records.linkedin_url, records.company, records.title, records.birthday, records.city,
+    records.first_seen, records.last_seen, records.source_file,
+    coalesce(len(list_intersect(records.emails, owner.emails)) > 0
+        or records.linkedin_url = owner.linkedin_url, false) as is_owner
+from records
+cross join owner

@@ -1,0 +1,22 @@
+-- One row per contact between the owner and a person: meeting, message, invitation,
+-- recommendation, endorsement or referral. A contact seen under two of the person's
+-- identities (two emails invited to one meeting) counts once.
+-- group: metrics
+select
+    p.person_id,
+    i.occurred_at,
+    i.channel,
+    i.direction,
+    i.minutes,
+    i.group_size,
+    i.kind,
+    i.value,
+    i.detail_id,
+    i.source_file,
+    i.record_key
+from int_interactions as i
+join int_person_ids as p using (record_key)
+where not p.is_owner
+qualify row_number() over (
+    partition by p.person_id, i.channel, i.occurred_at, i.direction, coalesce(i.kind, '')
+    order by i.record_key) = 1

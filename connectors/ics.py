@@ -46,7 +46,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import BinaryIO, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,6 +82,16 @@ REASON_DETAIL_CHARS = 160
 # them the occurrences would be wrong, so the VEVENT is quarantined rather than guessed.
 TIME_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 
+# What the connector reads from a VEVENT. Everything else (DESCRIPTION, Outlook's HTML
+# X-ALT-DESC, base64 ATTACHments, VALARMs, X- properties) is dropped at line level before
+# icalendar sees it: it is most of the bytes of a real export, and a broken line there must
+# not cost the event. SEQUENCE is kept because recurring-ical-events uses it to choose
+# between two versions of the same occurrence.
+KEPT_PROPERTIES = frozenset({
+    "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
+    "SEQUENCE", "STATUS", "SUMMARY", "ORGANIZER", "ATTENDEE", "LOCATION", "TRANSP",
+})
+
 NON_PERSON_CUTYPES = {"ROOM": "resource", "RESOURCE": "resource", "GROUP": "group"}
 # Addresses that are calendars or bookable resources, never people: Google Workspace rooms
 # and equipment, Google shared, imported and holiday calendars, and Google's placeholder for
@@ -112,6 +122,7 @@ class _Calendar:
     timezones: list[str] = field(default_factory=list)  # VTIMEZONE blocks handed to icalendar
     aliases: dict[str, str] = field(default_factory=dict)  # TZID in the file -> private TZID
     method: str | None = None
+    floating_zone: tzinfo | None = None  # from X-WR-TIMEZONE
 
 
 @dataclass
@@ -126,6 +137,7 @@ class _Block:
     dtstart_raw: str = ""
     is_override: bool = False
     recurs: bool = False
+    has_exdate: bool = False
     problem: str | None = None  # set when the block cannot be parsed at all
     group_key: tuple = ()
     text: str = ""
@@ -320,10 +332,12 @@ def _scan(stream: BinaryIO) -> _Scan:
             else:
                 if name == "BEGIN":
                     block_depth.append(value)
-                elif name == "END" and block_depth and block_depth[-1] == value:
-                    block_depth.pop()
-                _note_property(block, name, line, depth=len(block_depth))
-                block.lines.append(_repair_line(name, line))
+                elif name == "END":
+                    if block_depth and block_depth[-1] == value:
+                        block_depth.pop()
+                elif not block_depth and name in KEPT_PROPERTIES:
+                    _note_property(block, name, line)
+                    block.lines.append(_repair_line(name, line))
                 continue
         if line is None:
             continue
@@ -366,9 +380,18 @@ def _scan(stream: BinaryIO) -> _Scan:
             skip_name, skip_depth = value, 1
         elif current_calendar is not None and name in ("X-WR-TIMEZONE", "CALSCALE", "METHOD"):
             calendar = calendars[current_calendar]
-            calendar.header_lines.append(line)
+            value = _property_value(line).strip()
             if name == "METHOD":
-                calendar.method = line.split(":", 1)[-1].strip().upper()
+                calendar.method = value.upper()
+            elif name == "X-WR-TIMEZONE":
+                # recurring-ical-events fails on the whole calendar when it cannot load
+                # this zone; a Windows name is mapped, anything else is left out.
+                zone_name = WINDOWS_TO_OLSON.get(value, value)
+                if not _is_known_zone(zone_name):
+                    continue
+                calendar.floating_zone = ZoneInfo(zone_name)
+                line = f"X-WR-TIMEZONE:{zone_name}"
+            calendar.header_lines.append(line)
     if block is not None:
         close_block("it is never closed: the file ends before END:VEVENT")
     for calendar in calendars:
@@ -398,9 +421,7 @@ def _property_value(line: str) -> str:
     return ""
 
 
-def _note_property(block: _Block, name: str, line: str, depth: int) -> None:
-    if depth:  # inside a VALARM
-        return
+def _note_property(block: _Block, name: str, line: str) -> None:
     if name == "UID":
         block.uid = _property_value(line).strip() or None
     elif name == "DTSTART":
@@ -409,6 +430,8 @@ def _note_property(block: _Block, name: str, line: str, depth: int) -> None:
         block.is_override = True
     elif name in ("RRULE", "RDATE"):
         block.recurs = True
+    elif name == "EXDATE":
+        block.has_exdate = True
 
 
 def _finish_block(block: _Block, masters: dict[tuple, int]) -> None:
@@ -561,6 +584,7 @@ class _Expander:
             key: next((b.position for b in group if not b.is_override), group[0].position)
             for key, group in self.groups.items()
         }
+        self._described: dict[int, tuple[dict, list[dict]]] = {}
         self.recurring = {
             key: any(b.recurs or b.is_override for b in group) for key, group in self.groups.items()
         }
@@ -630,27 +654,71 @@ class _Expander:
             return None
 
     def _expand(self, parsed: icalendar.Calendar, calendar_index: int) -> None:
+        calendar = self.scan.calendars[calendar_index]
         events = [c for c in parsed.subcomponents if c.name == "VEVENT"]
-        kept = []
+        series_events = []
         for event in events:
             block = self._block_of(event)
             reason = _unusable_reason(event)
             if reason:
                 self.result.reject(block.location, reason)
+            elif self._is_single(block):
+                self._add_single(event, block, calendar)
             else:
-                kept.append(event)
-        if not kept:
+                series_events.append(event)
+        if not series_events:
             return
-        if len(kept) != len(events):
-            parsed.subcomponents = [c for c in parsed.subcomponents if c.name != "VEVENT"] + kept
+        parsed.subcomponents = [c for c in parsed.subcomponents if c.name != "VEVENT"] + series_events
         try:
             occurrences = self._occurrences(parsed)
         except Exception:  # noqa: BLE001 - find which series is at fault
-            self._expand_series_by_series(parsed, kept, calendar_index)
+            self._expand_series_by_series(parsed, series_events, calendar_index)
             return
-        method = self.scan.calendars[calendar_index].method
         for occurrence in occurrences:
-            self._add_rows(occurrence, method)
+            self._add_rows(occurrence, calendar.method)
+
+    def _is_single(self, block: _Block) -> bool:
+        return (
+            not (block.recurs or block.is_override or block.has_exdate)
+            and len(self.groups[block.group_key]) == 1
+        )
+
+    def _add_single(self, event, block: _Block, calendar: _Calendar) -> None:
+        """An event that does not repeat, placed without recurring-ical-events.
+
+        Most events of a real calendar are single; expanding them through the library costs
+        a copy of each. The result is the same: floating times in the X-WR-TIMEZONE, and the
+        library's rule for the window (starts inclusive, ends exclusive, an instant event
+        counts when it starts inside).
+        """
+        start = event["DTSTART"].dt
+        end = _end_of(event, start)
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            return self._add_through_library(event, calendar)
+        if calendar.floating_zone is not None:
+            start, end = _in_zone(start, calendar.floating_zone), _in_zone(end, calendar.floating_zone)
+        starts_at, ends_at = _as_utc(start), _as_utc(end)
+        if ends_at < starts_at:
+            return self.result.reject(block.location, "it ends (DTEND) before it starts (DTSTART)")
+        if starts_at == ends_at:
+            inside = self.window_start <= starts_at < self.window_end
+        else:
+            inside = starts_at < self.window_end and self.window_start < ends_at
+        if inside:
+            self._emit(event, block, starts_at, ends_at, not isinstance(start, datetime), starts_at, calendar.method)
+
+    def _add_through_library(self, event, calendar: _Calendar) -> None:
+        parsed = icalendar.Calendar()
+        parsed.subcomponents = [event]
+        for header in calendar.header_lines:
+            name, _, value = header.partition(":")
+            parsed[name.split(";")[0]] = value
+        try:
+            occurrences = self._occurrences(parsed)
+        except Exception as error:  # noqa: BLE001
+            return self.result.reject(self._block_of(event).location, _expansion_reason(error))
+        for occurrence in occurrences:
+            self._add_rows(occurrence, calendar.method)
 
     def _expand_series_by_series(self, parsed: icalendar.Calendar, events: list, calendar_index: int) -> None:
         """Expand each series alone; in a series that fails, find the VEVENTs at fault."""
@@ -699,46 +767,37 @@ class _Expander:
             return list(recurring_ical_events.of(parsed).between(self.window_start, self.window_end))
 
     def _add_rows(self, occurrence, method: str | None) -> None:
-        position = int(str(occurrence[POSITION_PROPERTY]))
-        block = self.blocks_by_position[position]
-        uid = block.uid or str(occurrence.get("UID"))
+        """Rows of one occurrence returned by recurring-ical-events."""
+        block = self._block_of(occurrence)
         start = occurrence["DTSTART"].dt
-        end = _end_of(occurrence, start)
-        all_day = not isinstance(start, datetime)
         starts_at = _as_utc(start)
-        ends_at = _as_utc(end)
+        ends_at = _as_utc(_end_of(occurrence, start))
         slot = occurrence.get("RECURRENCE-ID")
         slot_utc = _as_utc(slot.dt) if slot is not None else starts_at
-        occurrence_id = _stable_hash("occurrence", uid, slot_utc.isoformat())
+        self._emit(occurrence, block, starts_at, ends_at, not isinstance(start, datetime), slot_utc, method)
 
-        status = _upper(occurrence.get("STATUS"))
-        if status is None and method == "CANCEL":
-            status = "CANCELLED"
-        location_text = str(occurrence.get("LOCATION") or "")
-        organizer = occurrence.get("ORGANIZER")
-        organizer_email = normalize_email(str(organizer)) if organizer is not None else None
-        organizer_name = _param(organizer, "CN")
+    def _emit(self, component, block: _Block, starts_at, ends_at, all_day: bool, slot_utc, method) -> None:
+        """One meeting row and its attendee rows.
 
-        people, resources, groups = _people(occurrence, organizer, organizer_email, organizer_name, location_text)
+        The occurrence is identified by its UID and the slot it holds in its series (the
+        RECURRENCE-ID of a moved occurrence, else its start), so that an export made before
+        a meeting was moved and one made after give it the same id.
+        """
+        described = self._described.get(block.position)
+        if described is None:
+            described = self._described[block.position] = self._describe(component, block, method)
+        meeting, people = described
+        occurrence_id = _stable_hash("occurrence", meeting["uid"], slot_utc.isoformat())
         self.result.add(MEETINGS_TABLE, {
             "source_file": self.result.source_file,
             "event_position": self.master_position[block.group_key],
-            "vevent_position": position,
-            "uid": uid,
+            "vevent_position": block.position,
             "occurrence_id": occurrence_id,
             "starts_at": starts_at.isoformat(),
             "ends_at": ends_at.isoformat(),
             "all_day": all_day,
             "duration_minutes": (ends_at - starts_at).total_seconds() / 60,
-            "status": status,
-            "summary": _text(occurrence.get("SUMMARY")),
-            "organizer_email": organizer_email,
-            "organizer_name": organizer_name,
-            "is_recurring": self.recurring[block.group_key],
-            "attendee_count": len(people),
-            "resource_count": resources,
-            "group_count": groups,
-            "transparency": _upper(occurrence.get("TRANSP")),
+            **meeting,
         })
         for person in people:
             self.result.add(ATTENDEES_TABLE, {
@@ -746,6 +805,32 @@ class _Expander:
                 "source_file": self.result.source_file,
                 **person,
             })
+
+    def _describe(self, component, block: _Block, method: str | None) -> tuple[dict, list[dict]]:
+        """What every occurrence of one VEVENT shares: who, what, status."""
+        status = _upper(component.get("STATUS"))
+        if status is None and method == "CANCEL":
+            status = "CANCELLED"
+        organizer = component.get("ORGANIZER")
+        if isinstance(organizer, list):  # two ORGANIZER lines: the first one counts
+            organizer = organizer[0] if organizer else None
+        organizer_email = normalize_email(str(organizer)) if organizer is not None else None
+        organizer_name = _param(organizer, "CN")
+        location_text = str(component.get("LOCATION") or "")
+        people, resources, groups = _people(component, organizer, organizer_email, organizer_name, location_text)
+        meeting = {
+            "uid": block.uid or str(component.get("UID")),
+            "status": status,
+            "summary": _text(component.get("SUMMARY")),
+            "organizer_email": organizer_email,
+            "organizer_name": organizer_name,
+            "is_recurring": self.recurring[block.group_key],
+            "attendee_count": len(people),
+            "resource_count": resources,
+            "group_count": groups,
+            "transparency": _upper(component.get("TRANSP")),
+        }
+        return meeting, people
 
 
 def _calendar_like(parsed: icalendar.Calendar, others: list, events: list) -> icalendar.Calendar:
@@ -792,6 +877,13 @@ def _end_of(occurrence, start):
     if not isinstance(start, datetime):
         return start + timedelta(days=1)
     return start
+
+
+def _in_zone(moment, zone: tzinfo):
+    """A floating date-time placed in the calendar's zone; dates and zoned times unchanged."""
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=zone)
+    return moment
 
 
 def _as_utc(moment: date | datetime) -> datetime:

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
@@ -31,6 +32,8 @@ ARCHIVE_MEMBER_SEPARATOR = "!"
 # compression bomb: a real LinkedIn export of 30k connections and 100k messages stays far below.
 MAX_MEMBER_BYTES = 2 * 1024**3
 MAX_COMPRESSION_RATIO = 200
+# Below this size a high ratio is harmless (a CSV of repeated commas compresses 1000x).
+RATIO_CHECK_MIN_BYTES = 10 * 1024**2
 HASH_CHUNK_BYTES = 1024 * 1024
 
 
@@ -79,6 +82,28 @@ def classify(name: str, in_linkedin_folder: bool) -> str:
     return "not_used"
 
 
+class _MemberStream(io.RawIOBase):
+    """An archive member read as a stream; closing it closes the archive too."""
+
+    def __init__(self, archive_path: Path, member: str):
+        self._archive = zipfile.ZipFile(archive_path)
+        self._member = self._archive.open(member)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._member.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._member.close()
+            self._archive.close()
+        super().close()
+
+
 def _sha256_of(stream: BinaryIO) -> str:
     digest = hashlib.sha256()
     with stream:
@@ -94,8 +119,8 @@ def _is_unsafe_member_name(name: str) -> bool:
 
 def _archive_members(archive_path: Path, relative: str, files: list[InputFile], quarantine: list[Quarantine]) -> None:
     try:
-        archive = zipfile.ZipFile(archive_path)
-        infos = [info for info in archive.infolist() if not info.is_dir()]
+        with zipfile.ZipFile(archive_path) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         quarantine.append(Quarantine(relative, "whole file", f"not a readable zip archive ({error})"))
         return
@@ -107,17 +132,17 @@ def _archive_members(archive_path: Path, relative: str, files: list[InputFile], 
             quarantine.append(Quarantine(relative, f"member {info.filename}", "member path escapes the archive folder (zip slip); not read"))
             continue
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > 10 * 1024**2 and ratio > MAX_COMPRESSION_RATIO):
+        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO):
             quarantine.append(Quarantine(relative, f"member {info.filename}",
                                          f"inflates to {info.file_size} bytes ({ratio:.0f}x): compression bomb; not read"))
             continue
 
         def opener(name: str = info.filename) -> BinaryIO:
-            return zipfile.ZipFile(archive_path).open(name)
+            return io.BufferedReader(_MemberStream(archive_path, name), HASH_CHUNK_BYTES)
 
         try:
             digest = _sha256_of(opener())
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as error:
             quarantine.append(Quarantine(relative, f"member {info.filename}", f"member cannot be read ({error})"))
             continue
         files.append(InputFile(member_path, classify(info.filename, has_connections), info.file_size, digest, opener=opener))
@@ -147,11 +172,11 @@ def scan_inbox(root: str | os.PathLike) -> Inbox:
             files.append(InputFile(relative, kind, size, digest, opener=lambda p=path: p.open("rb")))
             if kind == "archive":
                 _archive_members(path, relative, files, quarantine)
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for input_file in files:
         if input_file.kind in ("not_used", "archive"):
             continue
-        first = seen.setdefault(input_file.sha256, input_file.path)
+        first = seen.setdefault((input_file.kind, input_file.sha256), input_file.path)
         if first != input_file.path:
             input_file.duplicate_of = first
     return Inbox(files, quarantine)

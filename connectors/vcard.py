@@ -56,12 +56,6 @@ ADDRESS_PARTS = 7  # post office box, extended, street, locality, region, postal
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_BLOB_START = re.compile(
-    rb"(?:[A-Za-z0-9_-]+\.)?(PHOTO|LOGO|SOUND|KEY|X-MS-CARDPICTURE)[;:]", re.IGNORECASE
-)
-# First bytes of lines the splitter must look at twice: BEGIN/END, blob names, `itemN.` groups.
-_BEGIN_END_FIRST = frozenset(b"BbEe\xef \t")
-_BLOB_FIRST = frozenset(b"PpLlSsKkXxIi")
 _PROPERTY_START = re.compile(rb"(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+[;:]")
 
 
@@ -72,11 +66,12 @@ class CardError(ValueError):
 # ---------------------------------------------------------------------------- physical lines
 
 
-def _physical_line_chunks(stream: BinaryIO) -> Iterator[list[bytes]]:
-    """Lists of lines without their endings; CR, LF, CRLF and CR CR LF each end one line.
+def _normalized_line_blocks(stream: BinaryIO) -> Iterator[bytes]:
+    """The stream as blocks of whole lines, each ended by a single LF.
 
-    A line longer than MAX_LINE_BYTES is cut to its head plus OVERLONG_MARK and the rest of it
-    is read past without being kept.
+    CR, LF, CRLF and CR CR LF each end one line (iPhone writes CR CR LF). A line longer than
+    MAX_LINE_BYTES is cut to its head followed by OVERLONG_MARK, and the rest of it is read
+    past without being kept.
     """
     pending = b""
     discarding = False  # inside the tail of an overlong line
@@ -87,65 +82,46 @@ def _physical_line_chunks(stream: BinaryIO) -> Iterator[list[bytes]]:
             first = False
             if chunk.startswith(_BOM):
                 chunk = chunk[len(_BOM):]
-        if not chunk:
-            break
+        at_end = not chunk
         data = pending + chunk
-        # A CR at the end of a chunk may be the start of CR LF or CR CR LF: decide next time.
-        held = len(data) - len(data.rstrip(b"\r"))
-        if held:
-            pending_cr = data[-held:]
-            data = data[:-held]
+        if not at_end:
+            # A CR ending the chunk may be the start of CR LF or CR CR LF: decide next time.
+            held = len(data) - len(data.rstrip(b"\r"))
+            pending_cr = data[len(data) - held:] if held else b""
+            data = data[: len(data) - held]
         else:
             pending_cr = b""
+            if data and not data.endswith((b"\n", b"\r")):
+                data += b"\n"  # the last line has no line end
         data = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = data.split(b"\n")
-        pending = lines.pop()
-        if discarding and lines:
-            lines[0] = b""  # the end of the overlong line; its head was already given
+        cut = data.rfind(b"\n") + 1
+        block, pending = data[:cut], data[cut:]
+        if discarding and cut:
+            block = b"\n" + block[block.find(b"\n") + 1:]  # the tail ends where its line ends
             discarding = False
         if discarding:
             pending = b""
         elif len(pending) > MAX_LINE_BYTES:
-            lines.append(pending[:OVERLONG_KEPT_BYTES] + OVERLONG_MARK)
+            block += pending[:OVERLONG_KEPT_BYTES] + OVERLONG_MARK + b"\n"
             pending = b""
             discarding = True
         pending += pending_cr
-        if lines:
-            yield lines
-    if pending:
-        tail = pending.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = tail.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        if discarding and lines:
-            lines[0] = b""
-        yield lines
+        if block:
+            yield block
+        if at_end:
+            return
 
 
 class _Utf16AsUtf8:
     """A UTF-16 export (Outlook can write one) read as the UTF-8 bytes the splitter expects."""
 
-    def __init__(self, stream: BinaryIO, encoding: str):
+    def __init__(self, stream, encoding: str):
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
 
     def read(self, size: int = -1) -> bytes:
         raw = self._stream.read(size)
-        text = self._decoder.decode(raw, final=not raw)
-        return text.encode("utf-8")
-
-
-def _open_as_utf8_compatible(stream: BinaryIO) -> BinaryIO:
-    head = stream.read(4)
-    rest = _Prefixed(head, stream)
-    if head[:2] in _UTF16_BOMS:
-        return _Utf16AsUtf8(rest, "utf-16")
-    # UTF-16 without a byte order mark: every other byte of "BEGIN" is NUL.
-    if len(head) == 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
-        return _Utf16AsUtf8(rest, "utf-16-le")
-    if len(head) == 4 and head[0] == 0 and head[2] == 0 and head[1] != 0:
-        return _Utf16AsUtf8(rest, "utf-16-be")
-    return rest
+        return self._decoder.decode(raw, final=not raw).encode("utf-8")
 
 
 class _Prefixed:
@@ -160,8 +136,21 @@ class _Prefixed:
             head, self._head = self._head, b""
             if size is None or size < 0:
                 return head + self._stream.read()
-            return head + self._stream.read(max(size - len(head), 0))
+            return head + self._stream.read(max(size - len(head), 1))
         return self._stream.read(size)
+
+
+def _as_utf8_compatible(stream: BinaryIO):
+    head = stream.read(4)
+    rest = _Prefixed(head, stream)
+    if head[:2] in _UTF16_BOMS:
+        return _Utf16AsUtf8(rest, "utf-16")
+    # UTF-16 without a byte order mark: every other byte of "BEGIN" is NUL.
+    if len(head) == 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
+        return _Utf16AsUtf8(rest, "utf-16-le")
+    if len(head) == 4 and head[0] == 0 and head[2] == 0 and head[1] != 0:
+        return _Utf16AsUtf8(rest, "utf-16-be")
+    return rest
 
 
 # ---------------------------------------------------------------------------- card blocks
@@ -172,12 +161,22 @@ class CardBlock:
     """The lines of one card between its BEGIN and END, photos and nested cards left out."""
 
     line: int  # where BEGIN:VCARD is
-    lines: list[bytes] = field(default_factory=list)
-    # (index in `lines`, physical line number) wherever skipped lines break the numbering
+    parts: list[bytes] = field(default_factory=list)  # runs of whole lines, each ending in LF
+    line_count: int = 0
+    # (index of a line of the card, its physical line number) wherever skipped lines
+    # (photos, blank lines, nested cards) break the numbering
     jumps: list[tuple[int, int]] = field(default_factory=list)
     problem: str | None = None
     size: int = 0
     children: list["CardBlock"] = field(default_factory=list)  # nested cards already closed
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+    @property
+    def lines(self) -> list[bytes]:
+        return self.data.split(b"\n")[:-1]
 
     def line_number(self, index: int) -> int:
         """Physical line number of `lines[index]`."""
@@ -188,34 +187,49 @@ class CardBlock:
             base_index, base_line = jump_index, jump_line
         return base_line + index - base_index
 
+    def add(self, run: bytes, first_line: int) -> None:
+        expected = self.line + 1 + self.line_count
+        if self.jumps:
+            jump_index, jump_line = self.jumps[-1]
+            expected = jump_line + self.line_count - jump_index
+        if first_line != expected:
+            self.jumps.append((self.line_count, first_line))
+        self.parts.append(run)
+        self.line_count += run.count(b"\n")
+        self.size += len(run)
 
-def _is_begin(line: bytes) -> bool:
-    return line.strip().lstrip(_BOM).upper() == b"BEGIN:VCARD"
 
-
-def _is_end(line: bytes) -> bool:
-    return line.strip().upper() == b"END:VCARD"
+# Searched in "\n" + the lower-cased block, so that every match starts at the LF before a line
+# of interest: BEGIN or END of a card, a binary property, a blank line.
+_LINE_OF_INTEREST = re.compile(
+    rb"\n(?:(?P<begin>(?:\xef\xbb\xbf)?begin:vcard[ \t]*\n)"
+    rb"|(?P<end>end:vcard[ \t]*\n)"
+    rb"|(?P<blob>(?:[a-z0-9_-]+\.)?(?:photo|logo|sound|key|x-ms-cardpicture)[;:])"
+    rb"|(?P<blank>\n))"
+)
+# Continuation lines of a binary value: folded (indented) ones, and for vCard 2.1 base64 also
+# unindented lines without a colon (base64 never holds one), up to a blank line.
+_FOLDED_RUN = re.compile(rb"(?:[ \t][^\n]*\n)*")
+_BASE64_RUN = re.compile(rb"(?:(?:[ \t][^\n]*|[^\n:]+)\n)*")
+_BLOB_FOLDED = 1
+_BLOB_BASE64 = 2
 
 
 def _blob_kind(line: bytes) -> int:
-    """0 if the line does not start a binary property; 1 if it does; 2 if its base64 body may
-    go on in unindented lines until a blank line (vCard 2.1 style)."""
-    match = _BLOB_START.match(line)
-    if not match:
-        return 0
+    """How the value of a binary property that starts on this line goes on."""
     head, _, value = line.partition(b":")
     upper_head = head.upper()
     if not value.strip() or b"BASE64" in upper_head or b"ENCODING=B" in upper_head:
-        return 2
-    return 1
+        return _BLOB_BASE64
+    return _BLOB_FOLDED
 
 
 def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
     """Top-level cards of a vCard stream, in order; a card whose END:VCARD never comes is given
     with a `problem`, followed by the complete cards that were taken to be nested in it."""
     stack: list[CardBlock] = []
-    lineno = 0
-    blob = 0  # 1: skipping a folded binary value; 2: also its unindented 2.1 base64 lines
+    blob = 0
+    block_first_line = 1  # physical line number of the first line of the current block
 
     def abandon_root(reason: str) -> Iterator[CardBlock]:
         root = stack.pop(0)
@@ -223,59 +237,62 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
         yield root
         yield from root.children
 
-    for lines in _physical_line_chunks(_open_as_utf8_compatible(stream)):
-        for line in lines:
-            lineno += 1
-            if not line:
-                if blob == 2:
-                    blob = 0
-                elif stack and stack[-1].lines and stack[-1].lines[-1].endswith(b"="):
-                    # Kept: it ends a quoted-printable value whose last line ends in "=".
-                    stack[-1].lines.append(line)
-                continue
-            first = line[0]
-            if not stack:
-                if first in _BEGIN_END_FIRST and _is_begin(line):
-                    stack.append(CardBlock(lineno))
-                continue
-            card = stack[-1]
+    for data in _normalized_line_blocks(_as_utf8_compatible(stream)):
+        lowered = b"\n" + data.lower()
+        size = len(data)
+        counted_pos, counted_line = 0, block_first_line
+
+        def line_at(pos: int) -> int:
+            nonlocal counted_pos, counted_line
+            counted_line += data.count(b"\n", counted_pos, pos)
+            counted_pos = pos
+            return counted_line
+
+        pos = 0
+        while pos < size:
             if blob:
-                if first == 32 or first == 9:
-                    continue
-                if blob == 2 and b":" not in line:
-                    continue
+                run = (_BASE64_RUN if blob == _BLOB_BASE64 else _FOLDED_RUN).match(data, pos)
+                pos = run.end()
+                if pos >= size:
+                    break  # the value may go on in the next block
+                if blob == _BLOB_BASE64 and data[pos] == 10:
+                    pos += 1  # the blank line that ends a 2.1 base64 value
                 blob = 0
-            if first in _BEGIN_END_FIRST:
-                if _is_end(line):
+                continue
+            match = _LINE_OF_INTEREST.search(lowered, pos)
+            start = match.start() if match else size
+            if stack and start > pos:
+                stack[-1].add(data[pos:start], line_at(pos))
+                root = stack[0]
+                if root is not stack[-1]:
+                    root.size += start - pos
+                if root.size > MAX_CARD_BYTES:
+                    yield from abandon_root(
+                        f"card text (photos aside) passes {MAX_CARD_BYTES // (1024 * 1024)} MB "
+                        "without END:VCARD; the END line is probably missing"
+                    )
+            if not match:
+                break
+            line_end = data.find(b"\n", start) + 1
+            kind = match.lastgroup
+            if kind == "blank":
+                card = stack[-1] if stack else None
+                if card is not None and card.parts and card.parts[-1].endswith(b"=\n"):
+                    card.add(b"\n", line_at(start))  # ends a quoted-printable value
+            elif kind == "begin":
+                stack.append(CardBlock(line_at(start)))
+            elif kind == "end":
+                if stack:
                     closed = stack.pop()
                     if stack:
                         closed.children.clear()
                         stack[-1].children.append(closed)
                     else:
                         yield closed
-                    continue
-                if _is_begin(line):
-                    stack.append(CardBlock(lineno))
-                    continue
-            if first in _BLOB_FIRST:
-                blob = _blob_kind(line)
-                if blob:
-                    continue
-            expected = card.line + 1 + len(card.lines)
-            if card.jumps:
-                last_index, last_line = card.jumps[-1]
-                expected = last_line + len(card.lines) - last_index
-            if lineno != expected:
-                card.jumps.append((len(card.lines), lineno))
-            card.lines.append(line)
-            root = stack[0]
-            root.size += len(line)
-            if root.size > MAX_CARD_BYTES:
-                yield from abandon_root(
-                    f"card text (photos aside) passes {MAX_CARD_BYTES // (1024 * 1024)} MB "
-                    "without END:VCARD; the END line is probably missing"
-                )
-                blob = 0
+            elif stack:
+                blob = _blob_kind(data[start:line_end])
+            pos = line_end
+        block_first_line = counted_line + data.count(b"\n", counted_pos)
     while stack:
         yield from abandon_root("the file ends before this card's END:VCARD line")
 
@@ -673,7 +690,7 @@ def read_card(block: CardBlock, source_file: str, position: int, use_fast_path: 
     """One card's row; raises CardError when neither path can read it."""
     if use_fast_path:
         try:
-            properties = fast_properties(block.lines)
+            properties = fast_properties(block.data)
             return card_row(source_file, position, block.line, properties, "fast")
         except Declined:
             pass

@@ -16,31 +16,26 @@ from __future__ import annotations
 
 import re
 
-_TEXT = 1
-_STRUCTURED = 2
-_RAW = 3
-WANTED = {
-    "FN": _TEXT,
-    "NICKNAME": _TEXT,
-    "EMAIL": _TEXT,
-    "TEL": _TEXT,
-    "TITLE": _TEXT,
-    "BDAY": _TEXT,
-    "NOTE": _TEXT,
-    "URL": _TEXT,
-    "X-SOCIALPROFILE": _TEXT,
-    "REV": _TEXT,
-    "UID": _TEXT,
-    "N": _STRUCTURED,
-    "ADR": _STRUCTURED,
-    "ORG": _STRUCTURED,
-    "VERSION": _RAW,
-}
 # Upper-cased markers of what only the full path handles: encodings and charsets, NUL (an
 # overlong line), comment lines, blank lines inside the card.
 _DECLINE_MARKERS = (b"QUOTED-PRINTABLE", b"CHARSET", b"ENCODING", b"BASE64", b"\x00", b"\n#", b"\n\n")
-# A line that does not start with `[group.]NAME` followed by `;` or `:`.
-_NOT_A_PROPERTY = re.compile(r"^(?![A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?[;:])", re.MULTILINE)
+# Every line of a well-formed card: `[group.]NAME[;params]:value`, parameters quoted or not.
+# Searched in "\n" + the card text, so that each match starts at a line start; written as an
+# unrolled loop so the regex engine runs over plain characters without backtracking.
+_PROPERTY_LINE = re.compile(
+    r"\n(?:[A-Za-z0-9_-]+\.)?([A-Za-z0-9_-]+)"
+    r'(?:;[^\n:;"]*(?:"[^\n"]*"[^\n:;"]*)*)*'
+    r":([^\n]*)"
+)
+_TEXT = 1
+_STRUCTURED = 2
+_AS_WRITTEN = 3
+# What each property a row needs is to vobject: decoded text, a structured value, or as written.
+_KINDS = {
+    "FN": _TEXT, "NICKNAME": _TEXT, "EMAIL": _TEXT, "TEL": _TEXT, "TITLE": _TEXT,
+    "BDAY": _TEXT, "NOTE": _TEXT, "URL": _TEXT, "X-SOCIALPROFILE": _TEXT, "REV": _TEXT,
+    "UID": _TEXT, "N": _STRUCTURED, "ADR": _STRUCTURED, "ORG": _STRUCTURED, "VERSION": _AS_WRITTEN,
+}
 _ESCAPE = re.compile(r"\\(.)|\\$", re.DOTALL)
 _STRUCTURED_TOKEN = re.compile(r"\\.|\\$|[;,]|[^\\;,]+", re.DOTALL)
 _UNESCAPED = {"n": "\n", "N": "\n", "\\": "\\", ";": ";", ",": ",", '"': '"'}
@@ -87,39 +82,38 @@ def split_structured(value: str) -> list[list[str]]:
     return components
 
 
-def fast_properties(lines: list[bytes]) -> list[tuple[str, object]]:
-    """(NAME, value) for the properties a row is built from, in card order; raises Declined."""
-    data = b"\n".join(lines)
+def fast_properties(data: bytes) -> list[tuple[str, object]]:
+    """(NAME, value) for the properties a row is built from, in card order; raises Declined.
+
+    `data` is the card's lines, each ended by LF, BEGIN and END and binary values left out.
+    """
     upper = data.upper()
     for marker in _DECLINE_MARKERS:
         if marker in upper:
             raise Declined(marker)
-    if data[:1] == b"#":
-        raise Declined("comment")
+    if data[:1] in (b"#", b"\n"):
+        raise Declined("comment or blank line")
     try:
-        text = data.decode("utf-8")
+        text = "\n" + data.decode("utf-8")
     except UnicodeDecodeError:
         raise Declined("not UTF-8")
     if "\n " in text or "\n\t" in text:
+        if text[1:2] in (" ", "\t"):
+            raise Declined("a continuation without a line before it")
         text = text.replace("\n ", "").replace("\n\t", "")
-    if _NOT_A_PROPERTY.search(text):
+    text = text.rstrip("\n")
+    lines = _PROPERTY_LINE.findall(text)
+    if len(lines) != text.count("\n"):
         raise Declined("a line that is not a property")
     properties: list[tuple[str, object]] = []
     append = properties.append
-    for line in text.split("\n"):
-        head, colon, value = line.partition(":")
-        if not colon or '"' in head:
-            raise Declined("quoted parameter or no value")
-        name = head.partition(";")[0]
-        if "." in name:
-            name = name.rpartition(".")[2]
+    for name, value in lines:
         name = name.upper()
-        kind = WANTED.get(name)
+        kind = _KINDS.get(name)
         if kind is None:
-            if "_" in name and name.replace("_", "-") in WANTED:
+            if "_" in name and name.replace("_", "-") in _KINDS:
                 raise Declined("underscore in a property name")
-            continue
-        if kind == _TEXT:
+        elif kind == _TEXT:
             append((name, unescape_text(value)))
         elif kind == _STRUCTURED:
             append((name, split_structured(value)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from random import Random
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # --- The people model -------------------------------------------------------------------
 
@@ -69,9 +70,11 @@ class TierBehaviour:
 TIER_BEHAVIOUR = {
     "closest": TierBehaviour(0.95, 0.85, 0.6, (20, 36), 0.3, (3, 12)),
     "close": TierBehaviour(0.9, 0.85, 0.5, (6, 14), 0.15, (1.5, 10)),
-    "active": TierBehaviour(0.75, 0.85, 0.5, (1, 5), 0.1, (0.5, 8)),
-    "known": TierBehaviour(0.5, 0.8, 0.3, (0, 3), 0.08, (0.3, 10)),
-    ACQUAINTANCE: TierBehaviour(0.58, 0.7, 0.2, (0, 0), 0.05, (0.05, 12)),
+    "active": TierBehaviour(0.7, 0.85, 0.5, (1, 5), 0.1, (0.5, 8)),
+    "known": TierBehaviour(0.4, 0.8, 0.3, (0, 3), 0.08, (0.3, 10)),
+    # Acquaintances missing from LinkedIn are always in the phone book (else they would be
+    # nobody), which brings the phone book up to about 60% of people.
+    ACQUAINTANCE: TierBehaviour(0.45, 0.7, 0.2, (0, 0), 0.05, (0.05, 12)),
 }
 # Dormant ties were closest or close, so their past looks like it; their years known are
 # counted back from the end of their history.
@@ -531,8 +534,6 @@ class Person:
     @property
     def linkedin_key(self) -> str | None:
         """The contract's key: what `normalize_linkedin_url` makes of every form written."""
-        from urllib.parse import unquote
-
         return LINKEDIN_PREFIX + unquote(self.slug).lower() if self.slug else None
 
     def display(self, outlook: bool = False) -> str:
@@ -788,12 +789,12 @@ def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
     return person
 
 
-def link_couple(roster: dict[int, Person]) -> None:
+def link_couple(roster: dict[int, Person], seed: int) -> None:
     """The couple share a home phone and an address: the same household, two people."""
     couple = [p for p in roster.values() if p.special in ("couple_a", "couple_b")]
     if len(couple) == 2:
         first, second = couple
-        shared = phone_for(first.index, 0)[1] or first.phone
+        shared = phone_for(first.index, seed)[1] or first.phone
         first.home_phone = second.home_phone = shared
         second.address = first.address
 
@@ -1046,6 +1047,7 @@ class Event:
     recurrence_id: datetime | None = None
     status: str = "CONFIRMED"
     sequence: int = 0
+    created_cap: datetime = datetime.max
 
     def lines(self, stamp: str) -> list[str]:
         lines = [
@@ -1064,7 +1066,7 @@ class Event:
         if self.recurrence_id:
             lines.append(f"RECURRENCE-ID;TZID={CALENDAR_TZID}:{ics_local(self.recurrence_id)}")
         lines.extend(attendee.line(organizer.email) for attendee in self.attendees)
-        modified = self.created + timedelta(days=self.sequence * 3)
+        modified = min(self.created + timedelta(days=self.sequence * 3), self.created_cap)
         lines += [
             f"CREATED:{ics_utc(self.created)}",
             f"DESCRIPTION:{escape_text(self.description)}",
@@ -1096,12 +1098,15 @@ GROUP_MEETINGS = 70
 GROUP_WEIGHT = {"closest": 1.0, "close": 2.0, "active": 4.0, "known": 0.4, ACQUAINTANCE: 0.0}
 KNOWN_MEETING_SHARE = 0.2
 UPCOMING_MEETINGS = 8
+# The monthly all-hands invites about this many people, acquaintances included.
+ALL_HANDS_SIZE = 40
 DECLINED_INVITATIONS = 4
 
 
 class CalendarBuilder:
-    def __init__(self, plan: Plan, roster: list[Person]):
+    def __init__(self, plan: Plan, roster: list[Person], gathering_people: list[Person]):
         self.plan = plan
+        self.gathering_people = gathering_people
         self.rng = plan.rng("calendar")
         self.roster = roster
         self.events: list[Event] = []
@@ -1121,7 +1126,7 @@ class CalendarBuilder:
         if outlook:
             # Outlook writes the address as the directory holds it: capitalised.
             local, domain = email.split("@")
-            email = ".".join(part.capitalize() for part in local.split(".")) + "@" + domain
+            email = re.sub(r"[a-z]+", lambda word: word.group().capitalize(), local) + "@" + domain
         return Attendee(email, name, partstat, role,
                         truth=(person.key, person.tier, "true" if person.dormant else "false"))
 
@@ -1143,6 +1148,7 @@ class CalendarBuilder:
         return min(created, latest - timedelta(days=self.rng.randint(0, 3)))
 
     def add(self, event: Event) -> Event:
+        event.created_cap = datetime.combine(self.as_of, time(7, 30))
         self.events.append(event)
         return event
 
@@ -1282,9 +1288,7 @@ class CalendarBuilder:
         rng = self.rng
         declined = 0
         for person in known:
-            if rng.random() >= KNOWN_MEETING_SHARE and declined >= DECLINED_INVITATIONS:
-                continue
-            if rng.random() >= KNOWN_MEETING_SHARE * 2:
+            if rng.random() >= KNOWN_MEETING_SHARE:
                 continue
             moment = working_slot(rng, person.window[0], self.as_of)
             theirs = rng.random() < 0.6
@@ -1303,14 +1307,15 @@ class CalendarBuilder:
         colleagues = [p for p in current if p.colleague]
         leader = next((p for p in colleagues if p.tier == "known"), None)
         acquaintances: dict[int, list[Person]] = {0: [], 1: [], 2: []}
-        for person in self.plan_acquaintances:
+        for person in self.gathering_people:
             acquaintances[self.plan.company_gatherings[person.index]].append(person)
 
         first = (self.as_of - timedelta(days=600)).replace(day=1)
         first += timedelta(days=(3 - first.weekday()) % 7)  # the first Thursday
         start = datetime.combine(first, time(16, 0))
         regulars = [p for p in colleagues if p is not leader]
-        regulars = rng.sample(regulars, min(len(regulars), 24))
+        seats = ALL_HANDS_SIZE - 2 - len(acquaintances[0])
+        regulars = rng.sample(regulars, max(0, min(len(regulars), seats)))
         organizer = self.person(leader, first) if leader else self.owner()
         attendees = [organizer] if leader else []
         attendees.append(self.owner(partstat="ACCEPTED"))
@@ -1343,7 +1348,7 @@ class CalendarBuilder:
         until = datetime.combine(end_day, time(23, 59, 59))
         owner = self.owner()
         them = self.person(person, first)
-        frequency = "FREQ=WEEKLY" if rng.random() < 0.5 else "FREQ=WEEKLY;INTERVAL=2"
+        frequency = "FREQ=WEEKLY;INTERVAL=2" if rng.random() < 0.4 else "FREQ=MONTHLY"
         # The UNTIL is local time like DTSTART converted to UTC (a day's margin is harmless).
         self.meeting(start, 30, f"{person.given} / {OWNER_NAME[0]}", owner, [owner, them],
                      rrule=f"{frequency};UNTIL={ics_utc(until)}")
@@ -1363,8 +1368,6 @@ class CalendarBuilder:
             self.meeting(moment, 60, rng.choice(("Planning 2027", "Catch-up", "Talk rehearsal")),
                          them, [them, owner])
 
-    plan_acquaintances: list[Person] = []
-
 
 def calendar_text(events: list[Event], as_of: date) -> str:
     stamp = f"{as_of:%Y%m%d}T080000Z"
@@ -1383,19 +1386,24 @@ def calendar_text(events: list[Event], as_of: date) -> str:
 
 # How many referrals (received) each layer sends and how valuable: tuned so that about 80% of
 # the value received comes from the top 20% of referrers, as the article observes.
-REFERRALS_RECEIVED = {
-    "closest": ((3, 6), (3, 5), 1.0),
-    "close": ((1, 1), (2, 3), 0.35),
-    "active": ((1, 1), (1, 2), 0.1),
-    "known": ((1, 1), (1, 1), 0.03),
+REFERRALS_RECEIVED = {  # (how many, value range, chance of any)
+    "closest": ((6, 10), (3, 5), 1.0),
+    "close": ((1, 1), (1, 3), 0.5),
+    "active": ((1, 1), (1, 2), 0.3),
+    "known": ((1, 1), (1, 1), 0.08),
 }
-DORMANT_REFERRALS = ((1, 1), (2, 3), 0.5)
+DORMANT_REFERRALS = ((1, 1), (1, 3), 0.4)
 REFERRALS_GIVEN = {"closest": ((1, 3), 0.9), "close": ((1, 1), 0.3), "active": ((1, 1), 0.05)}
 
 
 def referral_rows(roster: list[Person], plan: Plan) -> list[list[str]]:
+    return [row for _, row in referral_entries(roster, plan)]
+
+
+def referral_entries(roster: list[Person], plan: Plan) -> list[tuple[Person, list[str]]]:
+    """Each logged referral with the person it truly concerns (the log writes them loosely)."""
     rng = plan.rng("referrals")
-    rows = []
+    rows: list[tuple[Person, list[str]]] = []
 
     def person_as_written(person: Person) -> str:
         ambiguous = person.special.startswith("michael_chen")
@@ -1412,16 +1420,16 @@ def referral_rows(roster: list[Person], plan: Plan) -> list[list[str]]:
             for _ in range(rng.randint(*spec[0])):
                 kind = rng.choice(REFERRAL_KINDS)
                 day = random_day(rng, person.window[0], person.window[1])
-                rows.append([day.isoformat(), person_as_written(person), "received", kind,
-                             str(rng.randint(*spec[1])), rng.choice(REFERRAL_NOTES[kind])])
+                rows.append((person, [day.isoformat(), person_as_written(person), "received", kind,
+                                      str(rng.randint(*spec[1])), rng.choice(REFERRAL_NOTES[kind])]))
         given = None if person.dormant else REFERRALS_GIVEN.get(person.tier)
         if given and rng.random() < given[1]:
             for _ in range(rng.randint(*given[0])):
                 kind = rng.choice(("intro", "job_offer", "speaking", "mentorship"))
                 day = random_day(rng, person.window[0], person.window[1])
-                rows.append([day.isoformat(), person_as_written(person), "given", kind,
-                             str(rng.randint(1, 4)), rng.choice(REFERRAL_NOTES[kind])])
-    rows.sort(key=lambda row: (row[0], row[1]))
+                rows.append((person, [day.isoformat(), person_as_written(person), "given", kind,
+                                      str(rng.randint(1, 4)), rng.choice(REFERRAL_NOTES[kind])]))
+    rows.sort(key=lambda entry: (entry[1][0], entry[1][1], entry[0].index))
     return rows
 
 
@@ -1464,7 +1472,7 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
     plan = make_plan(people, seed, as_of)
     registry = Registry()
     roster_map = {i: make_person(plan, i, registry) for i in range(min(people, DUNBAR_SIZE))}
-    link_couple(roster_map)
+    link_couple(roster_map, seed)
     roster = [roster_map[i] for i in sorted(roster_map)]
     counts = {"people": people, "vcards": 0, "connections": 0, "messages": 0, "invitations": 0,
               "endorsements": 0, "recommendations": 0, "events": 0, "referrals": 0, "truth_rows": 0}
@@ -1556,8 +1564,7 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
                              "Recommendations_Given.csv", "Recommendations_Received.csv"):
                     add_to_zip(archive, name, scratch / name, as_of)
 
-        builder = CalendarBuilder(plan, roster)
-        builder.plan_acquaintances = sorted(gathering_people, key=lambda p: p.index)
+        builder = CalendarBuilder(plan, roster, sorted(gathering_people, key=lambda p: p.index))
         events = builder.build()
         (out / "calendar" / "work.ics").write_text(calendar_text(events, as_of), encoding="utf-8", newline="")
         counts["events"] = len(events)

@@ -24,7 +24,7 @@ def main() -> int:
     from pipelines.definitions import defs
 
     warehouse = defs.resources["warehouse"]
-    result = defs.get_job_def("refresh_warehouse").execute_in_process(
+    result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
         instance=dg.DagsterInstance.get(), raise_on_error=False)
     if not result.success:
         print("The run failed; see the messages above or the run in `make ui`.", file=sys.stderr)

@@ -105,7 +105,11 @@ def resolve_people(
 
     `groups` (benchmark use) links records across groups only, instead of deduplicating.
     """
-    records = records.reset_index(drop=True)
+    # A canonical row order, so that the result does not depend on the order files were read in.
+    order = np.argsort(records["record_key"].astype(str).to_numpy(), kind="stable")
+    records = records.iloc[order].reset_index(drop=True)
+    if groups is not None:
+        groups = np.asarray(groups)[order]
     keys_of = records["record_key"].astype(str).to_numpy(dtype=object)
     if len(records) == 0:
         return Resolution(

@@ -1,0 +1,50 @@
+"""Shared test helpers: where ../shared is, and running the whole graph into a temporary warehouse."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+TINY_INBOX = FIXTURES / "tiny_inbox"
+SAMPLE_INBOX = REPO_ROOT / "data" / "sample"
+SAMPLE_AS_OF = "2026-11-20"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or a clean skip where it is absent (a user's clone has none)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not here (only the team's machines have ../shared)")
+    return path
+
+
+def materialize_all(inbox: Path, warehouse_path: Path, as_of: str) -> dg.ExecuteInProcessResult:
+    """Runs every asset and check of the code location, as `make run` does, on `inbox`."""
+    from pipelines.definitions import defs
+    from warehouse.resource import StrongtiesWarehouse, working_path_for
+
+    warehouse = StrongtiesWarehouse(
+        database=str(working_path_for(warehouse_path)), inbox=str(inbox),
+        published_path=str(warehouse_path), as_of=as_of)
+    with dg.instance_for_test() as instance:
+        return dg.materialize([*defs.assets, *defs.asset_checks], resources={"warehouse": warehouse},
+                              instance=instance, raise_on_error=False)
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed]
+
+
+def query(warehouse_path: Path, sql: str, params: list | None = None):
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetch_df()
+
+
+def rows(warehouse_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()

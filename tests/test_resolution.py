@@ -1,0 +1,341 @@
+"""Identity resolution on hard cases: nicknames, swapped order, typos, namesakes, households, scripts."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import vobject
+
+from warehouse.resolution import Resolution, resolve_people
+from warehouse.resolution.cluster import birthdays_conflict
+from warehouse.resolution.export import write_vcard4
+from warehouse.resolution.normalize import (
+    normalize_birthday,
+    normalize_company,
+    normalize_phone,
+    nickname_related,
+    split_name,
+)
+from warehouse.resolution import review
+
+FIXTURES = Path(__file__).parent / "fixtures" / "resolution"
+RECORD_COLUMNS = ["record_key", "source", "full_name", "given_name", "family_name", "emails", "phones",
+                  "linkedin_url", "company", "title", "birthday", "city", "last_seen"]
+
+# A personal address book holds hundreds of other people; the hard cases are resolved among
+# them, so that the model's estimates (how rare a shared name is) are those of a real book.
+BACKGROUND_GIVEN = ("Alice Brian Carla Derek Elena Farid Grace Hiro Ines Jamal Karin Luca Maya Nils Olga Pavel "
+                    "Quinn Rosa Sami Tara Umar Vera Wes Xenia Yusuf Zoe Arjun Bea Cyril Dana").split()
+BACKGROUND_FAMILY = ("Andersen Bauer Costa Dubois Eriksen Fischer Gallo Hansen Ivanova Jensen Kowalski Larsen "
+                     "Moreau Novak Olsen Petrov Quist Rossi Schulz Tanaka Ueda Vogel Weber Young Zimmer").split()
+BACKGROUND_PEOPLE = 250
+
+
+def background_records() -> list[dict]:
+    rng = random.Random(7)
+    people: set[tuple[str, str]] = set()
+    while len(people) < BACKGROUND_PEOPLE:
+        people.add((rng.choice(BACKGROUND_GIVEN), rng.choice(BACKGROUND_FAMILY)))
+    return [
+        {"record_key": f"vcard:bg-{number:03d}", "source": "vcard", "full_name": f"{given} {family}",
+         "given_name": given, "family_name": family,
+         "emails": [f"{given.lower()}.{family.lower()}@example{number % 7}.com"],
+         "phones": [f"+1 202 555 {1000 + number:04d}"], "last_seen": "2020-01-01"}
+        for number, (given, family) in enumerate(sorted(people))
+    ]
+
+
+def as_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in RECORD_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame[RECORD_COLUMNS]
+
+
+def address_book(extra: list[dict] | None = None) -> pd.DataFrame:
+    rows = json.loads((FIXTURES / "address_book.json").read_text(encoding="utf-8"))
+    return as_frame(rows + background_records() + (extra or []))
+
+
+@pytest.fixture(scope="module")
+def resolved() -> Resolution:
+    return resolve_people(address_book(), default_region="US")
+
+
+def cluster_of(resolution: Resolution, record_key: str) -> str:
+    assignments = resolution.assignments.set_index("record_key")["cluster_key"]
+    return assignments[record_key]
+
+
+def together(resolution: Resolution, *record_keys: str) -> bool:
+    return len({cluster_of(resolution, key) for key in record_keys}) == 1
+
+
+def golden_of(resolution: Resolution, record_key: str) -> dict:
+    golden = resolution.golden.set_index("cluster_key")
+    return golden.loc[cluster_of(resolution, record_key)].to_dict()
+
+
+ROBERT = "linkedin:https://www.linkedin.com/in/robert-smith-acme"
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+def test_family_given_order_with_comma_is_parsed():
+    assert split_name("Smith, Robert", None, None) == ("Robert", "Smith")
+
+
+def test_honorifics_and_suffixes_are_dropped_from_names():
+    assert split_name("Dr. Robert J. Smith Jr.", None, None) == ("Robert", "Smith")
+    assert split_name(None, "Dr. Anna", "Keller PhD") == ("Anna", "Keller")
+
+
+def test_names_in_unspaced_scripts_compare_whole_in_family_given_order():
+    assert split_name("山田太郎", None, None) == split_name("山田 太郎", "太郎", "山田") == ("", "山田太郎")
+
+
+def test_nicknames_relate_to_their_formal_names():
+    assert nickname_related("bob", "robert")
+    assert nickname_related("liz", "elizabeth")
+    assert not nickname_related("bob", "michael")
+
+
+def test_phones_become_e164_with_the_default_region():
+    assert normalize_phone("(415) 555-0134", "US") == "+14155550134"
+    assert normalize_phone("+44 20 7946 0321", "US") == "+442079460321"
+    assert normalize_phone("020 7946 0321", "GB") == "+442079460321"
+
+
+def test_company_legal_forms_are_dropped():
+    assert normalize_company("ACME, Inc.") == normalize_company("Acme") == "acme"
+    assert normalize_company("Barclays PLC") == "barclays"
+
+
+def test_birthdays_keep_a_missing_year():
+    assert normalize_birthday("1985-03-04") == "1985-03-04"
+    assert normalize_birthday("--03-04") == "--03-04"
+    assert normalize_birthday("yesterday") == ""
+
+
+def test_birthdays_one_slip_apart_do_not_conflict_but_other_dates_do():
+    assert not birthdays_conflict("1985-03-04", "1985-03-05")
+    assert not birthdays_conflict("1985-03-04", "1985-04-03")
+    assert birthdays_conflict("1979-11-02", "1962-05-17")
+
+
+# --- resolution: merged -------------------------------------------------------------------------
+
+def test_nickname_with_shared_phone_and_company_merges(resolved):
+    assert together(resolved, "vcard:bob-smith", "vcard:robert-smith-google", ROBERT)
+
+
+def test_outlook_family_given_order_merges(resolved):
+    assert together(resolved, "calendar:robert.smith@acme.com", ROBERT)
+
+
+def test_typo_in_given_name_merges(resolved):
+    assert together(resolved, "vcard:jonathan-whitfield", "linkedin:https://www.linkedin.com/in/jwhitfield")
+
+
+def test_changed_employer_merges_and_golden_company_is_the_newer(resolved):
+    assert together(resolved, "vcard:jane-doe", "linkedin:https://www.linkedin.com/in/janedoe")
+    person = golden_of(resolved, "vcard:jane-doe")
+    assert person["company"] == "Globex Corporation"
+    assert person["title"] == "Director of Analytics"
+    assert person["emails"] == ["jane.doe@initech.com"]
+
+
+def test_same_kanji_name_and_email_merge(resolved):
+    assert together(resolved, "vcard:yamada-taro", "calendar:taro.yamada@example.jp")
+    assert golden_of(resolved, "vcard:yamada-taro")["display_name"] == "山田太郎"
+
+
+def test_accented_name_merges_with_its_ascii_spelling_and_keeps_accents(resolved):
+    assert together(resolved, "vcard:jose-garcia", "calendar:jose@garcia.es")
+    assert golden_of(resolved, "vcard:jose-garcia")["display_name"] == "José García"
+
+
+# --- resolution: kept apart ---------------------------------------------------------------------
+
+def test_two_michael_chens_with_different_companies_and_emails_stay_apart(resolved):
+    assert not together(resolved, "vcard:michael-chen-stripe", "linkedin:https://www.linkedin.com/in/michael-chen-42")
+
+
+def test_couple_sharing_home_phone_and_surname_stay_apart_and_go_to_review(resolved):
+    assert not together(resolved, "vcard:john-miller", "vcard:joan-miller")
+    queued = {frozenset(pair) for pair in zip(resolved.review["left_key"], resolved.review["right_key"])}
+    assert frozenset(("vcard:john-miller", "vcard:joan-miller")) in queued
+
+
+def test_different_kanji_names_stay_apart(resolved):
+    assert not together(resolved, "vcard:yamada-taro", "vcard:yamada-hanako")
+    assert not together(resolved, "vcard:yamada-taro", "vcard:suzuki-ichiro")
+
+
+def test_namesakes_with_clearly_different_birthdays_stay_apart(resolved):
+    assert not together(resolved, "vcard:dr-anna-keller", "vcard:anna-keller-2")
+
+
+def test_a_record_linked_to_two_linkedin_profiles_does_not_chain_them(resolved):
+    assert not together(resolved, "linkedin:https://www.linkedin.com/in/sam-lee-1",
+                        "linkedin:https://www.linkedin.com/in/sam-lee-2")
+    assert together(resolved, "vcard:sam-lee", "linkedin:https://www.linkedin.com/in/sam-lee-1")
+
+
+def test_background_people_stay_singletons(resolved):
+    background = resolved.assignments[resolved.assignments["record_key"].str.startswith("vcard:bg-")]
+    assert (background["record_key"] == background["cluster_key"]).all()
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+def test_cluster_key_is_the_smallest_record_key_and_anchors_have_probability_one(resolved):
+    assignments = resolved.assignments
+    assert list(assignments.columns) == ["record_key", "cluster_key", "match_probability"]
+    smallest = assignments.groupby("cluster_key")["record_key"].min()
+    assert (smallest.index == smallest.to_numpy()).all()
+    anchors = assignments[assignments["record_key"] == assignments["cluster_key"]]
+    assert (anchors["match_probability"] == 1.0).all()
+    members = assignments[assignments["record_key"] != assignments["cluster_key"]]
+    assert ((members["match_probability"] >= 0.5) & (members["match_probability"] <= 1.0)).all()
+
+
+def test_golden_record_collects_every_email_and_e164_phone_and_sources(resolved):
+    person = golden_of(resolved, ROBERT)
+    assert person["display_name"] == "Robert Smith"
+    assert set(person["emails"]) == {"robert.smith@acme.com", "bob@smithfamily.net"}
+    assert person["phones"] == ["+14155550134"]
+    assert person["linkedin_url"] == "https://www.linkedin.com/in/robert-smith-acme"
+    assert person["company"] == "Acme"
+    assert person["sources"] == ["calendar", "linkedin", "vcard"]
+    assert person["record_count"] == 4
+    assert len(resolved.golden) == resolved.assignments["cluster_key"].nunique()
+
+
+def test_review_rows_show_both_records_side_by_side(resolved):
+    row = resolved.review[(resolved.review["left_key"] == "vcard:joan-miller")].iloc[0]
+    assert list(resolved.review.columns) == ["left_key", "right_key", "probability", "left_summary", "right_summary"]
+    assert row["left_summary"].startswith("Joan Miller | joanm@gmail.com | 312-555-0147")
+    assert row["right_summary"].startswith("John Miller")
+
+
+def test_pairs_carry_probability_and_match_weight(resolved):
+    assert list(resolved.pairs.columns) == ["left_key", "right_key", "probability", "match_weight"]
+    assert (resolved.pairs["left_key"] < resolved.pairs["right_key"]).all()
+    assert resolved.pairs["probability"].between(0, 1).all()
+
+
+def test_bare_calendar_address_is_compared_with_names_through_its_local_part(resolved):
+    pairs = resolved.pairs
+    assert ((pairs["left_key"] == "calendar:rsmith@acme.com") & (pairs["right_key"] == ROBERT)).any()
+
+
+# --- decisions and stability ------------------------------------------------------------------
+
+def test_decision_different_splits_a_merged_pair():
+    decisions = pd.DataFrame([{"left_key": "vcard:bob-smith", "right_key": ROBERT, "decision": "different"}])
+    resolution = resolve_people(address_book(), decisions, default_region="US")
+    assert not together(resolution, "vcard:bob-smith", ROBERT)
+    queued = {frozenset(pair) for pair in zip(resolution.review["left_key"], resolution.review["right_key"])}
+    assert frozenset(("vcard:bob-smith", ROBERT)) not in queued
+
+
+def test_decision_same_links_a_pair_kept_apart():
+    decisions = pd.DataFrame([{"left_key": "vcard:john-miller", "right_key": "vcard:joan-miller", "decision": "same"}])
+    resolution = resolve_people(address_book(), decisions, default_region="US")
+    assert together(resolution, "vcard:john-miller", "vcard:joan-miller")
+    assert not (resolution.review["left_key"].isin(["vcard:joan-miller", "vcard:john-miller"])
+                & resolution.review["right_key"].isin(["vcard:joan-miller", "vcard:john-miller"])).any()
+
+
+def test_decision_about_a_record_no_longer_present_is_ignored():
+    decisions = pd.DataFrame([{"left_key": "vcard:gone", "right_key": ROBERT, "decision": "same"}])
+    resolution = resolve_people(address_book(), decisions, default_region="US")
+    assert "vcard:gone" not in set(resolution.assignments["record_key"])
+
+
+def test_cluster_key_is_stable_when_an_unrelated_record_is_added(resolved):
+    stranger = {"record_key": "vcard:aaa-stranger", "source": "vcard", "full_name": "Ottilie Brandywine",
+                "emails": ["ottilie@brandywine.example"], "phones": [], "last_seen": "2024-06-01"}
+    again = resolve_people(address_book([stranger]), default_region="US")
+    before = resolved.assignments.set_index("record_key")["cluster_key"]
+    after = again.assignments.set_index("record_key")["cluster_key"]
+    assert after.drop("vcard:aaa-stranger").sort_index().equals(before.sort_index())
+    assert cluster_of(again, "vcard:aaa-stranger") == "vcard:aaa-stranger"
+
+
+def test_same_inputs_give_the_same_clusters_in_any_row_order(resolved):
+    shuffled = address_book().sample(frac=1.0, random_state=3)
+    again = resolve_people(shuffled, default_region="US")
+    before = resolved.assignments.set_index("record_key")["cluster_key"].sort_index()
+    assert again.assignments.set_index("record_key")["cluster_key"].sort_index().equals(before)
+
+
+def test_empty_input_gives_empty_frames():
+    resolution = resolve_people(as_frame([]))
+    assert resolution.assignments.empty and resolution.golden.empty and resolution.review.empty
+
+
+# --- export and review command ----------------------------------------------------------------
+
+def test_vcard4_export_reads_back_with_vobject(resolved, tmp_path):
+    path = tmp_path / "people.vcf"
+    count = write_vcard4(resolved.golden, path)
+    cards = list(vobject.readComponents(path.read_text(encoding="utf-8")))
+    assert count == len(cards) == len(resolved.golden)
+    by_name = {card.fn.value: card for card in cards}
+    robert = by_name["Robert Smith"]
+    assert robert.version.value == "4.0"
+    assert {email.value for email in robert.contents["email"]} == {"robert.smith@acme.com", "bob@smithfamily.net"}
+    assert robert.tel.value == "tel:+14155550134"
+    assert robert.n.value.family == "Smith" and robert.n.value.given == "Robert"
+    assert "山田太郎" in by_name and "José García" in by_name
+
+
+def test_vcard4_export_escapes_commas_and_folds_long_lines(tmp_path):
+    golden = pd.DataFrame([{
+        "cluster_key": "vcard:x", "display_name": "Ann Example", "given_name": "Ann", "family_name": "Example",
+        "emails": [], "phones": [], "linkedin_url": None, "company": "Smith, Jones; and Partners " + "é" * 60,
+        "title": None, "birthday": "--03-04", "sources": ["vcard"], "record_count": 1,
+    }])
+    path = tmp_path / "one.vcf"
+    write_vcard4(golden, path)
+    assert all(len(line.encode("utf-8")) <= 75 for line in path.read_bytes().decode("utf-8").split("\r\n"))
+    card = vobject.readOne(path.read_text(encoding="utf-8"))
+    assert card.org.value[0].startswith("Smith, Jones")
+    assert card.bday.value == "--0304"
+
+
+def test_review_answer_creates_decisions_file_with_header(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STRONGTIES_INBOX", str(tmp_path))
+    assert review.main(["--answer", "vcard:a", "vcard:b", "different"]) == 0
+    assert review.main(["--answer", "vcard:c", "vcard:d", "SAME"]) == 0
+    decisions = pd.read_csv(tmp_path / "decisions.csv")
+    assert decisions.to_dict("records") == [
+        {"left_key": "vcard:a", "right_key": "vcard:b", "decision": "different"},
+        {"left_key": "vcard:c", "right_key": "vcard:d", "decision": "same"},
+    ]
+    assert review.main(["--answer", "vcard:a", "vcard:b", "maybe"]) == 2
+
+
+def test_review_lists_the_queue_from_the_published_warehouse(tmp_path, monkeypatch, capsys, resolved):
+    path = tmp_path / "strongties.duckdb"
+    connection = duckdb.connect(str(path))
+    connection.register("queue", resolved.review)
+    connection.execute("CREATE TABLE match_review AS SELECT * FROM queue")
+    connection.close()
+    monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(path))
+    assert review.main([]) == 0
+    shown = capsys.readouterr().out
+    assert "vcard:joan-miller" in shown and "Joan Miller" in shown and "John Miller" in shown
+
+
+def test_review_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    assert review.main([]) == 1
+    assert "make run" in capsys.readouterr().err

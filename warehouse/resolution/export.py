@@ -1,0 +1,85 @@
+"""The merged address book as one vCard 4.0 file (RFC 6350), one card per resolved person."""
+from __future__ import annotations
+
+import math
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from .features import as_list
+
+# Fixed namespace so that a person's UID is the same on every export (importers update the
+# card instead of adding a duplicate); derived from the cluster key, which is stable.
+UID_NAMESPACE = uuid.UUID("5f0f6a52-7c1e-4d0e-9a53-2b8e6f1d9c41")
+FOLD_OCTETS = 75  # RFC 6350 section 3.2: lines longer than 75 octets are folded
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Split a content line into pieces of at most 75 octets without cutting a UTF-8 character."""
+    pieces, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        limit = FOLD_OCTETS if not pieces else FOLD_OCTETS - 1  # continuation lines start with a space
+        if size + width > limit:
+            pieces.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    pieces.append(current)
+    return "\r\n ".join(pieces)
+
+
+def _birthday(value: str) -> str:
+    """`YYYY-MM-DD` → `YYYYMMDD`; `--MM-DD` (no year) → `--MMDD` as RFC 6350 writes it."""
+    if value.startswith("--"):
+        return "--" + value[2:].replace("-", "")
+    return value.replace("-", "")
+
+
+def card_lines(person: dict) -> list[str]:
+    display = _text(person.get("display_name")) or _text(person.get("cluster_key"))
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:4.0",
+        f"UID:urn:uuid:{uuid.uuid5(UID_NAMESPACE, _text(person.get('cluster_key')))}",
+        f"FN:{_escape(display)}",
+        f"N:{_escape(_text(person.get('family_name')))};{_escape(_text(person.get('given_name')))};;;",
+    ]
+    for preference, email in enumerate(as_list(person.get("emails")), start=1):
+        lines.append(f"EMAIL;PREF={preference}:{_escape(email)}" if preference == 1 else f"EMAIL:{_escape(email)}")
+    for phone in as_list(person.get("phones")):
+        if phone.startswith("+"):
+            lines.append(f"TEL;VALUE=uri:tel:{phone}")
+        else:
+            lines.append(f"TEL;VALUE=text:{_escape(phone)}")
+    if _text(person.get("linkedin_url")):
+        lines.append(f"URL;TYPE=linkedin:{_text(person.get('linkedin_url'))}")
+    if _text(person.get("company")):
+        lines.append(f"ORG:{_escape(_text(person.get('company')))}")
+    if _text(person.get("title")):
+        lines.append(f"TITLE:{_escape(_text(person.get('title')))}")
+    if _text(person.get("birthday")):
+        lines.append(f"BDAY:{_birthday(_text(person.get('birthday')))}")
+    lines.append("END:VCARD")
+    return [_fold(line) for line in lines]
+
+
+def write_vcard4(golden: pd.DataFrame, path: str | Path) -> int:
+    """Write one card per golden record to `path` (UTF-8, CRLF line ends); returns the card count."""
+    output = Path(path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cards = ["\r\n".join(card_lines(person)) for person in golden.to_dict("records")]
+    output.write_bytes(("\r\n".join(cards) + ("\r\n" if cards else "")).encode("utf-8"))
+    return len(cards)

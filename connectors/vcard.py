@@ -555,8 +555,17 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
-def _joined(parts: list[str], separator: str) -> str:
-    return separator.join(part for part in (p.strip() for p in parts) if part)
+def _name_part(values: list[str]) -> str | None:
+    """One N component; several values (`John,Q`) read as words, as vobject prints them."""
+    if len(values) == 1:
+        return values[0].strip() or None
+    return " ".join(value.strip() for value in values if value.strip()) or None
+
+
+def _literal(values: list[str]) -> str:
+    """An ORG or ADR component as written: 2.1 writers leave commas bare, and vobject's
+    splitting them into values is undone here."""
+    return values[0] if len(values) == 1 else ",".join(values)
 
 
 def _email_address(value: str) -> str | None:
@@ -566,8 +575,8 @@ def _email_address(value: str) -> str | None:
     return normalize_email(value)
 
 
-_ISO_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?$")
-_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
+_ISO_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?")
+_NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
 # Apple and Thunderbird write year 1604 for "birthday known, year not": that year never
 # appears in a living contact's birth date.
 UNKNOWN_YEAR_PLACEHOLDERS = frozenset({"1604"})
@@ -578,42 +587,48 @@ def birthday_iso(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    match = _ISO_DATE.match(value)
+    match = _ISO_DATE.fullmatch(value)
     if match:
         year, month, day = match.groups()
-        if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+    else:
+        match = _NO_YEAR.fullmatch(value)
+        if not match:
             return None
-        if year in UNKNOWN_YEAR_PLACEHOLDERS:
-            return f"--{month}-{day}"
-        return f"{year}-{month}-{day}"
-    match = _NO_YEAR.match(value)
-    if match:
+        year = None
         month, day = match.groups()
-        if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
-            return f"--{month}-{day}"
-    return None
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    if year is None or year in UNKNOWN_YEAR_PLACEHOLDERS:
+        return f"--{month}-{day}"
+    return f"{year}-{month}-{day}"
 
 
 def _address_line(parts: list[list[str]]) -> str | None:
-    parts = (parts + [[]] * ADDRESS_PARTS)[:ADDRESS_PARTS]
+    """An ADR as one line: its non-empty parts (box, extended, street, locality, region, code,
+    country) joined by ", ", line breaks inside a part read as ", " too."""
     pieces = []
-    for component in parts:
-        text = ",".join(component)
-        for piece in re.split(r"[\r\n]+", text):
-            piece = " ".join(piece.split()).strip(" ,")
-            if piece:
-                pieces.append(piece)
-    return ", ".join(pieces) or None
+    for component in parts[:ADDRESS_PARTS]:
+        text = _literal(component)
+        if "\n" in text or "\r" in text:
+            pieces.extend(piece.strip(" ,\t") for piece in re.split(r"[\r\n]+", text))
+        else:
+            pieces.append(text.strip(" ,\t"))
+    return ", ".join(piece for piece in pieces if piece) or None
 
 
 def _url(value: str) -> str | None:
     # Google writes `http\://`; the escaped colon survives text decoding in every parser.
-    value = value.replace("\\:", ":").strip()
-    return value or None
+    if "\\:" in value:
+        value = value.replace("\\:", ":")
+    return value.strip() or None
 
 
 def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str) -> dict:
-    """The `vcard_cards` row for one card, from the (NAME, value) list either path yields."""
+    """The `vcard_cards` row for one card, from the (NAME, value) list either path yields.
+
+    Single-valued fields take the first non-empty occurrence (with ALTID alternatives, the
+    first written); lists keep card order without repeats.
+    """
     first: dict[str, object] = {}
     emails: list[str] = []
     phones: list[str] = []
@@ -627,7 +642,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
                 emails.append(email)
         elif name == "TEL":
             phone = value.strip()
-            if phone.lower().startswith("tel:"):
+            if phone[:4].lower() == "tel:":
                 phone = phone[4:].strip()
             if phone and phone not in phones:
                 phones.append(phone)
@@ -635,55 +650,61 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             address = _address_line(value)
             if address and address not in addresses:
                 addresses.append(address)
-        elif name in ("URL", "X-SOCIALPROFILE"):
+        elif name == "URL" or name == "X-SOCIALPROFILE":
             url = _url(value)
             if url and url not in urls:
                 urls.append(url)
         elif name == "NOTE":
-            note = _text(value)
+            note = value.strip()
             if note:
                 notes.append(note)
+        elif name in first:
+            continue
         elif name == "BDAY":
-            if "BDAY" not in first:
-                birthday = birthday_iso(value)
-                if birthday:
-                    first["BDAY"] = birthday
-        elif name in ("N", "ORG"):
-            if name not in first and any(part.strip() for component in value for part in component):
+            birthday = birthday_iso(value)
+            if birthday:
+                first["BDAY"] = birthday
+        elif name == "N" or name == "ORG":
+            if any(part.strip() for component in value for part in component):
                 first[name] = value
-        elif name not in first and isinstance(value, str) and value.strip():
-            first[name] = value
-    name_parts = list(first.get("N") or [])
-    name_parts = (name_parts + [[]] * len(NAME_FIELDS))[: len(NAME_FIELDS)]
-    row = {
+        elif value.strip():
+            first[name] = value.strip()
+    structured_name = first.get("N") or ()
+    family, given, additional, prefix, suffix = (
+        _name_part(structured_name[index]) if index < len(structured_name) else None
+        for index in range(len(NAME_FIELDS))
+    )
+    org = first.get("ORG")
+    linkedin_url = None
+    for url in urls:
+        linkedin_url = normalize_linkedin_url(url)
+        if linkedin_url:
+            break
+    return {
         "source_file": source_file,
         "position": position,
         "line": line,
-        "uid": _text(first.get("UID")),
-        "full_name": _text(first.get("FN")),
+        "uid": first.get("UID"),
+        "full_name": first.get("FN"),
+        "given_name": given,
+        "family_name": family,
+        "additional_names": additional,
+        "honorific_prefix": prefix,
+        "honorific_suffix": suffix,
+        "nickname": first.get("NICKNAME"),
+        "emails": emails,
+        "phones": phones,
+        "org": ", ".join(text for text in (_literal(c).strip() for c in org) if text) or None if org else None,
+        "title": first.get("TITLE"),
+        "birthday": first.get("BDAY"),
+        "addresses": addresses,
+        "note": "\n".join(notes) or None,
+        "urls": urls,
+        "linkedin_url": linkedin_url,
+        "revision": first.get("REV"),
+        "version": first.get("VERSION"),
+        "parser": parser,
     }
-    family, given, additional, prefix, suffix = (_text(_joined(parts, " ")) for parts in name_parts)
-    row.update(
-        given_name=given,
-        family_name=family,
-        additional_names=additional,
-        honorific_prefix=prefix,
-        honorific_suffix=suffix,
-        nickname=_text(first.get("NICKNAME")),
-        emails=emails,
-        phones=phones,
-        org=_text(_joined([",".join(component) for component in first.get("ORG") or []], ", ")),
-        title=_text(first.get("TITLE")),
-        birthday=first.get("BDAY"),
-        addresses=addresses,
-        note="\n".join(notes) or None,
-        urls=urls,
-        linkedin_url=next((u for u in map(normalize_linkedin_url, urls) if u), None),
-        revision=_text(first.get("REV")),
-        version=_text(first.get("VERSION")),
-        parser=parser,
-    )
-    return row
 
 
 def read_card(block: CardBlock, source_file: str, position: int, use_fast_path: bool = True) -> dict:

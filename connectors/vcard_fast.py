@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-# Upper-cased markers of what only the full path handles: encodings and charsets, NUL (an
-# overlong line), comment lines, blank lines inside the card.
-_DECLINE_MARKERS = (b"QUOTED-PRINTABLE", b"CHARSET", b"ENCODING", b"BASE64", b"\x00", b"\n#", b"\n\n")
+# Upper-cased markers of what only the full path handles: encodings and charsets. NUL marks a
+# line too long to keep. Comment and blank lines fail the property-line check below.
+_DECLINE_MARKERS = ("QUOTED-PRINTABLE", "CHARSET", "ENCODING", "BASE64")
 # Every line of a well-formed card: `[group.]NAME[;params]:value`, parameters quoted or not.
 # Searched in "\n" + the card text, so that each match starts at a line start; written as an
 # unrolled loop so the regex engine runs over plain characters without backtracking.
@@ -87,16 +87,16 @@ def fast_properties(data: bytes) -> list[tuple[str, object]]:
 
     `data` is the card's lines, each ended by LF, BEGIN and END and binary values left out.
     """
-    upper = data.upper()
-    for marker in _DECLINE_MARKERS:
-        if marker in upper:
-            raise Declined(marker)
-    if data[:1] in (b"#", b"\n"):
-        raise Declined("comment or blank line")
+    if b"\x00" in data:
+        raise Declined("overlong line")
     try:
         text = "\n" + data.decode("utf-8")
     except UnicodeDecodeError:
         raise Declined("not UTF-8")
+    upper = text.upper()
+    for marker in _DECLINE_MARKERS:
+        if marker in upper:
+            raise Declined(marker)
     if "\n " in text or "\n\t" in text:
         if text[1:2] in (" ", "\t"):
             raise Declined("a continuation without a line before it")
@@ -108,12 +108,17 @@ def fast_properties(data: bytes) -> list[tuple[str, object]]:
     properties: list[tuple[str, object]] = []
     append = properties.append
     for name, value in lines:
-        name = name.upper()
         kind = _KINDS.get(name)
         if kind is None:
-            if "_" in name and name.replace("_", "-") in _KINDS:
-                raise Declined("underscore in a property name")
-        elif kind == _TEXT:
+            upper_name = name.upper()
+            if upper_name != name:
+                name = upper_name
+                kind = _KINDS.get(name)
+            if kind is None:
+                if "_" in name and name.replace("_", "-") in _KINDS:
+                    raise Declined("underscore in a property name")
+                continue
+        if kind == _TEXT:
             append((name, unescape_text(value)))
         elif kind == _STRUCTURED:
             append((name, split_structured(value)))

@@ -20,6 +20,7 @@ silent for more than a year. `--truth PATH` writes which source record belongs t
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import math
 import re
@@ -71,13 +72,13 @@ TIER_BEHAVIOUR = {
     "closest": TierBehaviour(0.95, 0.85, 0.6, (20, 36), 0.3, (3, 12)),
     "close": TierBehaviour(0.9, 0.85, 0.5, (6, 14), 0.15, (1.5, 10)),
     "active": TierBehaviour(0.7, 0.85, 0.5, (1, 5), 0.1, (0.5, 8)),
-    "known": TierBehaviour(0.4, 0.8, 0.3, (0, 3), 0.08, (0.3, 10)),
+    "known": TierBehaviour(0.35, 0.8, 0.3, (0, 3), 0.08, (0.3, 10)),
     # Acquaintances missing from LinkedIn are always in the phone book (else they would be
     # nobody), which brings the phone book up to about 60% of people.
     ACQUAINTANCE: TierBehaviour(0.45, 0.7, 0.2, (0, 0), 0.05, (0.05, 12)),
 }
-# Dormant ties were closest or close, so their past looks like it; their years known are
-# counted back from the end of their history.
+# Dormant ties were closest or close, so their past looks like it (their history window is
+# drawn from DORMANT_HISTORY_DAYS, not from years_known).
 DORMANT_BEHAVIOUR = TierBehaviour(0.9, 0.85, 0.6, (10, 24), 0.2, (2, 6))
 # Share of people whose LinkedIn employer differs from the one in the phone book.
 EMPLOYER_CHANGE_SHARE = 0.22
@@ -89,6 +90,7 @@ OWNER_MOBILE = "+44 7700 900000"
 OWNER_COMPANY = "Larkspur Analytics"
 OWNER_TITLE = "Head of Data Platform"
 OWNER_DOMAIN = "example.com"
+OWNER_UID = "A1E2C3D4-0000-4000-8000-00000000A11E"
 RESOURCE_DOMAIN = "resource.calendar.example.com"
 CALENDAR_TZID = "Europe/London"
 
@@ -499,7 +501,9 @@ class Person:
     personal_email: str
     slug: str | None
     connected: date | None
+    pending: bool  # an unanswered invitation instead of a connection
     phone: str | None
+    phone_is_mobile: bool
     home_phone: str | None
     uids: list[str]
     met: date
@@ -517,7 +521,6 @@ class Person:
     calendar_middle: bool = False
     calendar_no_cn: bool = False
     special: str = ""
-    extras: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -616,7 +619,38 @@ def local_phone(number: str, rng: Random) -> str:
     return rng.choice((number, f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}"))
 
 
+# Hard-negative and look-alike roles fix a person's name so the benchmarks can rely on them.
+SPECIAL_NAMES = {
+    "michael_chen_close": ("Michael", ("Mike",), "Chen"),
+    "michael_chen_known": ("Michael", ("Mike",), "Chen"),
+    "couple_a": ("Priya", (), "Shah"),
+    "couple_b": ("Rohan", (), "Shah"),
+}
+# The two Michael Chens work at different, fixed employers, neither of them the owner's.
+SPECIAL_EMPLOYERS = {"michael_chen_known": COMPANIES[0], "michael_chen_close": COMPANIES[7]}
+# Share of slugs people chose themselves ("janedoe"); the rest carry LinkedIn's hex suffix.
+VANITY_SLUG_SHARE = 0.3
+PENDING_INVITATION_SHARE = 0.04
+# Earliest LinkedIn connection date: old enough for long careers, young enough for LinkedIn.
+FIRST_CONNECTION = date(2009, 1, 1)
+
+
+def new_uid(rng: Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()
+
+
+def profile_suffix(index: int, seed: int) -> str:
+    """LinkedIn's hex suffix; multiplying by an odd number is a bijection modulo 2**32, so no
+    two people share one."""
+    return f"{(index * 2654435761 + seed) % 2**32:08x}"
+
+
 def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
+    """Person `index`, the same every time: drawn from a generator seeded by (seed, index).
+
+    `registry` is given for the Dunbar 150 (plain addresses when free); everyone else gets
+    their index in their addresses, which keeps them unique without remembering anyone.
+    """
     rng = plan.rng("person", index)
     tier = plan.tier_of(index)
     dormant = index in plan.dormant
@@ -626,25 +660,16 @@ def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
 
     given, nicknames = rng.choice(GIVEN_NAMES)
     family = rng.choice(FAMILY_NAMES)
-    if special.startswith("michael_chen"):
-        given, nicknames, family = "Michael", ("Mike",), "Chen"
-    elif special == "couple_a":
-        given, nicknames, family = "Priya", (), "Shah"
-    elif special == "couple_b":
-        given, nicknames, family = "Rohan", (), "Shah"
+    given, nicknames, family = SPECIAL_NAMES.get(special, (given, nicknames, family))
     middle = rng.choice(MIDDLE_INITIALS) if rng.random() < 0.25 else ""
     nickname = rng.choice(nicknames) if nicknames and rng.random() < 0.6 else None
 
     colleague = rng.random() < behaviour.colleague
     if special == "closest_colleague" or index in plan.company_gatherings:
         colleague = True
-    if special == "michael_chen_close":
-        colleague = False
     company = OWNER_EMPLOYER if colleague else rng.choice(COMPANIES)
-    if special == "michael_chen_known":
-        company = COMPANIES[0]
-    elif special == "michael_chen_close":
-        company = COMPANIES[7]
+    if special in SPECIAL_EMPLOYERS:
+        colleague, company = False, SPECIAL_EMPLOYERS[special]
     title = rng.choice(TITLES)
 
     if dormant:
@@ -653,140 +678,119 @@ def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
         met = start - timedelta(days=rng.randint(0, 700))
         window = (start, end)
     else:
-        years = rng.uniform(*behaviour.years_known)
-        met = as_of - timedelta(days=int(years * 365))
+        met = as_of - timedelta(days=int(rng.uniform(*behaviour.years_known) * 365))
         window = (max(met, as_of - timedelta(days=HISTORY_DAYS)), as_of)
 
     old_company = old_title = change_date = None
     if dormant:
         # Close once, often as colleagues; since then they moved on and went quiet.
         old_company = OWNER_EMPLOYER if rng.random() < 0.6 else rng.choice(COMPANIES)
-        old_title = rng.choice(TITLES)
         company = rng.choice([c for c in COMPANIES if c != old_company])
         colleague = False
         change_date = window[1] + timedelta(days=rng.randint(0, 60))
     elif rng.random() < EMPLOYER_CHANGE_SHARE and (as_of - met).days > 120:
         old_company = rng.choice([c for c in COMPANIES if c != company])
-        old_title = rng.choice(TITLES)
         change_date = random_day(rng, met + timedelta(days=60), as_of - timedelta(days=30))
+    if old_company:
+        old_title = rng.choice(TITLES)
 
-    suffix_for_everyone_else = str(index)
+    first, last = email_token(given), email_token(family)
     personal_domain = rng.choice(PERSONAL_DOMAINS)
-    personal_style = rng.randint(0, 2)
+    personal_local = rng.choice((f"{first}.{last}", f"{first}{last}", f"{first[:1]}{last}"))
 
-    def personal(suffix: str) -> str:
-        first, last = email_token(given), email_token(family)
-        local = (f"{first}.{last}", f"{first}{last}", f"{first[:1]}{last}")[personal_style]
-        return f"{local}{suffix}@{personal_domain}"
+    def claim(make) -> str:
+        return registry.claim(rng, make) if registry is not None else make(str(index))
 
-    def slug_of(suffix: str) -> str:
-        return f"{email_token(given)}{email_token(family)}{suffix}"
+    work_email = claim(lambda suffix: work_address(given, family, company, suffix))
+    old_work_email = claim(lambda suffix: work_address(given, family, old_company, suffix)) if old_company else None
+    personal_email = claim(lambda suffix: f"{personal_local}{suffix}@{personal_domain}")
 
-    if registry is not None:
-        work_email = registry.claim(rng, lambda s: work_address(given, family, company, s))
-        old_work_email = (
-            registry.claim(rng, lambda s: work_address(given, family, old_company, s))
-            if old_company else None
-        )
-        personal_email = registry.claim(rng, personal)
-    else:
-        work_email = work_address(given, family, company, suffix_for_everyone_else)
-        old_work_email = (
-            work_address(given, family, old_company, suffix_for_everyone_else) if old_company else None
-        )
-        personal_email = personal(suffix_for_everyone_else)
-
-    on_linkedin = rng.random() < behaviour.on_linkedin or special.startswith("michael_chen")
-    slug = None
-    connected = None
+    slug = connected = None
     pending = False
-    if on_linkedin:
-        first_slug, last_slug = email_token(given), email_token(family)
-        if registry is not None and rng.random() < 0.3:
-            slug = registry.claim(rng, slug_of)
+    if rng.random() < behaviour.on_linkedin or special in SPECIAL_EMPLOYERS:
+        if registry is not None and rng.random() < VANITY_SLUG_SHARE:
+            slug = registry.claim(rng, lambda suffix: f"{first}{last}{suffix}")
         elif rng.random() < 0.4 and ascii_fold(given + family) != given + family:
             # Some slugs keep their accents, which the export writes percent-encoded.
-            slug = (
-                f"{quote(given.lower())}-{quote(family.lower().replace(' ', '-'))}-"
-                f"{(index * 2654435761 + plan.seed) % 2**32:08x}"
-            )
+            slug = f"{quote(given.lower())}-{quote(family.lower().replace(' ', '-'))}-{profile_suffix(index, plan.seed)}"
         else:
-            slug = f"{first_slug}-{last_slug}-{(index * 2654435761 + plan.seed) % 2**32:08x}"
-        if tier == ACQUAINTANCE and rng.random() < 0.04:
+            slug = f"{first}-{last}-{profile_suffix(index, plan.seed)}"
+        if tier == ACQUAINTANCE and rng.random() < PENDING_INVITATION_SHARE:
             pending = True  # an invitation neither side has answered yet
         else:
-            earliest = max(met, date(2009, 1, 1))
+            earliest = max(met, FIRST_CONNECTION)
             connected = random_day(rng, earliest, min(as_of, earliest + timedelta(days=400)))
 
     mobile, landline = phone_for(index, plan.seed)
-    phone = mobile or landline
     home_phone = landline if mobile and rng.random() < 0.2 else None
 
-    uids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()]
     in_vcard = rng.random() < behaviour.in_vcard or special in ("two_cards", "couple_a", "couple_b")
-    # Everyone modelled appears somewhere: an acquaintance missing from both the phone book
-    # and LinkedIn (and from every gathering) would be nobody.
-    if not in_vcard and not slug and index not in plan.company_gatherings:
+    # Everyone modelled appears somewhere: someone in neither the phone book, LinkedIn nor a
+    # company gathering would be nobody.
+    if not slug and index not in plan.company_gatherings:
         in_vcard = True
-    if not in_vcard:
-        uids = []
-    elif special == "two_cards":
-        uids.append(str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper())
+    uids = [new_uid(rng)] if in_vcard else []
+    if in_vcard and special == "two_cards":
+        uids.append(new_uid(rng))
 
     person = Person(
         index=index, tier=tier, dormant=dormant, given=given, family=family, middle=middle,
         nickname=nickname, company=company, title=title, colleague=colleague,
         old_company=old_company, old_title=old_title, change_date=change_date,
         work_email=work_email, old_work_email=old_work_email, personal_email=personal_email,
-        slug=slug, connected=connected, phone=phone, home_phone=home_phone, uids=uids,
-        met=met, window=window, special=special,
+        slug=slug, connected=connected, pending=pending, phone=mobile or landline,
+        phone_is_mobile=bool(mobile) or (landline or "").startswith("+1"), home_phone=home_phone,
+        uids=uids, met=met, window=window, special=special,
     )
-    person.extras["pending"] = pending
+    describe_in_phone_book(person, rng, as_of)
+    describe_elsewhere(person, rng, behaviour)
+    return person
 
-    # How the phone book holds them: nickname, accents dropped, the odd typo, an old employer.
-    vcard_given = nickname if nickname and rng.random() < 0.5 else given
-    vcard_family = family
+
+def describe_in_phone_book(person: Person, rng: Random, as_of: date) -> None:
+    """How the phone book holds them: nickname, accents dropped, the odd typo, old details."""
+    given = person.nickname if person.nickname and rng.random() < 0.5 else person.given
+    family = person.family
     if rng.random() < 0.5:
-        vcard_given, vcard_family = ascii_fold(vcard_given), ascii_fold(vcard_family)
+        given, family = ascii_fold(given), ascii_fold(family)
     if rng.random() < 0.04:
         if rng.random() < 0.5:
-            vcard_given = typo(rng, vcard_given)
+            given = typo(rng, given)
         else:
-            vcard_family = typo(rng, vcard_family)
-    if special == "michael_chen_close":
-        vcard_given = "Mike"
-    person.vcard_given, person.vcard_family = vcard_given, vcard_family
-    person.vcard_work_email = (
-        old_work_email if old_work_email and rng.random() < 0.6
-        else (work_email if rng.random() < 0.35 else None)
-    )
-    person.vcard_linkedin = bool(slug) and rng.random() < 0.12
-    person.vcard_rev = datetime.combine(
-        random_day(rng, min(met, as_of), as_of), time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
-    )
+            family = typo(rng, family)
+    if person.special == "michael_chen_close":
+        given = "Mike"
+    person.vcard_given, person.vcard_family = given, family
+    if person.old_work_email and rng.random() < 0.6:
+        person.vcard_work_email = person.old_work_email
+    elif rng.random() < 0.35:
+        person.vcard_work_email = person.work_email
+    person.vcard_linkedin = bool(person.slug) and rng.random() < 0.12
+    revised_on = random_day(rng, min(person.met, as_of), as_of)
+    person.vcard_rev = datetime.combine(revised_on, time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)))
     if rng.random() < 0.3:
-        birth_year = as_of.year - rng.randint(24, 62)
-        birthday = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
-        person.bday = (
-            f"1604-{birthday:%m-%d}" if rng.random() < 0.3 else birthday.isoformat()
-        )
-    if rng.random() < 0.2 or special.startswith("couple"):
+        birthday = date(as_of.year - rng.randint(24, 62), rng.randint(1, 12), rng.randint(1, 28))
+        # iPhone writes a birthday without a year as 1604 with a flag.
+        person.bday = f"1604-{birthday:%m-%d}" if rng.random() < 0.3 else birthday.isoformat()
+    if rng.random() < 0.2 or person.special.startswith("couple"):
         town, area, country = rng.choice(TOWNS)
-        postcode = f"{area}{rng.randint(1, 20)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        postcode = f"{area}{rng.randint(1, 20)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
         person.address = (f"{rng.randint(1, 120)} {rng.choice(STREETS)}", town, postcode, country)
     if rng.random() < 0.06:
         person.note = rng.choice(NOTES)
 
-    # How LinkedIn and the calendar write them.
-    linkedin_first = nickname if nickname and rng.random() < 0.1 else given
-    if middle and rng.random() < 0.3:
-        linkedin_first = f"{linkedin_first} {middle}."
-    person.linkedin_first = linkedin_first
+
+def describe_elsewhere(person: Person, rng: Random, behaviour: TierBehaviour) -> None:
+    """How LinkedIn and the calendar write them."""
+    first = person.nickname if person.nickname and rng.random() < 0.1 else person.given
+    if person.middle and rng.random() < 0.3:
+        first = f"{first} {person.middle}."
+    person.linkedin_first = first
     if rng.random() < behaviour.email_visible:
-        person.linkedin_email = personal_email if rng.random() < 0.6 else work_email
-    person.calendar_middle = bool(middle) and rng.random() < 0.4
+        person.linkedin_email = person.personal_email if rng.random() < 0.6 else person.work_email
+    person.calendar_middle = bool(person.middle) and rng.random() < 0.4
     person.calendar_no_cn = rng.random() < 0.08
-    return person
 
 
 def link_couple(roster: dict[int, Person], seed: int) -> None:
@@ -823,7 +827,7 @@ def vcard_lines(person: Person, uid: str, rng: Random, old_card: bool) -> list[s
     if work:
         lines.append(f"EMAIL;TYPE=INTERNET;TYPE=WORK:{work}")
     if person.phone and not old_card:
-        kind = "CELL" if "7700" in person.phone or person.phone.startswith("+1") else "HOME"
+        kind = "CELL" if person.phone_is_mobile else "HOME"
         lines.append(f"TEL;TYPE={kind};TYPE=VOICE;TYPE=pref:{local_phone(person.phone, rng)}")
     if person.home_phone and person.home_phone != person.phone:
         lines.append(f"TEL;TYPE=HOME;TYPE=VOICE:{local_phone(person.home_phone, rng)}")
@@ -861,12 +865,8 @@ def owner_vcard_lines() -> list[str]:
         f"EMAIL;TYPE=INTERNET;TYPE=HOME:{OWNER_EMAILS[1]}",
         f"TEL;TYPE=CELL;TYPE=VOICE;TYPE=pref:{OWNER_MOBILE}",
         f"item1.URL;TYPE=pref:{LINKEDIN_PREFIX}{OWNER_SLUG}", "item1.X-ABLabel:LinkedIn",
-        f"UID:{owner_uid()}", "REV:2024-01-05T09:30:00Z", "END:VCARD",
+        f"UID:{OWNER_UID}", "REV:2024-01-05T09:30:00Z", "END:VCARD",
     ]
-
-
-def owner_uid() -> str:
-    return "A1E2C3D4-0000-4000-8000-00000000A11E"
 
 
 def write_card(handle, lines: list[str]) -> None:
@@ -877,8 +877,6 @@ def write_card(handle, lines: list[str]) -> None:
 
 
 def conversation_id(rng: Random) -> str:
-    import base64
-
     token = base64.b64encode(str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode()).decode()
     return f"2-{token}"
 
@@ -949,7 +947,7 @@ def invitation_row(person: Person, plan: Plan) -> list[str] | None:
     rng = plan.rng("invitation", person.index)
     owner_url = LINKEDIN_PREFIX + OWNER_SLUG
     name = f"{person.linkedin_first} {person.family}"
-    if person.extras.get("pending"):
+    if person.pending:
         sent = random_moment(rng, plan.as_of - timedelta(days=120), plan.as_of)
         incoming = rng.random() < 0.8
     elif person.connected and (plan.as_of - person.connected).days <= 365:
@@ -1252,7 +1250,7 @@ class CalendarBuilder:
                 event = self.meeting(moment, 60, rng.choice(("Catch-up", "Roadmap chat", "Coffee & ideas")),
                                      organizer, [organizer, owner if theirs else them], outlook=theirs)
                 if not cancelled and moment.date() > self.as_of - timedelta(days=120):
-                    event.status, event.summary, event.sequence = "CANCELLED", event.summary, 2
+                    event.status, event.sequence = "CANCELLED", 2
                     cancelled = True
 
     def group_meetings(self, current: list[Person]) -> None:
@@ -1278,9 +1276,10 @@ class CalendarBuilder:
             all_colleagues = all(p.colleague for p in chosen)
             if all_colleagues:
                 attendees.append(self.room(rng.randint(0, 1)))
-            organizer = owner if rng.random() < 0.5 else people[0]
-            if organizer is people[0]:
-                organizer = Attendee(people[0].email, people[0].name, "ACCEPTED", truth=people[0].truth)
+            organizer = owner
+            if rng.random() < 0.5:
+                organizer = people[0]
+                organizer.partstat = "ACCEPTED"
             self.meeting(moment, rng.choice((30, 45, 60)), rng.choice(topics), organizer, attendees,
                          location=ROOMS[0][0] if all_colleagues else "meet.example.com/abc-defg-hij")
 
@@ -1455,8 +1454,9 @@ def add_to_zip(archive: zipfile.ZipFile, name: str, source: Path, as_of: date) -
     info = zipfile.ZipInfo(name, date_time=(as_of.year, as_of.month, as_of.day, 8, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
-    info.create_system = 3
-    with source.open("rb") as reader, archive.open(info, "w", force_zip64=True) as writer:
+    info.create_system = 3  # Unix, whatever machine writes it
+    info.file_size = source.stat().st_size  # lets zipfile choose ZIP64 only for huge members
+    with source.open("rb") as reader, archive.open(info, "w") as writer:
         shutil.copyfileobj(reader, writer, 1024 * 1024)
 
 
@@ -1509,7 +1509,7 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
             for name, header in names.items():
                 writers[name].writerow(header)
 
-            record_truth("vcard", owner_uid(), None)
+            record_truth("vcard", OWNER_UID, None)
             record_truth("linkedin", LINKEDIN_PREFIX + OWNER_SLUG, None)
             with (out / "contacts.vcf").open("w", encoding="utf-8", newline="") as vcf:
                 write_card(vcf, owner_vcard_lines())

@@ -121,3 +121,24 @@ def test_corpus_windows_zone_and_outlook_names_land_on_the_right_hour():
     for name, starts_at in expected.items():
         rows = _read(CORPUS / "ics" / name, WIDE_START, WIDE_END).rows[MEETINGS_TABLE]
         assert rows[0]["starts_at"] == starts_at, name
+
+
+def _all_calendars() -> list:
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "ics").glob("*.ics"))
+    corpus = sorted((CORPUS / "ics").glob("*.ics")) if (CORPUS / "ics").is_dir() else []
+    return [pytest.param(path, id=path.name) for path in fixtures + corpus]
+
+
+@pytest.mark.parametrize("path", _all_calendars())
+def test_single_event_shortcut_gives_what_recurring_ical_events_gives(path, monkeypatch):
+    """Events that do not repeat skip recurring-ical-events; the rows must not change."""
+    def rows(result):
+        return sorted(
+            (sorted(row.items()) for table in result.rows.values() for row in table), key=repr
+        )
+
+    shortcut = _read(path, WIDE_START, WIDE_END)
+    monkeypatch.setattr("connectors.ics._Expander._is_single", lambda self, block: False)
+    library = _read(path, WIDE_START, WIDE_END)
+    assert rows(shortcut) == rows(library)
+    assert shortcut.quarantine == library.quarantine

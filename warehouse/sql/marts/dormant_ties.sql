@@ -67,7 +67,8 @@ select
     display_name,
     last_contact,
     concat_ws('; ',
-        'among your strongest ' || round(100 * (1 - peak_percentile))::int + 1 || '% of ties around ' || strftime(peak_month, '%b %Y'),
+        'among your strongest ' || greatest(1, ceil(100 * (1 - peak_percentile)))::int || '% of ties in the year to '
+            || strftime(peak_month, '%b %Y'),
         'silent ' || round(days_since_last_contact / 30.44)::int || ' months since ' || strftime(last_contact, '%d %b %Y'),
         if(referral_value_received > 0,
             'referred you before (' || array_to_string(referral_kinds_received, ', ') || ')', null),

@@ -25,6 +25,8 @@ per_person as (
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 90) as one_on_ones_90d,
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 90 and direction = 'outbound') as organised_90d,
         count(*) filter (where channel = 'meeting' and age_days < 365) as meetings_365d,
+        count(*) filter (where channel = 'meeting') as meetings_all,
+        max(contact_day) filter (where channel = 'meeting') as last_meeting,
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 365) as one_on_ones_365d,
         count(*) filter (where channel = 'message' and age_days < 365) as messages_365d,
         count(*) filter (where channel = 'message' and age_days < 365 and direction = 'inbound') as messages_from_them_365d,
@@ -34,8 +36,8 @@ per_person as (
             filter (where channel = 'meeting'), 0) as decayed_minutes_together,
         count(*) filter (where channel = 'referral' and direction = 'inbound') as referrals_received,
         count(*) filter (where channel = 'referral' and direction = 'outbound') as referrals_given,
-        coalesce(sum(value) filter (where channel = 'referral' and direction = 'inbound'), 0) as referral_value_received,
-        coalesce(sum(value) filter (where channel = 'referral' and direction = 'outbound'), 0) as referral_value_given,
+        coalesce(sum(value) filter (where channel = 'referral' and direction = 'inbound'), 0)::integer as referral_value_received,
+        coalesce(sum(value) filter (where channel = 'referral' and direction = 'outbound'), 0)::integer as referral_value_given,
         list(distinct replace(kind, '_', ' ') order by replace(kind, '_', ' '))
             filter (where channel = 'referral' and direction = 'inbound') as referral_kinds_received
     from contacts, params
@@ -139,6 +141,9 @@ select
             when meetings_365d > 0 then
                 meetings_365d || ' meeting' || if(meetings_365d = 1, '', 's') || ' in the last year'
                 || if(one_on_ones_365d > 0, ' (' || one_on_ones_365d || ' one-on-one)', '')
+            when meetings_all > 0 then
+                meetings_all || ' meeting' || if(meetings_all = 1, '', 's') || ' in all, the last in '
+                || strftime(last_meeting, '%b %Y')
         end,
         case when messages_365d > 0 then
             messages_365d || ' message' || if(messages_365d = 1, '', 's') || ' in the last year, '
@@ -156,8 +161,11 @@ select
             when years_known >= 0 then 'known ' || greatest(1, floor(years_known * 12))::int || ' month'
                 || if(floor(years_known * 12) <= 1, '', 's')
         end,
-        'last contact ' || case when days_since_last_contact = 0 then 'today'
-            else days_since_last_contact || ' day' || if(days_since_last_contact = 1, '', 's') || ' ago' end,
+        'last contact ' || case
+            when days_since_last_contact = 0 then 'today'
+            when days_since_last_contact <= 90 then
+                days_since_last_contact || ' day' || if(days_since_last_contact = 1, '', 's') || ' ago'
+            else strftime(last_contact, '%b %Y') end,
         if(evidence = 'unknown', 'little logged contact: strength unknown rather than weak', null)
     ) as explanation,
     last_contact,

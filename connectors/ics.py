@@ -18,9 +18,16 @@ attendee rows; they are counted in `resource_count`. Mailing lists (CUTYPE=GROUP
 counted in `group_count` and are not people either.
 
 Times: every timestamp is UTC ISO-8601. A TZID may name an IANA zone, a Windows zone
-(`W. Europe Standard Time`) or a VTIMEZONE of the file. Floating times (no zone) are taken in
-the calendar's X-WR-TIMEZONE when it has one, else as UTC. All-day events (DATE values)
-start at 00:00 UTC of their date and last until DTEND, or DURATION, or one day.
+(`W. Europe Standard Time`, read as its IANA zone even when the file carries a VTIMEZONE
+for it) or a custom VTIMEZONE of the file. Floating times (no zone, or a TZID that neither
+the file nor the IANA database defines) are taken in the calendar's X-WR-TIMEZONE when it has
+one, else as UTC. All-day events (DATE values) start at 00:00 UTC of their date and last
+until DTEND, or DURATION, or one day.
+
+Attendees: emails go through `normalize_email`; an attendee with a name but no usable
+address is kept with `email` None (and counted), one with neither is skipped. Within an
+occurrence a person appears once. PARTSTAT defaults to NEEDS-ACTION, also for an organizer
+who is not listed as an ATTENDEE (RFC 5545 gives the ORGANIZER no PARTSTAT).
 
 Robustness: the file is split into VEVENT blocks line by line (VTIMEZONE blocks kept per
 calendar; several VCALENDARs, a BOM, CR/CRLF/LF endings and blank lines are fine), and the
@@ -91,6 +98,10 @@ KEPT_PROPERTIES = frozenset({
     "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
     "SEQUENCE", "STATUS", "SUMMARY", "ORGANIZER", "ATTENDEE", "LOCATION", "TRANSP",
 })
+
+# Components that cannot sit inside a VEVENT: meeting one there means the VEVENT was never
+# closed (a truncated or hand-merged file), and it is read as the start of the next thing.
+CANNOT_NEST_IN_VEVENT = frozenset({"VEVENT", "VCALENDAR", "VTIMEZONE", "VTODO", "VJOURNAL", "VFREEBUSY"})
 
 NON_PERSON_CUTYPES = {"ROOM": "resource", "RESOURCE": "resource", "GROUP": "group"}
 # Addresses that are calendars or bookable resources, never people: Google Workspace rooms
@@ -198,7 +209,7 @@ def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
     head = stream.read(4)
     if head[:2] in _UTF16_BOMS:
         text_stream = io.TextIOWrapper(
-            _Prefixed(head, stream), encoding="utf-16", errors="replace", newline=""
+            io.BufferedReader(_Prefixed(head, stream)), encoding="utf-16", errors="replace", newline=""
         )
         for number, line in enumerate(text_stream, start=1):
             for piece in line.rstrip("\r\n").split("\r"):
@@ -255,30 +266,31 @@ def _logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | 
     """Unfolded content lines with the number of the physical line they start on.
 
     A line starting with a space or tab continues the previous one (RFC 5545 3.1: the line
-    break and that one whitespace character are removed). Blank lines are dropped.
+    break and that one whitespace character are removed). Blank lines are dropped. A line
+    that is not UTF-8 comes out as None, with its own number.
     """
-    pending: str | None = None
-    pending_line = 0
-    pending_bad = False
+    parts: list[str] = []  # pieces of the line being unfolded; joined once, however long
+    first_line = 0
+    bad = False
     for number, text in _physical_lines(stream):
         if text is None:
             counts["binary"] += 1
-            if pending is not None or pending_bad:
-                yield pending_line, (None if pending_bad else pending)
-            pending, pending_line, pending_bad = None, number, True
+            if parts or bad:
+                yield first_line, (None if bad else "".join(parts))
+            parts, first_line, bad = [], number, True
             continue
-        if text[:1] in (" ", "\t") and (pending is not None or pending_bad):
-            if not pending_bad:
-                pending += text[1:]
+        if text[:1] in (" ", "\t") and (parts or bad):
+            if not bad:
+                parts.append(text[1:])
             continue
         if not text.strip():
             continue
         counts["text"] += 1
-        if pending is not None or pending_bad:
-            yield pending_line, (None if pending_bad else pending)
-        pending, pending_line, pending_bad = text, number, False
-    if pending is not None or pending_bad:
-        yield pending_line, (None if pending_bad else pending)
+        if parts or bad:
+            yield first_line, (None if bad else "".join(parts))
+        parts, first_line, bad = [text], number, False
+    if parts or bad:
+        yield first_line, (None if bad else "".join(parts))
 
 
 def _scan(stream: BinaryIO) -> _Scan:
@@ -317,10 +329,13 @@ def _scan(stream: BinaryIO) -> _Scan:
     for number, line in _logical_lines(stream, counts):
         if block is not None:
             if line is None:
-                block.problem = block.problem or f"line {number} is not UTF-8 text (or is binary data)"
+                block.problem = block.problem or (
+                    f"line {number} is not UTF-8 text (or is binary data); "
+                    "export the calendar again as UTF-8"
+                )
                 continue
             name, value = _name_value(line)
-            if name == "BEGIN" and value == "VEVENT" or name == "END" and value == "VCALENDAR":
+            if name == "BEGIN" and value in CANNOT_NEST_IN_VEVENT or name == "END" and value == "VCALENDAR":
                 close_block(f"it is never closed: no END:VEVENT before line {number}")
                 if name == "END":
                     current_calendar = None

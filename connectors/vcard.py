@@ -665,16 +665,20 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             if birthday:
                 first["BDAY"] = birthday
         elif name == "N" or name == "ORG":
-            if any(part.strip() for component in value for part in component):
+            if "".join(map("".join, value)).strip():
                 first[name] = value
         elif value.strip():
             first[name] = value.strip()
-    structured_name = first.get("N") or ()
-    family, given, additional, prefix, suffix = (
-        _name_part(structured_name[index]) if index < len(structured_name) else None
-        for index in range(len(NAME_FIELDS))
-    )
+    structured_name = first.get("N")
+    if structured_name:
+        family, given, additional, prefix, suffix = (
+            [_name_part(values) for values in structured_name[: len(NAME_FIELDS)]] + [None] * len(NAME_FIELDS)
+        )[: len(NAME_FIELDS)]
+    else:
+        family = given = additional = prefix = suffix = None
     org = first.get("ORG")
+    if org:
+        org = ", ".join(text for text in (_literal(values).strip() for values in org) if text) or None
     linkedin_url = None
     for url in urls:
         linkedin_url = normalize_linkedin_url(url)
@@ -694,7 +698,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
         "nickname": first.get("NICKNAME"),
         "emails": emails,
         "phones": phones,
-        "org": ", ".join(text for text in (_literal(c).strip() for c in org) if text) or None if org else None,
+        "org": org,
         "title": first.get("TITLE"),
         "birthday": first.get("BDAY"),
         "addresses": addresses,

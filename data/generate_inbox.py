@@ -1434,6 +1434,17 @@ def referral_entries(roster: list[Person], plan: Plan) -> list[tuple[Person, lis
 
 # --- Writing it all ---------------------------------------------------------------------
 
+LINKEDIN_STREAMED = {
+    "Connections.csv": CONNECTIONS_HEADER, "messages.csv": MESSAGES_HEADER,
+    "Invitations.csv": INVITATIONS_HEADER,
+    "Endorsement_Received_Info.csv": ENDORSEMENTS_RECEIVED_HEADER,
+    "Endorsement_Given_Info.csv": ENDORSEMENTS_GIVEN_HEADER,
+}
+ARCHIVE_MEMBERS = (
+    "Connections.csv", "Endorsement_Given_Info.csv", "Endorsement_Received_Info.csv",
+    "Invitations.csv", "messages.csv", "Recommendations_Given.csv", "Recommendations_Received.csv",
+)
+
 
 def owner_yaml() -> str:
     given, family = OWNER_NAME
@@ -1460,128 +1471,147 @@ def add_to_zip(archive: zipfile.ZipFile, name: str, source: Path, as_of: date) -
         shutil.copyfileobj(reader, writer, 1024 * 1024)
 
 
+class TruthWriter:
+    """Which person each source record belongs to; counts rows even when nothing is written."""
+
+    def __init__(self, path) -> None:
+        self.rows = 0
+        self.handle = open(path, "w", encoding="utf-8", newline="") if path else None
+        self.writer = csv_writer(self.handle) if self.handle else None
+        if self.writer:
+            self.writer.writerow(TRUTH_HEADER)
+
+    def add(self, source: str, key: str, person: Person | None) -> None:
+        """`person` None is the owner."""
+        if person is None:
+            self.add_row(source, key, (OWNER_KEY, "owner", "false"))
+        else:
+            self.add_row(source, key, (person.key, person.tier, "true" if person.dormant else "false"))
+
+    def add_row(self, source: str, key: str, who: tuple[str, str, str]) -> None:
+        self.rows += 1
+        if self.writer:
+            self.writer.writerow([source, key, *who])
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+
+def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person],
+                 truth: TruthWriter, counts: dict) -> list[Person]:
+    """One pass over everyone: the phone book and the LinkedIn files that grow with people.
+
+    Returns the acquaintances invited to company gatherings, which the calendar needs.
+    """
+    handles = {name: (scratch / name).open("w", encoding="utf-8", newline="") for name in LINKEDIN_STREAMED}
+    writers = {name: csv_writer(handle) for name, handle in handles.items()}
+    handles["Connections.csv"].write(CONNECTIONS_PREAMBLE)
+    for name, header in LINKEDIN_STREAMED.items():
+        writers[name].writerow(header)
+    gathering_people: list[Person] = []
+    truth.add("vcard", OWNER_UID, None)
+    truth.add("linkedin", LINKEDIN_PREFIX + OWNER_SLUG, None)
+    try:
+        with (out / "contacts.vcf").open("w", encoding="utf-8", newline="") as vcf:
+            write_card(vcf, owner_vcard_lines())
+            counts["vcards"] += 1
+            for index in plan.emission_order():
+                person = roster.get(index) or make_person(plan, index, None)
+                if index in plan.company_gatherings:
+                    gathering_people.append(person)
+                card_rng = plan.rng("vcard", index)
+                for position, uid in enumerate(person.uids):
+                    write_card(vcf, vcard_lines(person, uid, card_rng, old_card=position == 1))
+                    truth.add("vcard", uid, person)
+                    counts["vcards"] += 1
+                if person.connected:
+                    writers["Connections.csv"].writerow([
+                        person.linkedin_first, person.family, person.linkedin_url,
+                        person.linkedin_email, person.company.name, person.title,
+                        connected_on(person.connected),
+                    ])
+                    counts["connections"] += 1
+                messages = message_rows(person, plan)
+                writers["messages.csv"].writerows(messages)
+                counts["messages"] += len(messages)
+                invitation = invitation_row(person, plan)
+                if invitation:
+                    writers["Invitations.csv"].writerow(invitation)
+                    counts["invitations"] += 1
+                received, given = endorsement_rows(person, plan)
+                writers["Endorsement_Received_Info.csv"].writerows(received)
+                writers["Endorsement_Given_Info.csv"].writerows(given)
+                counts["endorsements"] += len(received) + len(given)
+                if person.slug and (person.connected or invitation):
+                    truth.add("linkedin", person.linkedin_key, person)
+        dunbar = [roster[i] for i in sorted(roster)]
+        group_messages = group_message_rows(dunbar, plan)
+        writers["messages.csv"].writerows(group_messages)
+        counts["messages"] += len(group_messages)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return sorted(gathering_people, key=lambda person: person.index)
+
+
+def write_linkedin_archive(out: Path, scratch: Path, plan: Plan, dunbar: list[Person], counts: dict) -> None:
+    received, given = recommendation_rows(dunbar, plan)
+    for name, rows in (("Recommendations_Received.csv", received), ("Recommendations_Given.csv", given)):
+        with (scratch / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(RECOMMENDATIONS_HEADER)
+            writer.writerows(rows)
+        counts["recommendations"] += len(rows)
+    archive_path = out / f"Basic_LinkedInDataExport_{plan.as_of:%m-%d-%Y}.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for name in ARCHIVE_MEMBERS:
+            add_to_zip(archive, name, scratch / name, plan.as_of)
+
+
 def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date(2026, 11, 20),
                    truth_path=None) -> dict:
     """Writes the inbox into out_dir (and the truth CSV to truth_path); returns counts."""
     if people < 1:
         raise ValueError("people must be at least 1")
     out = Path(out_dir)
+    if truth_path and Path(out).resolve() in Path(truth_path).resolve().parents:
+        raise ValueError("the truth file must be written outside the inbox, or strongties would read it")
     (out / "calendar").mkdir(parents=True, exist_ok=True)
     for stale in out.glob("Basic_LinkedInDataExport_*.zip"):
         stale.unlink()  # an export of another date would count the same people twice
     plan = make_plan(people, seed, as_of)
     registry = Registry()
-    roster_map = {i: make_person(plan, i, registry) for i in range(min(people, DUNBAR_SIZE))}
-    link_couple(roster_map, seed)
-    roster = [roster_map[i] for i in sorted(roster_map)]
+    roster = {index: make_person(plan, index, registry) for index in range(min(people, DUNBAR_SIZE))}
+    link_couple(roster, seed)
+    dunbar = [roster[index] for index in sorted(roster)]
     counts = {"people": people, "vcards": 0, "connections": 0, "messages": 0, "invitations": 0,
               "endorsements": 0, "recommendations": 0, "events": 0, "referrals": 0, "truth_rows": 0}
 
     (out / "owner.yaml").write_text(owner_yaml(), encoding="utf-8", newline="\n")
-
-    truth_handle = open(truth_path, "w", encoding="utf-8", newline="") if truth_path else None
-    truth = csv_writer(truth_handle) if truth_handle else None
-    if truth:
-        truth.writerow(TRUTH_HEADER)
-
-    def record_truth(source: str, key: str, person: Person | None) -> None:
-        counts["truth_rows"] += 1
-        if truth is None:
-            return
-        if person is None:
-            truth.writerow([source, key, OWNER_KEY, "owner", "false"])
-        else:
-            truth.writerow([source, key, person.key, person.tier, "true" if person.dormant else "false"])
-
-    gathering_people: list[Person] = []
+    truth = TruthWriter(truth_path)
     try:
         with tempfile.TemporaryDirectory(prefix="strongties-inbox-") as scratch_name:
             scratch = Path(scratch_name)
-            names = {
-                "Connections.csv": CONNECTIONS_HEADER, "messages.csv": MESSAGES_HEADER,
-                "Invitations.csv": INVITATIONS_HEADER,
-                "Endorsement_Received_Info.csv": ENDORSEMENTS_RECEIVED_HEADER,
-                "Endorsement_Given_Info.csv": ENDORSEMENTS_GIVEN_HEADER,
-            }
-            handles = {name: (scratch / name).open("w", encoding="utf-8", newline="") for name in names}
-            writers = {name: csv_writer(handle) for name, handle in handles.items()}
-            handles["Connections.csv"].write(CONNECTIONS_PREAMBLE)
-            for name, header in names.items():
-                writers[name].writerow(header)
+            gathering_people = write_people(out, scratch, plan, roster, truth, counts)
+            write_linkedin_archive(out, scratch, plan, dunbar, counts)
 
-            record_truth("vcard", OWNER_UID, None)
-            record_truth("linkedin", LINKEDIN_PREFIX + OWNER_SLUG, None)
-            with (out / "contacts.vcf").open("w", encoding="utf-8", newline="") as vcf:
-                write_card(vcf, owner_vcard_lines())
-                counts["vcards"] += 1
-                for index in plan.emission_order():
-                    person = roster_map.get(index) or make_person(plan, index, None)
-                    if index in plan.company_gatherings:
-                        gathering_people.append(person)
-                    card_rng = plan.rng("vcard", index)
-                    for position, uid in enumerate(person.uids):
-                        write_card(vcf, vcard_lines(person, uid, card_rng, old_card=position == 1))
-                        record_truth("vcard", uid, person)
-                        counts["vcards"] += 1
-                    if person.connected:
-                        writers["Connections.csv"].writerow([
-                            person.linkedin_first, person.family, person.linkedin_url,
-                            person.linkedin_email, person.company.name, person.title,
-                            connected_on(person.connected),
-                        ])
-                        counts["connections"] += 1
-                    rows = message_rows(person, plan)
-                    writers["messages.csv"].writerows(rows)
-                    counts["messages"] += len(rows)
-                    invitation = invitation_row(person, plan)
-                    if invitation:
-                        writers["Invitations.csv"].writerow(invitation)
-                        counts["invitations"] += 1
-                    received, given = endorsement_rows(person, plan)
-                    writers["Endorsement_Received_Info.csv"].writerows(received)
-                    writers["Endorsement_Given_Info.csv"].writerows(given)
-                    counts["endorsements"] += len(received) + len(given)
-                    if person.slug and (person.connected or invitation):
-                        record_truth("linkedin", person.linkedin_key, person)
-
-            group_rows = group_message_rows(roster, plan)
-            writers["messages.csv"].writerows(group_rows)
-            counts["messages"] += len(group_rows)
-            for handle in handles.values():
-                handle.close()
-            received, given = recommendation_rows(roster, plan)
-            for name, rows in (("Recommendations_Received.csv", received), ("Recommendations_Given.csv", given)):
-                with (scratch / name).open("w", encoding="utf-8", newline="") as handle:
-                    writer = csv_writer(handle)
-                    writer.writerow(RECOMMENDATIONS_HEADER)
-                    writer.writerows(rows)
-                counts["recommendations"] += len(rows)
-
-            archive_path = out / f"Basic_LinkedInDataExport_{as_of:%m-%d-%Y}.zip"
-            with zipfile.ZipFile(archive_path, "w") as archive:
-                for name in ("Connections.csv", "Endorsement_Given_Info.csv",
-                             "Endorsement_Received_Info.csv", "Invitations.csv", "messages.csv",
-                             "Recommendations_Given.csv", "Recommendations_Received.csv"):
-                    add_to_zip(archive, name, scratch / name, as_of)
-
-        builder = CalendarBuilder(plan, roster, sorted(gathering_people, key=lambda p: p.index))
+        builder = CalendarBuilder(plan, dunbar, gathering_people)
         events = builder.build()
         (out / "calendar" / "work.ics").write_text(calendar_text(events, as_of), encoding="utf-8", newline="")
         counts["events"] = len(events)
-        for email, (person_key, tier, dormant) in sorted(builder.truth.items()):
-            counts["truth_rows"] += 1
-            if truth:
-                truth.writerow(["calendar", email, person_key, tier, dormant])
+        for email, who in sorted(builder.truth.items()):
+            truth.add_row("calendar", email, who)
 
-        referrals = referral_rows(roster, plan)
+        referrals = referral_rows(dunbar, plan)
         with (out / "referrals.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv_writer(handle)
             writer.writerow(REFERRALS_HEADER)
             writer.writerows(referrals)
         counts["referrals"] = len(referrals)
     finally:
-        if truth_handle:
-            truth_handle.close()
+        truth.close()
+    counts["truth_rows"] = truth.rows
     return counts
 
 

@@ -8,7 +8,7 @@ import duckdb
 from pipelines.home import ensure_dagster_home
 
 CORE_LIST_QUERY = "SELECT rank, display_name, round(score, 3) AS score, why FROM core_list ORDER BY rank"
-DORMANT_QUERY = "SELECT rank, display_name, last_contact, why FROM dormant_ties ORDER BY rank LIMIT 5"
+DORMANT_QUERY = "SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why FROM dormant_ties ORDER BY rank LIMIT 5"
 
 
 def print_table(title: str, connection: duckdb.DuckDBPyConnection, query: str) -> None:
@@ -24,8 +24,10 @@ def main() -> int:
     from pipelines.definitions import defs
 
     warehouse = defs.resources["warehouse"]
+    # Step-by-step progress at INFO; Dagster's per-event DEBUG lines are in the UI's run view.
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
-        instance=dg.DagsterInstance.get(), raise_on_error=False)
+        run_config=run_config, instance=dg.DagsterInstance.get(), raise_on_error=False)
     if not result.success:
         print("The run failed; see the messages above or the run in `make ui`.", file=sys.stderr)
         return 1

@@ -389,3 +389,8 @@ def test_shipped_sample_is_what_the_generator_writes(tmp_path):
     assert archive_contents(SAMPLE / ARCHIVE) == archive_contents(tmp_path / "sample" / ARCHIVE)
     assert (tmp_path / "truth.csv").read_bytes() == SAMPLE_TRUTH.read_bytes()
     assert sum(path.stat().st_size for path in SAMPLE.rglob("*") if path.is_file()) < 1_000_000
+
+
+def test_truth_file_inside_the_inbox_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="outside the inbox"):
+        generate_inbox(tmp_path / "inbox", people=10, truth_path=tmp_path / "inbox" / "truth.csv")

@@ -248,3 +248,50 @@ def test_cr_only_line_endings_are_read():
     result = read_bytes(data)
     (row,) = meetings(result)
     assert row["attendee_count"] == 3
+
+
+def _calendar(*event_lines: str, header: str = "") -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *header.splitlines()]
+    lines += ["BEGIN:VEVENT", "UID:generated@example.com", "DTSTAMP:20240101T000000Z", *event_lines]
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def test_a_large_attachment_and_alarms_do_not_stand_in_the_way():
+    attachment = "A" * 5_000_000
+    folded = "\r\n ".join(attachment[i:i + 74] for i in range(0, len(attachment), 74))
+    data = _calendar(
+        "DTSTART:20240102T090000Z",
+        "DURATION:PT1H",
+        "ATTACH;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=application/pdf:" + folded,
+        "BEGIN:VALARM",
+        "TRIGGER:-PT15M",
+        "ACTION:DISPLAY",
+        "END:VALARM",
+    )
+    (row,) = meetings(read_bytes(data))
+    assert row["duration_minutes"] == 60.0
+
+
+def test_an_event_that_ends_before_it_starts_is_quarantined():
+    result = read_bytes(_calendar("DTSTART:20240102T090000Z", "DTEND:20240102T080000Z"))
+    assert not meetings(result)
+    assert "before it starts" in result.quarantine[0].reason
+
+
+def test_an_unknown_x_wr_timezone_leaves_floating_times_in_utc():
+    data = _calendar("DTSTART:20240102T090000", "RRULE:FREQ=DAILY;COUNT=2", header="X-WR-TIMEZONE:Mars/Olympus")
+    result = read_bytes(data)
+    assert [row["starts_at"] for row in meetings(result)] == [
+        "2024-01-02T09:00:00+00:00",
+        "2024-01-03T09:00:00+00:00",
+    ]
+    assert not result.quarantine
+
+
+def test_an_unclosed_vevent_before_the_next_calendar_loses_only_itself():
+    good = (FIXTURES / "floating_no_zone.ics").read_bytes()
+    truncated = b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:cut@example.com\nDTSTART:20240101T090000Z\n"
+    result = read_bytes(truncated + good)
+    assert [row["uid"] for row in meetings(result)] == ["floating-utc@example.com"]
+    assert [q.location for q in result.quarantine] == ["VEVENT 1 (line 2)"]

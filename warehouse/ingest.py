@@ -64,8 +64,20 @@ def _insert(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict])
 
 
 def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
+    """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
     for statement in create_statements():
         connection.execute(statement)
+    connection.begin()
+    try:
+        summary = _ingest(connection, inbox_path, calendar_window)
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+    return summary
+
+
+def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
     inbox = scan_inbox(inbox_path)
     previous = {
         path: (sha256, parse_key, items, quarantined)

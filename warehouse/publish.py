@@ -19,9 +19,10 @@ def publish_tables(connection: duckdb.DuckDBPyConnection, published_path: str | 
     """Copies `tables` from the working database into a fresh file and swaps it in."""
     published = Path(published_path)
     published.parent.mkdir(parents=True, exist_ok=True)
-    staging = published.with_name(f".{published.name}.{os.getpid()}.publishing")
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+    # Files left by a run killed while publishing are never read; clear them first.
+    for leftover in published.parent.glob(f".{published.name}.*.publishing*"):
         leftover.unlink(missing_ok=True)
+    staging = published.with_name(f".{published.name}.{os.getpid()}.publishing")
     duckdb.connect(str(staging)).close()
     staging.chmod(OWNER_ONLY)
     counts: dict[str, int] = {}

@@ -56,3 +56,36 @@ def candidate_pairs(keys: pd.DataFrame, max_block_size: int = MAX_BLOCK_SIZE,
         return connection.execute(sql).df()
     finally:
         connection.close()
+
+
+def shared_identifier_flags(keys: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The `shares_<kind>` flags that blocking gives candidate pairs, for any pairs (random ones)."""
+    connection = duckdb.connect()
+    try:
+        connection.register("keys_in", keys)
+        connection.register("pairs_in", pairs[["left_idx", "right_idx"]].assign(pair=np.arange(len(pairs))))
+        found = connection.execute("""
+            WITH k AS (
+                SELECT DISTINCT idx, kind,
+                       CASE WHEN kind = 'bare_local' THEN 'name_local' ELSE kind END AS join_kind, value
+                FROM keys_in WHERE kind IN ('email', 'phone', 'linkedin', 'local', 'name_local', 'bare_local')
+            )
+            SELECT p.pair,
+                   bool_or(a.join_kind = 'email') AS shares_email,
+                   bool_or(a.join_kind = 'phone') AS shares_phone,
+                   bool_or(a.join_kind = 'linkedin') AS shares_linkedin,
+                   bool_or(a.join_kind IN ('local', 'name_local')) AS shares_local
+            FROM pairs_in p
+            JOIN k a ON a.idx = p.left_idx
+            JOIN k b ON b.idx = p.right_idx AND a.join_kind = b.join_kind AND a.value = b.value
+            WHERE NOT (a.join_kind = 'name_local' AND a.kind = b.kind)
+            GROUP BY p.pair
+        """).df()
+    finally:
+        connection.close()
+    out = pairs.copy()
+    for kind in SHARED_KINDS:
+        flags = np.zeros(len(pairs), dtype=bool)
+        flags[found["pair"].to_numpy()] = found[f"shares_{kind}"].to_numpy(dtype=bool)
+        out[f"shares_{kind}"] = flags
+    return out

@@ -14,7 +14,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from .normalize import nickname_related
+from .normalize import nickname_forms
 
 CLOSE_NAME = 0.92
 LOOSE_NAME = 0.80
@@ -65,21 +65,49 @@ def _graded(present: np.ndarray, exact: np.ndarray, *bands: np.ndarray) -> np.nd
     return level
 
 
+def _strings(values: np.ndarray) -> pd.Series:
+    """Arrow-backed strings, so that slicing and comparing run in C rather than a Python loop."""
+    return pd.Series(values, dtype="string[pyarrow]")
+
+
 def _birthday_levels(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     present = _present(left, right)
-    month_day_left = np.array([value[-5:] for value in left], dtype=object)
-    month_day_right = np.array([value[-5:] for value in right], dtype=object)
-    full = np.array([not value.startswith("--") for value in left]) & np.array([not value.startswith("--") for value in right])
+    left_text, right_text = _strings(left), _strings(right)
+    full = (~left_text.str.startswith("--") & ~right_text.str.startswith("--")).to_numpy(dtype=bool, na_value=False)
     exact = present & full & (left == right)
-    month_day = present & (month_day_left == month_day_right)
-    distance = process.cpdist(list(left), list(right), scorer=Levenshtein.distance, workers=-1) if len(left) else np.zeros(0)
+    month_day = present & (left_text.str[-5:] == right_text.str[-5:]).to_numpy(dtype=bool, na_value=False)
+    distance = _similarity(left, right, Levenshtein.distance)
     # A transposed day and month ("1980-03-04" / "1980-04-03") is the other common slip.
-    swapped = np.array([
-        len(a) == 10 and len(b) == 10 and a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
-        for a, b in zip(left, right)
-    ], dtype=bool)
+    swapped = ((left_text.str[:4] == right_text.str[:4]) & (left_text.str[5:7] == right_text.str[8:10])
+               & (left_text.str[8:10] == right_text.str[5:7])).to_numpy(dtype=bool, na_value=False)
     near = present & full & ((distance <= 1) | swapped)
     return _graded(present, exact, month_day, near)
+
+
+def _nickname_pairs(left: np.ndarray, right: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which of the `candidates` positions hold names sharing a nickname form, by a join on forms."""
+    result = np.zeros(len(left), dtype=bool)
+    if not candidates.any():
+        return result
+    positions = np.flatnonzero(candidates)
+    codes, names = pd.factorize(np.concatenate([left[positions], right[positions]]))
+    form_rows = [(code, form) for code, name in enumerate(names) for form in nickname_forms(name)]
+    forms = pd.DataFrame(form_rows, columns=["code", "form"])
+    half = len(positions)
+    left_forms = pd.DataFrame({"pair": positions, "code": codes[:half]}).merge(forms, on="code")
+    right_forms = pd.DataFrame({"pair": positions, "code": codes[half:]}).merge(forms, on="code")
+    shared = left_forms.merge(right_forms, on=["pair", "form"])["pair"].unique()
+    result[shared] = True
+    return result
+
+
+def _token_subset(left: np.ndarray, right: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Multi-word names where one holds all the other's words ("garcia" in "garcia marquez")."""
+    result = np.zeros(len(left), dtype=bool)
+    for position in np.flatnonzero(candidates):
+        a, b = set(left[position].split()), set(right[position].split())
+        result[position] = a <= b or b <= a
+    return result
 
 
 def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -107,10 +135,11 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     levels: dict[str, np.ndarray] = {}
     given_similarity = _similarity(given_left, given_right, JaroWinkler.normalized_similarity)
     given_present = _present(given_left, given_right)
-    nickname = np.array([nickname_related(a, b) for a, b in zip(given_left, given_right)], dtype=bool)
-    initial = np.array([
-        (len(a) == 1 or len(b) == 1) and a[:1] == b[:1] for a, b in zip(given_left, given_right)
-    ], dtype=bool)
+    differing = given_present & (given_left != given_right)
+    nickname = _nickname_pairs(given_left, given_right, differing)
+    left_text, right_text = _strings(given_left), _strings(given_right)
+    initial = (((left_text.str.len() == 1) | (right_text.str.len() == 1))
+               & (left_text.str[:1] == right_text.str[:1])).to_numpy(dtype=bool, na_value=False)
     levels["given"] = _graded(
         given_present, given_present & (given_left == given_right), nickname,
         given_similarity >= CLOSE_NAME, (given_similarity >= LOOSE_NAME) | initial,
@@ -118,10 +147,9 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
 
     family_similarity = _similarity(family_left, family_right, JaroWinkler.normalized_similarity)
     family_present = _present(family_left, family_right)
-    subset = np.array([
-        bool(a and b) and (set(a.split()) <= set(b.split()) or set(b.split()) <= set(a.split()))
-        for a, b in zip(family_left, family_right)
-    ], dtype=bool)
+    multi_word = family_present & (family_left != family_right) & (
+        _strings(family_left).str.contains(" ") | _strings(family_right).str.contains(" ")).to_numpy(dtype=bool, na_value=False)
+    subset = _token_subset(family_left, family_right, multi_word)
     levels["family"] = _graded(
         family_present, family_present & (family_left == family_right),
         (family_similarity >= CLOSE_NAME) | subset, family_similarity >= LOOSE_NAME,

@@ -24,22 +24,6 @@ def _clean(value) -> str:
     return str(value).strip()
 
 
-def _recency_order(group: pd.DataFrame) -> pd.DataFrame:
-    """Most recent `last_seen` first; LinkedIn first on ties; record key last for stability."""
-    return group.assign(
-        _seen=group["last_seen"].map(_clean),
-        _priority=group["source"].map(lambda source: SOURCE_PRIORITY.get(source, 9)),
-    ).sort_values(["_seen", "_priority", "record_key"], ascending=[False, True, True])
-
-
-def _first_present(ordered: pd.DataFrame, column: str) -> str | None:
-    for value in ordered[column]:
-        text = _clean(value)
-        if text:
-            return text
-    return None
-
-
 def _accented_letters(text: str) -> int:
     return sum(1 for char in text if unicodedata.normalize("NFKD", char) != char)
 
@@ -51,48 +35,66 @@ def _display(row) -> str:
     return given or family or _clean(row.get("full_name"))
 
 
+def _name_rank(row: dict) -> tuple:
+    """Most complete name first: given and family, more name words, accents written out rather
+    than dropped by an ASCII-only export."""
+    given, family = row["given_display"], row["family_display"]
+    return (-(bool(given) + bool(family)), -len(f"{given} {family}".split()), -_accented_letters(given + family))
+
+
+def _person(cluster_key: str, ordered: list[dict]) -> dict:
+    """Golden row from a cluster's records, most recent first."""
+    best = min(enumerate(ordered), key=lambda item: (_name_rank(item[1]), item[0]))[1]
+    emails: list[str] = []
+    phones: list[str] = []
+    for row in ordered:
+        emails.extend(email for email in as_list(row["emails"]) if email not in emails)
+        phones.extend(phone for phone in row["normal_phones"] if phone not in phones)
+
+    def first(column: str) -> str | None:
+        return next((text for text in (_clean(row.get(column)) for row in ordered) if text), None)
+
+    birthdays = [text for text in (_clean(row.get("birthday")) for row in ordered) if text]
+    full_birthdays = [text for text in birthdays if not text.startswith("--")]
+    return {
+        "cluster_key": cluster_key,
+        "display_name": _display(best) or (emails[0] if emails else cluster_key),
+        "given_name": best["given_display"] or None,
+        "family_name": best["family_display"] or None,
+        "emails": emails,
+        "phones": phones,
+        "linkedin_url": first("linkedin_url"),
+        "company": first("company"),
+        "title": first("title"),
+        "birthday": (full_birthdays or birthdays or [None])[0],
+        "sources": sorted({_clean(row.get("source")) for row in ordered if _clean(row.get("source"))}),
+        "record_count": len(ordered),
+        "last_seen": first("last_seen"),
+    }
+
+
 def golden_records(records: pd.DataFrame, prepared: pd.DataFrame, cluster_keys: pd.Series) -> pd.DataFrame:
     """`records` and `prepared` aligned by position; `cluster_keys` the cluster of each record."""
-    frame = records.reset_index(drop=True).copy()
-    for column in ("given_display", "family_display", "phones"):
-        frame[f"_{column}"] = prepared[column].to_numpy()
-    frame = frame.rename(columns={"_given_display": "given_display", "_family_display": "family_display",
-                                  "_phones": "normal_phones"})
-    frame["cluster_key"] = cluster_keys.to_numpy()
-    rows = []
-    for cluster_key, group in frame.groupby("cluster_key", sort=True):
-        ordered = _recency_order(group)
-        # Most complete name first (given and family, more name words, accents written out rather
-        # than dropped by an ASCII-only export), most recent among equals.
-        named = ordered.assign(
-            _parts=ordered.apply(lambda row: bool(row["given_display"]) + bool(row["family_display"]), axis=1),
-            _words=ordered.apply(lambda row: len(f"{row['given_display']} {row['family_display']}".split()), axis=1),
-            _accents=ordered.apply(lambda row: _accented_letters(f"{row['given_display']}{row['family_display']}"), axis=1),
-            _rank=range(len(ordered)),
-        ).sort_values(["_parts", "_words", "_accents", "_rank"], ascending=[False, False, False, True])
-        best = named.iloc[0]
-        emails: list[str] = []
-        phones: list[str] = []
-        for _, row in ordered.iterrows():
-            emails.extend(email for email in as_list(row["emails"]) if email not in emails)
-            phones.extend(phone for phone in row["normal_phones"] if phone not in phones)
-        birthdays = [b for b in (_clean(v) for v in ordered["birthday"]) if b]
-        full_birthdays = [b for b in birthdays if not b.startswith("--")]
-        rows.append({
-            "cluster_key": cluster_key,
-            "display_name": _display(best) or (emails[0] if emails else cluster_key),
-            "given_name": best["given_display"] or None,
-            "family_name": best["family_display"] or None,
-            "emails": emails,
-            "phones": phones,
-            "linkedin_url": _first_present(ordered, "linkedin_url"),
-            "company": _first_present(ordered, "company"),
-            "title": _first_present(ordered, "title"),
-            "birthday": (full_birthdays or birthdays or [None])[0],
-            "sources": sorted({_clean(source) for source in group["source"] if _clean(source)}),
-            "record_count": len(group),
-            "last_seen": _first_present(ordered, "last_seen"),
-        })
+    rows = records.reset_index(drop=True).to_dict("records")
+    given = prepared["given_display"].to_list()
+    family = prepared["family_display"].to_list()
+    phones = prepared["phones"].to_list()
+    by_cluster: dict[str, list[dict]] = {}
+    for index, (row, cluster_key) in enumerate(zip(rows, cluster_keys.to_list())):
+        row.update(given_display=given[index], family_display=family[index], normal_phones=phones[index])
+        by_cluster.setdefault(cluster_key, []).append(row)
+    people = []
+    for cluster_key in sorted(by_cluster):
+        # Most recent `last_seen` first; LinkedIn first on ties; record key last for stability.
+        ordered = sorted(by_cluster[cluster_key], key=lambda row: (
+            _descending(_clean(row.get("last_seen"))), SOURCE_PRIORITY.get(_clean(row.get("source")), 9),
+            str(row["record_key"])))
+        people.append(_person(cluster_key, ordered))
     # Object columns keep a missing value as None rather than NaN, for the warehouse and vCard export.
-    golden = pd.DataFrame(rows, columns=GOLDEN_COLUMNS, dtype=object)
+    golden = pd.DataFrame(people, columns=GOLDEN_COLUMNS, dtype=object)
     return golden.astype({"record_count": "int64"})
+
+
+def _descending(text: str) -> tuple:
+    """Sort key putting later ISO dates first and missing dates last."""
+    return (0, tuple(-ord(char) for char in text)) if text else (1, ())

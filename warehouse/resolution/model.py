@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .blocking import shared_identifier_flags
 from .compare import COMPARISONS, compare_pairs
 
 # How many random pairs estimate u: enough that a level seen once in ten thousand random pairs
@@ -88,34 +89,6 @@ def _random_pairs(n_records: int, count: int, rng: np.random.Generator) -> pd.Da
     return pd.DataFrame({"left_idx": left.astype(np.int64), "right_idx": right.astype(np.int64)})
 
 
-def _shared_flags(keys: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The `shares_<kind>` flags blocking gives candidate pairs, for arbitrary pairs."""
-    from .blocking import SHARED_KINDS
-
-    def sets_of(kind: str) -> dict[int, set[str]]:
-        subset = keys[keys["kind"] == kind]
-        by_record: dict[int, set[str]] = {}
-        for index, value in zip(subset["idx"].to_numpy(), subset["value"].to_numpy()):
-            by_record.setdefault(int(index), set()).add(value)
-        return by_record
-
-    out = pairs.copy()
-    left, right = out["left_idx"].to_numpy(), out["right_idx"].to_numpy()
-    empty: set[str] = set()
-    for kind in SHARED_KINDS:
-        by_record = sets_of(kind)
-        out[f"shares_{kind}"] = [bool(by_record.get(a, empty) & by_record.get(b, empty)) for a, b in zip(left, right)]
-    # As in blocking: local parts of two addresses, or a bare address's local part and a name.
-    from_names, from_bare, from_emails = sets_of("name_local"), sets_of("bare_local"), sets_of("local")
-    out["shares_local"] = [
-        bool(from_emails.get(a, empty) & from_emails.get(b, empty))
-        or bool(from_bare.get(a, empty) & from_names.get(b, empty))
-        or bool(from_bare.get(b, empty) & from_names.get(a, empty))
-        for a, b in zip(left, right)
-    ]
-    return out
-
-
 def _level_counts(levels: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
     present = levels >= 0
     return np.bincount(levels[present], weights=None if weights is None else weights[present], minlength=size)[:size]
@@ -128,7 +101,7 @@ def _smoothed(counts: np.ndarray, default: tuple[float, ...]) -> np.ndarray:
 
 def estimate_u(prepared: pd.DataFrame, keys: pd.DataFrame, sample_pairs: int = U_SAMPLE_PAIRS) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(SEED)
-    pairs = _shared_flags(keys, _random_pairs(len(prepared), sample_pairs, rng))
+    pairs = shared_identifier_flags(keys, _random_pairs(len(prepared), sample_pairs, rng))
     levels = compare_pairs(prepared, pairs)
     return {c.name: _smoothed(_level_counts(levels[c.name], len(c.levels)), DEFAULT_U[c.name]) for c in COMPARISONS}
 

@@ -1,26 +1,40 @@
-"""Asset checks written as SQL: a query returning the offending rows, which must return none."""
+"""Asset checks written as SQL: a query returning the offending rows, which must return none.
+
+Checks run inside the step that builds their asset (a separate step per check would cost
+Dagster's per-step overhead for a query of milliseconds). They are blocking: a failed check
+stops the run before the warehouse is published.
+"""
+from dataclasses import dataclass
 
 import dagster as dg
-
-from warehouse.resource import StrongtiesWarehouse
+import duckdb
 
 SAMPLE_ROWS_SHOWN = 5
 
 
-def sql_check(asset: str, name: str, description: str, failing_rows_sql: str, blocking: bool = True) -> dg.AssetChecksDefinition:
-    """Passes when `failing_rows_sql` returns no row; otherwise shows how many and a few of them.
+@dataclass(frozen=True)
+class SqlCheck:
+    asset: str
+    name: str
+    description: str
+    failing_rows_sql: str
 
-    Blocking by default: a failed check stops the run before the warehouse is published.
-    """
+    @property
+    def key(self) -> dg.AssetCheckKey:
+        return dg.AssetCheckKey(dg.AssetKey(self.asset), self.name)
 
-    @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
-    def _check(warehouse: StrongtiesWarehouse) -> dg.AssetCheckResult:
-        with warehouse.connect() as connection:
-            failing = connection.execute(f"SELECT count(*) FROM ({failing_rows_sql})").fetchone()[0]
-            sample = connection.execute(f"SELECT * FROM ({failing_rows_sql}) LIMIT {SAMPLE_ROWS_SHOWN}").fetch_df()
+    def spec(self) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(self.name, asset=self.asset, description=self.description, blocking=True)
+
+    def evaluate(self, connection: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+        failing = connection.execute(f"SELECT count(*) FROM ({self.failing_rows_sql})").fetchone()[0]
         metadata = {"failing_rows": failing}
         if failing:
+            sample = connection.execute(f"SELECT * FROM ({self.failing_rows_sql}) LIMIT {SAMPLE_ROWS_SHOWN}").fetch_df()
             metadata["sample"] = dg.MetadataValue.md(sample.to_markdown(index=False))
-        return dg.AssetCheckResult(passed=failing == 0, metadata=metadata)
+        return dg.AssetCheckResult(asset_key=self.asset, check_name=self.name, passed=failing == 0, metadata=metadata)
 
-    return _check
+
+def selected_checks(context: dg.AssetExecutionContext, checks: list[SqlCheck]) -> list[SqlCheck]:
+    selected = context.selected_asset_check_keys
+    return [check for check in checks if check.key in selected]

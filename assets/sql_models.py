@@ -1,8 +1,13 @@
-"""One Dagster asset per SQL model file; each rebuilds its table in the working warehouse."""
+"""The SQL models of one stage as Dagster assets: one asset per model file, built in one step.
 
+Every model is its own asset, with its own lineage, description and row count; the models of
+a stage run together, in dependency order, so that a run pays Dagster's per-step cost once
+per stage rather than once per model. Any subset can still be materialized from the UI.
+"""
 import dagster as dg
 
-from warehouse.models import PYTHON_TABLES, SqlModel, load_models, raw_table_names
+from assets.checks import SqlCheck, selected_checks
+from warehouse.models import PYTHON_TABLES, load_models, models_in_order, raw_table_names
 from warehouse.resource import StrongtiesWarehouse
 
 OWNERS = ["team:strongties"]
@@ -12,25 +17,36 @@ def _known_tables() -> set[str]:
     return {model.name for model in load_models()} | raw_table_names() | set(PYTHON_TABLES)
 
 
-def _model_asset(model: SqlModel, known_tables: set[str]) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=model.name,
-        group_name=model.group,
-        description=model.description,
-        deps=[name for name in model.reads if name in known_tables],
-        kinds={"duckdb", "sql"},
-        owners=OWNERS,
-        tags={"layer": model.layer},
-    )
-    def _asset(warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
-        with warehouse.connect() as connection:
-            connection.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
-            row_count = connection.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
-        return dg.MaterializeResult(metadata={"dagster/row_count": row_count})
-
-    return _asset
-
-
-def sql_model_assets(group: str) -> list[dg.AssetsDefinition]:
+def sql_models_asset(stage: str, checks: list[SqlCheck] = ()) -> dg.AssetsDefinition:
+    """Every model whose header says `-- stage: <stage>`, built in dependency order."""
     known_tables = _known_tables()
-    return [_model_asset(model, known_tables) for model in load_models() if model.group == group]
+    models = models_in_order([model for model in load_models() if model.stage == stage])
+    specs = [
+        dg.AssetSpec(
+            model.name,
+            group_name=model.group,
+            description=model.description,
+            deps=[name for name in model.reads if name in known_tables],
+            kinds={"duckdb", "sql"},
+            owners=OWNERS,
+            tags={"layer": model.layer},
+            metadata={"sql_file": f"warehouse/sql/{model.layer}/{model.name}.sql"},
+        )
+        for model in models
+    ]
+
+    @dg.multi_asset(name=f"{stage}_sql_models", specs=specs, check_specs=[check.spec() for check in checks],
+                    can_subset=True)
+    def _models(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse):
+        selected = {key.to_user_string() for key in context.selected_asset_keys}
+        with warehouse.connect() as connection:
+            for model in models:
+                if model.name not in selected:
+                    continue
+                connection.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
+                row_count = connection.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
+                yield dg.MaterializeResult(asset_key=model.name, metadata={"dagster/row_count": row_count})
+            for check in selected_checks(context, list(checks)):
+                yield check.evaluate(connection)
+
+    return _models

@@ -984,7 +984,8 @@ def endorsement_rows(person: Person, plan: Plan) -> tuple[list[list[str]], list[
     return received, given
 
 
-def recommendation_rows(roster: list[Person], plan: Plan) -> tuple[list[list[str]], list[list[str]]]:
+def recommendation_rows(roster: list[Person], plan: Plan) -> tuple[list[list[str]], list[list[str]], list[Person]]:
+    """Received and given recommendations, and who wrote or got them (they carry no URL)."""
     rng = plan.rng("recommendations")
     strong = [p for p in roster if p.slug and p.connected and not p.dormant and p.tier in ("closest", "close")]
     past = [p for p in roster if p.slug and p.connected and p.dormant]
@@ -998,13 +999,21 @@ def recommendation_rows(roster: list[Person], plan: Plan) -> tuple[list[list[str
             rng.choice(RECOMMENDATION_TEXTS), us_short(moment, True), "VISIBLE",
         ])
     given = []
-    for person in rng.sample(strong, min(2, len(strong))):
+    recipients = rng.sample(strong, min(2, len(strong)))
+    for person in recipients:
         moment = random_moment(rng, max(person.connected, person.window[0]), person.window[1])
         given.append([
             person.linkedin_first.split(" ")[0], person.family, person.company.name, person.title,
             rng.choice(RECOMMENDATION_GIVEN_TEXTS).format(name=person.given), us_short(moment, True), "VISIBLE",
         ])
-    return received, given
+    return received, given, givers + recipients
+
+
+def name_key(first: str, last: str) -> str:
+    """The key the warehouse gives a LinkedIn member known only by name (no profile URL):
+    `name:` and the name lower-cased without accents, as the staging models write it."""
+    text = unicodedata.normalize("NFKD", f"{first} {last}".strip().lower())
+    return "name:" + "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 # --- Calendar ---------------------------------------------------------------------------
@@ -1102,6 +1111,9 @@ DECLINED_INVITATIONS = 4
 
 
 class CalendarBuilder:
+    """The owner's work calendar, from the Dunbar 150 and the acquaintances at gatherings;
+    also which person each address written belongs to (`truth`)."""
+
     def __init__(self, plan: Plan, roster: list[Person], gathering_people: list[Person]):
         self.plan = plan
         self.gathering_people = gathering_people
@@ -1131,8 +1143,8 @@ class CalendarBuilder:
     def room(self, which: int) -> Attendee:
         name, code = ROOMS[which]
         email = f"c_{code:04x}{self.plan.seed:04x}roomsgb@{RESOURCE_DOMAIN}"
-        return Attendee(email, name, "ACCEPTED", "NON-PARTICIPANT", "RESOURCE",
-                        truth=(f"resource:{name}", "resource", "false"))
+        # A room is not a person: it has no truth row, and the calendar connector skips it.
+        return Attendee(email, name, "ACCEPTED", "NON-PARTICIPANT", "RESOURCE")
 
     def uid(self, outlook: bool = False) -> str:
         if outlook:
@@ -1156,7 +1168,6 @@ class CalendarBuilder:
                               self.created_before(start), **extra))
 
     def build(self) -> list[Event]:
-        rng, as_of = self.rng, self.as_of
         current = [p for p in self.roster if not p.dormant]
         by_tier = {tier: [p for p in current if p.tier == tier] for tier in TIER_BEHAVIOUR}
         self.weekly_one_to_one(by_tier["closest"])
@@ -1555,8 +1566,14 @@ def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person]
     return sorted(gathering_people, key=lambda person: person.index)
 
 
-def write_linkedin_archive(out: Path, scratch: Path, plan: Plan, dunbar: list[Person], counts: dict) -> None:
-    received, given = recommendation_rows(dunbar, plan)
+def write_linkedin_archive(out: Path, scratch: Path, plan: Plan, dunbar: list[Person],
+                           truth: TruthWriter, counts: dict) -> None:
+    received, given, recommenders = recommendation_rows(dunbar, plan)
+    named: dict[str, Person] = {}
+    for row, person in zip(received + given, recommenders):
+        named.setdefault(name_key(row[0], row[1]), person)
+    for key, person in named.items():
+        truth.add("linkedin", key, person)
     for name, rows in (("Recommendations_Received.csv", received), ("Recommendations_Given.csv", given)):
         with (scratch / name).open("w", encoding="utf-8", newline="") as handle:
             writer = csv_writer(handle)
@@ -1594,7 +1611,7 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
         with tempfile.TemporaryDirectory(prefix="strongties-inbox-") as scratch_name:
             scratch = Path(scratch_name)
             gathering_people = write_people(out, scratch, plan, roster, truth, counts)
-            write_linkedin_archive(out, scratch, plan, dunbar, counts)
+            write_linkedin_archive(out, scratch, plan, dunbar, truth, counts)
 
         builder = CalendarBuilder(plan, dunbar, gathering_people)
         events = builder.build()

@@ -16,7 +16,7 @@ import pytest
 import recurring_ical_events
 import vobject
 
-from connectors.normalize import normalize_email, normalize_linkedin_url
+from connectors.normalize import fold_text, normalize_email, normalize_linkedin_url
 from data.generate_inbox import (
     DUNBAR_SIZE,
     Registry,
@@ -255,13 +255,25 @@ def test_truth_covers_every_vcard_uid_linkedin_url_and_calendar_address(inbox, c
     assert None not in urls
     assert {("linkedin", url) for url in urls} <= truth
 
-    addresses = set()
+    addresses, rooms = set(), set()
     for event in calendar.walk("VEVENT"):
         for attendee in [event["ORGANIZER"], *event.get("ATTENDEE", [])]:
-            addresses.add(normalize_email(str(attendee)))
+            is_room = attendee.params.get("CUTYPE") == "RESOURCE"
+            (rooms if is_room else addresses).add(normalize_email(str(attendee)))
     assert {("calendar", address) for address in addresses} <= truth
-    sources = collections.Counter(source for source, _ in truth)
+    assert rooms and not {("calendar", room) for room in rooms} & truth, "a room is not a person"
+    sources = collections.Counter(source for source, key in truth if not key.startswith("name:"))
     assert sources["vcard"] == len(uids) and sources["linkedin"] == len(urls) and sources["calendar"] == len(addresses)
+
+
+def test_truth_names_recommenders_the_way_the_warehouse_keys_them(inbox):
+    folder, truth_path, _ = inbox
+    keys = {row["source_key"] for row in truth_rows(truth_path) if row["source_key"].startswith("name:")}
+    written = set()
+    for member in ("Recommendations_Received.csv", "Recommendations_Given.csv"):
+        for row in member_rows(folder, member):
+            written.add("name:" + fold_text(f"{row['First Name']} {row['Last Name']}"))
+    assert written and written == keys
 
 
 def test_truth_keys_are_unique_and_owner_is_labelled(inbox):

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from assets.checks import sql_check
-from assets.sql_models import OWNERS, sql_model_assets
+from assets.checks import SqlCheck, selected_checks
+from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.ingest import ingest_inbox
 from warehouse.raw_tables import RAW_TABLES, raw_name
 from warehouse.resource import StrongtiesWarehouse
@@ -25,6 +25,34 @@ RAW_TABLE_DESCRIPTIONS = {
 }
 
 
+# Kinds whose every item becomes exactly one row: the conservation law holds row for row.
+ONE_ROW_PER_ITEM = {
+    "vcard": "raw_vcard_cards",
+    "linkedin_connections": "raw_linkedin_connections",
+    "linkedin_messages": "raw_linkedin_messages",
+    "linkedin_invitations": "raw_linkedin_invitations",
+    "linkedin_recommendations_received": "raw_linkedin_recommendations",
+    "linkedin_recommendations_given": "raw_linkedin_recommendations",
+    "linkedin_endorsements_received": "raw_linkedin_endorsements",
+    "linkedin_endorsements_given": "raw_linkedin_endorsements",
+    "referrals": "raw_referrals",
+    "decisions": "raw_decisions",
+}
+_conservation_sql = " UNION ALL ".join(
+    f"SELECT f.source_file, f.items, f.quarantined, (SELECT count(*) FROM {table} AS r WHERE r.source_file = f.source_file) AS rows "
+    f"FROM raw_inbox_files AS f WHERE f.kind = '{kind}' AND f.duplicate_of IS NULL"
+    for kind, table in ONE_ROW_PER_ITEM.items()
+)
+
+CONSERVATION = SqlCheck(
+        "raw_inbox_files", "every_item_is_a_row_or_quarantined",
+        "Conservation: for every file, the items read equal the rows kept plus the items quarantined; "
+        "nothing read is silently dropped.",
+        f"SELECT * FROM ({_conservation_sql}) WHERE items <> rows + quarantined "
+        "UNION ALL SELECT source_file, items, quarantined, NULL FROM raw_inbox_files WHERE quarantined > items",
+)
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(raw_name(table), group_name="ingest", description=RAW_TABLE_DESCRIPTIONS[table],
@@ -32,6 +60,7 @@ RAW_TABLE_DESCRIPTIONS = {
         for table in RAW_TABLES
     ],
     name="read_inbox",
+    check_specs=[CONSERVATION.spec()],
 )
 def read_inbox(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse):
     """Parses new or changed inbox files with the connectors; unchanged files keep their rows."""
@@ -52,35 +81,9 @@ def read_inbox(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse
         if table == "quarantine" and len(reasons):
             metadata["by_reason"] = dg.MetadataValue.md(reasons.to_markdown(index=False))
         yield dg.MaterializeResult(asset_key=raw_name(table), metadata=metadata)
+    with warehouse.connect() as connection:
+        for check in selected_checks(context, [CONSERVATION]):
+            yield check.evaluate(connection)
 
 
-# Kinds whose every item becomes exactly one row: the conservation law holds row for row.
-ONE_ROW_PER_ITEM = {
-    "vcard": "raw_vcard_cards",
-    "linkedin_connections": "raw_linkedin_connections",
-    "linkedin_messages": "raw_linkedin_messages",
-    "linkedin_invitations": "raw_linkedin_invitations",
-    "linkedin_recommendations_received": "raw_linkedin_recommendations",
-    "linkedin_recommendations_given": "raw_linkedin_recommendations",
-    "linkedin_endorsements_received": "raw_linkedin_endorsements",
-    "linkedin_endorsements_given": "raw_linkedin_endorsements",
-    "referrals": "raw_referrals",
-    "decisions": "raw_decisions",
-}
-_conservation_sql = " UNION ALL ".join(
-    f"SELECT f.source_file, f.items, f.quarantined, (SELECT count(*) FROM {table} AS r WHERE r.source_file = f.source_file) AS rows "
-    f"FROM raw_inbox_files AS f WHERE f.kind = '{kind}' AND f.duplicate_of IS NULL"
-    for kind, table in ONE_ROW_PER_ITEM.items()
-)
-
-checks = [
-    sql_check(
-        "raw_inbox_files", "every_item_is_a_row_or_quarantined",
-        "Conservation: for every file, the items read equal the rows kept plus the items quarantined; "
-        "nothing read is silently dropped.",
-        f"SELECT * FROM ({_conservation_sql}) WHERE items <> rows + quarantined "
-        "UNION ALL SELECT source_file, items, quarantined, NULL FROM raw_inbox_files WHERE quarantined > items",
-    ),
-]
-
-defs = dg.Definitions(assets=[read_inbox, *sql_model_assets("ingest")], asset_checks=checks)
+defs = dg.Definitions(assets=[read_inbox, sql_models_asset("ingest")])

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from assets.checks import sql_check
-from assets.sql_models import OWNERS, sql_model_assets
+from assets.checks import SqlCheck
+from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.models import mart_names
 from warehouse.publish import publish_tables
 from warehouse.resource import StrongtiesWarehouse
@@ -33,18 +33,18 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Strongties
 
 
 checks = [
-    sql_check("core_list", "core_list_people_exist",
+    SqlCheck("core_list", "core_list_people_exist",
               "Every person on the core list exists in person.",
               "SELECT * FROM core_list WHERE person_id NOT IN (SELECT person_id FROM person)"),
-    sql_check("core_list", "core_list_ranks_dense",
+    SqlCheck("core_list", "core_list_ranks_dense",
               "Ranks run 1, 2, 3 ... without gaps or repeats.",
               "SELECT * FROM (SELECT rank, row_number() OVER (ORDER BY rank) AS expected FROM core_list) WHERE rank <> expected"),
-    sql_check("core_list", "owner_absent_from_core_list",
+    SqlCheck("core_list", "owner_absent_from_core_list",
               "The owner is never on their own core list.",
               "SELECT c.* FROM core_list AS c JOIN int_person_ids AS i USING (person_id) WHERE i.is_owner"),
-    sql_check("dormant_ties", "dormant_ties_silent_a_year",
+    SqlCheck("dormant_ties", "dormant_ties_silent_a_year",
               "Every dormant tie has been silent for the configured time.",
               "SELECT * FROM dormant_ties WHERE days_since_last_contact < getvariable('dormant_silence_days')"),
 ]
 
-defs = dg.Definitions(assets=[*sql_model_assets("publish"), published_warehouse], asset_checks=checks)
+defs = dg.Definitions(assets=[sql_models_asset("publish", checks), published_warehouse])

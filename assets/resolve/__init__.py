@@ -3,8 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from assets.checks import sql_check
-from assets.sql_models import OWNERS, sql_model_assets
+from assets.checks import SqlCheck
+from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.resolution import resolve_people
 from warehouse.resource import StrongtiesWarehouse
 
@@ -52,16 +52,16 @@ def resolve_people_asset(warehouse: StrongtiesWarehouse):
 
 
 checks = [
-    sql_check("source_record", "source_record_keys_unique",
+    SqlCheck("source_record", "source_record_keys_unique",
               "Each (source, source_key) appears once: a distinct identity is one source record.",
               "SELECT source, source_key, count(*) AS n FROM source_record GROUP BY ALL HAVING n > 1"),
-    sql_check("source_record", "every_source_record_has_a_person",
+    SqlCheck("source_record", "every_source_record_has_a_person",
               "Every source record was resolved to a person (or is the owner).",
               "SELECT * FROM source_record WHERE person_id IS NULL OR "
               "(NOT is_owner AND person_id NOT IN (SELECT person_id FROM person))"),
-    sql_check("person", "owner_absent_from_person",
+    SqlCheck("person", "owner_absent_from_person",
               "The owner never appears among their own ties.",
               "SELECT p.* FROM person AS p JOIN source_record AS s USING (person_id) WHERE s.is_owner"),
 ]
 
-defs = dg.Definitions(assets=[resolve_people_asset, *sql_model_assets("resolve")], asset_checks=checks)
+defs = dg.Definitions(assets=[resolve_people_asset, sql_models_asset("resolve", checks)])

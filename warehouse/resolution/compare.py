@@ -44,14 +44,29 @@ COMPARISONS = (
 )
 
 
-def _similarity(left: np.ndarray, right: np.ndarray, scorer) -> np.ndarray:
-    if len(left) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return process.cpdist(list(left), list(right), scorer=scorer, workers=-1)
+def _factorized(*arrays: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Integer codes for each array in one shared code space, and the distinct values."""
+    codes, values = pd.factorize(np.concatenate(arrays))
+    bounds = np.cumsum([len(array) for array in arrays])[:-1]
+    return np.split(codes, bounds), np.asarray(values, dtype=object)
 
 
-def _present(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return (left != "") & (right != "")
+def _scores(left: np.ndarray, right: np.ndarray, values: np.ndarray, scorer, where: np.ndarray) -> np.ndarray:
+    """Scorer over value codes at the `where` positions (rapidfuzz cpdist), each distinct pair once.
+
+    One worker: on this project's two-core machines rapidfuzz's threads cost more than they save.
+    """
+    out = np.zeros(len(left), dtype=np.float32)
+    positions = np.flatnonzero(where)
+    if len(positions) == 0:
+        return out
+    distinct = len(values)
+    pair_codes = left[positions].astype(np.int64) * distinct + right[positions]
+    unique_pairs, inverse = np.unique(pair_codes, return_inverse=True)
+    scores = process.cpdist(list(values[unique_pairs // distinct]), list(values[unique_pairs % distinct]),
+                            scorer=scorer, dtype=np.float32, workers=1)
+    out[positions] = scores[inverse]
+    return out
 
 
 def _graded(present: np.ndarray, exact: np.ndarray, *bands: np.ndarray) -> np.ndarray:
@@ -65,130 +80,133 @@ def _graded(present: np.ndarray, exact: np.ndarray, *bands: np.ndarray) -> np.nd
     return level
 
 
-def _strings(values: np.ndarray) -> pd.Series:
-    """Arrow-backed strings, so that slicing and comparing run in C rather than a Python loop."""
-    return pd.Series(values, dtype="string[pyarrow]")
-
-
-def _birthday_levels(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    present = _present(left, right)
-    left_text, right_text = _strings(left), _strings(right)
-    full = (~left_text.str.startswith("--") & ~right_text.str.startswith("--")).to_numpy(dtype=bool, na_value=False)
-    exact = present & full & (left == right)
-    month_day = present & (left_text.str[-5:] == right_text.str[-5:]).to_numpy(dtype=bool, na_value=False)
-    distance = _similarity(left, right, Levenshtein.distance)
-    # A transposed day and month ("1980-03-04" / "1980-04-03") is the other common slip.
-    swapped = ((left_text.str[:4] == right_text.str[:4]) & (left_text.str[5:7] == right_text.str[8:10])
-               & (left_text.str[8:10] == right_text.str[5:7])).to_numpy(dtype=bool, na_value=False)
-    near = present & full & ((distance <= 1) | swapped)
-    return _graded(present, exact, month_day, near)
-
-
-def _nickname_pairs(left: np.ndarray, right: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Which of the `candidates` positions hold names sharing a nickname form, by a join on forms."""
+def _nickname_pairs(left: np.ndarray, right: np.ndarray, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Positions whose names share a nickname form ("bob" and "robert"), by a join on forms."""
     result = np.zeros(len(left), dtype=bool)
-    if not candidates.any():
+    positions = np.flatnonzero(where)
+    if len(positions) == 0:
         return result
-    positions = np.flatnonzero(candidates)
-    codes, names = pd.factorize(np.concatenate([left[positions], right[positions]]))
-    form_rows = [(code, form) for code, name in enumerate(names) for form in nickname_forms(name)]
-    forms = pd.DataFrame(form_rows, columns=["code", "form"])
-    half = len(positions)
-    left_forms = pd.DataFrame({"pair": positions, "code": codes[:half]}).merge(forms, on="code")
-    right_forms = pd.DataFrame({"pair": positions, "code": codes[half:]}).merge(forms, on="code")
-    shared = left_forms.merge(right_forms, on=["pair", "form"])["pair"].unique()
-    result[shared] = True
+    used = np.unique(np.concatenate([left[positions], right[positions]]))
+    forms = pd.DataFrame([(code, form) for code in used for form in nickname_forms(values[code])],
+                         columns=["code", "form"])
+    left_forms = pd.DataFrame({"pair": positions, "code": left[positions]}).merge(forms, on="code")
+    right_forms = pd.DataFrame({"pair": positions, "code": right[positions]}).merge(forms, on="code")
+    result[left_forms.merge(right_forms, on=["pair", "form"])["pair"].unique()] = True
     return result
 
 
-def _token_subset(left: np.ndarray, right: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def _token_subset(left: np.ndarray, right: np.ndarray, values: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Multi-word names where one holds all the other's words ("garcia" in "garcia marquez")."""
     result = np.zeros(len(left), dtype=bool)
-    for position in np.flatnonzero(candidates):
-        a, b = set(left[position].split()), set(right[position].split())
+    for position in np.flatnonzero(where):
+        a, b = set(values[left[position]].split()), set(values[right[position]].split())
         result[position] = a <= b or b <= a
     return result
 
 
+def _text_levels(prepared: pd.DataFrame, name: str, left_idx: np.ndarray, right_idx: np.ndarray,
+                 scorer=None, cutoff: float = 0.0, distance: bool = False) -> np.ndarray:
+    """exact / similar (scorer at cutoff, when given) / different / absent, for one text column."""
+    (codes,), values = _factorized(prepared[name].to_numpy(dtype=object))
+    record_present = values[codes] != ""
+    left, right = codes[left_idx], codes[right_idx]
+    present = record_present[left_idx] & record_present[right_idx]
+    exact = present & (left == right)
+    if scorer is None:
+        return _graded(present, exact)
+    score = _scores(left, right, values, scorer, present & ~exact)
+    similar = present & ~exact & ((score <= cutoff) if distance else (score >= cutoff))
+    return _graded(present, exact, similar)
+
+
+def _birthday_levels(prepared: pd.DataFrame, left_idx: np.ndarray, right_idx: np.ndarray) -> np.ndarray:
+    birthdays = prepared["birthday"].to_numpy(dtype=object)
+    (codes,), values = _factorized(birthdays)
+    record_present = values[codes] != ""
+    record_full = np.array([not value.startswith("--") for value in values], dtype=bool)[codes] & record_present
+    years = np.array([value[:4] for value in birthdays], dtype=object)
+    months = np.array([value[-5:-3] for value in birthdays], dtype=object)
+    days = np.array([value[-2:] for value in birthdays], dtype=object)
+    (year, month, day), _ = _factorized(years, months, days)
+    left, right = codes[left_idx], codes[right_idx]
+    present = record_present[left_idx] & record_present[right_idx]
+    full = record_full[left_idx] & record_full[right_idx]
+    exact = present & full & (left == right)
+    month_day = present & (month[left_idx] == month[right_idx]) & (day[left_idx] == day[right_idx])
+    edits = _scores(left, right, values, Levenshtein.distance, full & ~exact)
+    # A transposed day and month ("1980-03-04" / "1980-04-03") is the other common slip.
+    swapped = (year[left_idx] == year[right_idx]) & (month[left_idx] == day[right_idx]) & (day[left_idx] == month[right_idx])
+    near = present & full & ~exact & ((edits <= 1) | swapped)
+    return _graded(present, exact, month_day, near)
+
+
 def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Level arrays (one entry per pair) for every comparison, plus the right side's name orientation."""
+    """Level arrays (one entry per pair) for every comparison, plus whether names were read swapped."""
     left_idx = pairs["left_idx"].to_numpy()
     right_idx = pairs["right_idx"].to_numpy()
-    column = {name: prepared[name].to_numpy(dtype=object) for name in
-              ("given_first", "family", "company", "title", "birthday", "city", "address", "postcode")}
+    jaro_winkler = JaroWinkler.normalized_similarity
+
+    # Given and family names share one code space, so that they can be compared across.
+    (given, family), names = _factorized(prepared["given_first"].to_numpy(dtype=object),
+                                         prepared["family"].to_numpy(dtype=object))
+    name_present = names != ""
+    given_left, given_right = given[left_idx], given[right_idx]
+    family_left, family_right = family[left_idx], family[right_idx]
+    both_given = name_present[given_left] & name_present[given_right]
+    both_family = name_present[family_left] & name_present[family_right]
+
+    def similarity(left: np.ndarray, right: np.ndarray, where: np.ndarray) -> np.ndarray:
+        score = _scores(left, right, names, jaro_winkler, where & (left != right))
+        score[where & (left == right)] = 1.0
+        return score
+
+    # Swapped order ("Smith Robert" without a comma): compare against whichever orientation fits better.
+    both_names = both_given & both_family
+    straight = similarity(given_left, given_right, both_names) + similarity(family_left, family_right, both_names)
+    crossed = similarity(given_left, family_right, both_names) + similarity(family_left, given_right, both_names)
+    swap = both_names & (crossed > straight)
+    given_right, family_right = np.where(swap, family_right, given_right), np.where(swap, given_right, family_right)
+
+    levels: dict[str, np.ndarray] = {}
+    given_similarity = similarity(given_left, given_right, both_given)
+    differing = both_given & (given_left != given_right)
+    nickname = _nickname_pairs(given_left, given_right, names, differing)
+    name_length = np.array([len(value) for value in names])
+    first_letter = pd.factorize(np.array([value[:1] for value in names], dtype=object))[0]
+    initial = differing & ((name_length[given_left] == 1) | (name_length[given_right] == 1)) & (
+        first_letter[given_left] == first_letter[given_right])
+    levels["given"] = _graded(
+        both_given, both_given & (given_left == given_right), nickname,
+        given_similarity >= CLOSE_NAME, (given_similarity >= LOOSE_NAME) | initial,
+    )
+
+    family_similarity = similarity(family_left, family_right, both_family)
+    several_words = np.array([" " in value for value in names], dtype=bool)
+    multi_word = both_family & (family_left != family_right) & (several_words[family_left] | several_words[family_right])
+    subset = _token_subset(family_left, family_right, names, multi_word)
+    levels["family"] = _graded(
+        both_family, both_family & (family_left == family_right),
+        (family_similarity >= CLOSE_NAME) | subset, family_similarity >= LOOSE_NAME,
+    )
+
     has_emails = prepared["emails"].map(len).to_numpy() > 0
     has_phones = prepared["phones"].map(len).to_numpy() > 0
     has_linkedin = prepared["linkedin"].to_numpy(dtype=object) != ""
 
-    given_left, given_right = column["given_first"][left_idx], column["given_first"][right_idx]
-    family_left, family_right = column["family"][left_idx], column["family"][right_idx]
-
-    # Swapped order ("Smith Robert" without a comma): compare against whichever orientation fits better.
-    straight = _similarity(given_left, given_right, JaroWinkler.normalized_similarity) + _similarity(
-        family_left, family_right, JaroWinkler.normalized_similarity)
-    crossed = _similarity(given_left, family_right, JaroWinkler.normalized_similarity) + _similarity(
-        family_left, given_right, JaroWinkler.normalized_similarity)
-    swap = (crossed > straight) & _present(given_left, given_right) & _present(family_left, family_right)
-    given_right = np.where(swap, family_right, given_right)
-    family_right = np.where(swap, column["given_first"][right_idx], family_right)
-
-    levels: dict[str, np.ndarray] = {}
-    given_similarity = _similarity(given_left, given_right, JaroWinkler.normalized_similarity)
-    given_present = _present(given_left, given_right)
-    differing = given_present & (given_left != given_right)
-    nickname = _nickname_pairs(given_left, given_right, differing)
-    left_text, right_text = _strings(given_left), _strings(given_right)
-    initial = (((left_text.str.len() == 1) | (right_text.str.len() == 1))
-               & (left_text.str[:1] == right_text.str[:1])).to_numpy(dtype=bool, na_value=False)
-    levels["given"] = _graded(
-        given_present, given_present & (given_left == given_right), nickname,
-        given_similarity >= CLOSE_NAME, (given_similarity >= LOOSE_NAME) | initial,
-    )
-
-    family_similarity = _similarity(family_left, family_right, JaroWinkler.normalized_similarity)
-    family_present = _present(family_left, family_right)
-    multi_word = family_present & (family_left != family_right) & (
-        _strings(family_left).str.contains(" ") | _strings(family_right).str.contains(" ")).to_numpy(dtype=bool, na_value=False)
-    subset = _token_subset(family_left, family_right, multi_word)
-    levels["family"] = _graded(
-        family_present, family_present & (family_left == family_right),
-        (family_similarity >= CLOSE_NAME) | subset, family_similarity >= LOOSE_NAME,
-    )
-
     def identifier(shares: np.ndarray, has: np.ndarray) -> np.ndarray:
-        level = np.where(shares, 1, np.where(has[left_idx] & has[right_idx], 0, -1)).astype(np.int8)
-        return level
+        return np.where(shares, 1, np.where(has[left_idx] & has[right_idx], 0, -1)).astype(np.int8)
 
-    shares_email = pairs["shares_email"].to_numpy(dtype=bool)
-    shares_local = pairs["shares_local"].to_numpy(dtype=bool)
     email = np.where(has_emails[left_idx] & has_emails[right_idx], 0, -1).astype(np.int8)
-    email[shares_local] = 1
-    email[shares_email] = 2
+    email[pairs["shares_local"].to_numpy(dtype=bool)] = 1
+    email[pairs["shares_email"].to_numpy(dtype=bool)] = 2
     levels["email"] = email
     levels["phone"] = identifier(pairs["shares_phone"].to_numpy(dtype=bool), has_phones)
     levels["linkedin"] = identifier(pairs["shares_linkedin"].to_numpy(dtype=bool), has_linkedin)
-
-    levels["birthday"] = _birthday_levels(column["birthday"][left_idx], column["birthday"][right_idx])
-
-    for name, threshold in (("company", CLOSE_TEXT), ("address", CLOSE_TEXT)):
-        left, right = column[name][left_idx], column[name][right_idx]
-        present = _present(left, right)
-        similar = _similarity(left, right, fuzz.token_set_ratio) >= threshold
-        levels[name] = _graded(present, present & (left == right), similar)
-
-    left, right = column["title"][left_idx], column["title"][right_idx]
-    present = _present(left, right)
-    levels["title"] = _graded(present, present & (left == right))
-
-    left, right = column["city"][left_idx], column["city"][right_idx]
-    present = _present(left, right)
-    levels["city"] = _graded(present, present & (left == right),
-                             _similarity(left, right, JaroWinkler.normalized_similarity) >= CLOSE_CITY)
-
-    left, right = column["postcode"][left_idx], column["postcode"][right_idx]
-    present = _present(left, right)
-    one_off = _similarity(left, right, Levenshtein.distance) <= 1
-    levels["postcode"] = _graded(present, present & (left == right), one_off)
-
+    levels["birthday"] = _birthday_levels(prepared, left_idx, right_idx)
+    levels["company"] = _text_levels(prepared, "company", left_idx, right_idx, fuzz.token_set_ratio, CLOSE_TEXT)
+    levels["title"] = _text_levels(prepared, "title", left_idx, right_idx)
+    levels["city"] = _text_levels(prepared, "city", left_idx, right_idx, jaro_winkler, CLOSE_CITY)
+    levels["address"] = _text_levels(prepared, "address", left_idx, right_idx, fuzz.token_set_ratio, CLOSE_TEXT)
+    levels["postcode"] = _text_levels(prepared, "postcode", left_idx, right_idx, Levenshtein.distance, 1, distance=True)
     levels["_swapped"] = swap
     return levels

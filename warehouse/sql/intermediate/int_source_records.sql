@@ -1,6 +1,7 @@
 -- One row per distinct identity seen in an input, in the shape identity resolution compares:
 -- a vCard, a LinkedIn member, a calendar attendee or organizer, a person named in the referral log.
 -- group: resolve
+-- stage: ingest
 with owner as (
     select coalesce(emails, []) as emails, linkedin_url from stg_owner
     union all

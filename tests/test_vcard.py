@@ -1,0 +1,380 @@
+"""The vCard connector on fixtures reproducing each exporter quirk, and on generated streams."""
+from __future__ import annotations
+
+import io
+import random
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from connectors.vcard import TABLE, card_blocks, parse_vcards, read_card
+from connectors.vcard_fast import Declined, fast_properties
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vcard"
+ROW_KEYS = {
+    "source_file", "position", "line", "uid", "full_name", "given_name", "family_name",
+    "additional_names", "honorific_prefix", "honorific_suffix", "nickname", "emails", "phones",
+    "org", "title", "birthday", "addresses", "note", "urls", "linkedin_url", "revision",
+    "version", "parser",
+}
+
+
+def read(name: str, **options):
+    with open(FIXTURES / name, "rb") as stream:
+        return parse_vcards(stream, name, **options)
+
+
+def rows(name: str) -> list[dict]:
+    return read(name).rows.get(TABLE, [])
+
+
+def only_row(name: str) -> dict:
+    result = read(name)
+    assert result.quarantine == []
+    (row,) = result.rows[TABLE]
+    return row
+
+
+def without_parser(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key != "parser"}
+
+
+# ---------------------------------------------------------------------------- dialects
+
+
+def test_quoted_printable_with_soft_line_breaks_and_utf8_charset_decodes():
+    row = only_row("v21_quoted_printable.vcf")
+    assert row["full_name"] == "Dr. Jürgen Müller"
+    assert (row["family_name"], row["given_name"], row["honorific_prefix"]) == ("Müller", "Jürgen", "Dr.")
+    assert row["note"] == "Met at the Berlin meetup, über Anna.\nSecond line of the note, soft-broken here."
+    assert row["org"] == "Müller & Söhne, Vertrieb"
+    assert row["parser"] == "vobject"
+
+
+def test_iso_8859_1_charset_decodes_raw_and_quoted_printable_values():
+    row = only_row("v21_latin1_charset.vcf")
+    assert row["full_name"] == "João Gonçalves"
+    assert row["family_name"] == "Gonçalves"
+    assert row["title"] == "Diretor Jurídico"
+
+
+def test_shift_jis_charset_decodes_raw_bytes():
+    row = only_row("v21_shift_jis.vcf")
+    assert (row["family_name"], row["given_name"]) == ("山田", "太郎")
+    assert row["phones"] == ["090-1234-5678"]
+
+
+def test_utf8_bom_before_first_card_is_ignored():
+    row = only_row("v30_bom_crlf.vcf")
+    assert row["full_name"] == "Åsa Lindqvist"
+    assert row["parser"] == "fast"
+
+
+def test_lone_cr_line_endings_split_lines_and_cards():
+    first, second = rows("v30_cr_only.vcf")
+    assert first["phones"] == ["+1 408 555 0100"]
+    assert (second["full_name"], second["line"]) == ("Second Contact", 8)
+
+
+def test_cr_cr_lf_endings_count_as_one_line_end_and_the_photo_is_skipped():
+    row = only_row("v30_cr_cr_lf_iphone.vcf")
+    assert row["emails"] == ["chidi@example.ng"]
+    assert row["phones"] == ["+234 803 555 0199"]
+
+
+def test_folding_with_space_or_tab_is_undone():
+    row = only_row("v30_folding_space_and_tab.vcf")
+    assert row["family_name"] == "Raghunathan-Subramanian"
+    assert row["emails"] == ["priya.raghunathan@example.in"]
+    assert row["note"].endswith("once with a space and once witha tab.")
+
+
+def test_apple_item_groups_give_emails_urls_and_the_linkedin_profile():
+    row = only_row("v30_apple_item_groups.vcf")
+    assert row["emails"] == ["linh.nguyen@example.com"]
+    assert row["urls"] == [
+        "http://northwind.example.com",
+        "https://www.linkedin.com/in/linh-nguyen-42/",
+        "http://twitter.com/linhn",
+    ]
+    assert row["linkedin_url"] == "https://www.linkedin.com/in/linh-nguyen-42"
+    assert row["org"] == "Northwind Traders"
+    assert row["addresses"] == ["1 Infinite Loop, Cupertino, CA, 95014, USA"]
+
+
+def test_apple_year_1604_birthday_reads_as_month_and_day_only():
+    assert only_row("v30_apple_item_groups.vcf")["birthday"] == "--07-14"
+
+
+def test_caret_escaped_parameter_with_colon_does_not_cut_the_value():
+    row = only_row("v40_caret_altid_language.vcf")
+    assert row["addresses"] == ["Suite 5, 12 Water Lane, Bristol, BS1 4AA, United Kingdom"]
+    assert row["phones"] == ["+44-117-496-0000"]
+
+
+def test_altid_alternatives_keep_the_first_written_language():
+    row = only_row("v40_caret_altid_language.vcf")
+    assert (row["full_name"], row["family_name"], row["given_name"]) == ("Wang Fang", "Wang", "Fang")
+    assert row["birthday"] == "--02-03"
+    assert row["uid"] == "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
+    assert row["revision"] == "20240115T093000Z"
+
+
+def test_nested_card_stays_inside_its_parent_and_blank_lines_between_cards_are_ignored():
+    result = read("v21_nested_and_blank_lines.vcf")
+    parent, following = result.rows[TABLE]
+    assert result.items == 2
+    assert (parent["family_name"], parent["line"], parent["phones"]) == ("Parent", 3, ["222"])
+    assert (following["family_name"], following["position"], following["line"]) == ("Next", 2, 17)
+
+
+def test_photo_logo_and_sound_are_skipped_whatever_their_encoding():
+    vcard21, data_uri = rows("v21_photos_logo_sound.vcf")
+    assert vcard21["phones"] == ["+1 555 0101"]
+    assert vcard21["emails"] == ["paula@example.com"]
+    assert data_uri["emails"] == ["data.uri@example.com"]
+    with open(FIXTURES / "v21_photos_logo_sound.vcf", "rb") as stream:
+        kept = b"".join(block.data for block in card_blocks(stream))
+    assert b"PHOTO" not in kept and b"LOGO" not in kept and b"SOUND" not in kept
+
+
+def test_outlook_21_label_key_basic_birthday_and_bare_commas():
+    row = only_row("v21_outlook.vcf")
+    assert row["full_name"] == "Smith, Jane"
+    assert row["org"] == "Contoso, Ltd., Finance"
+    assert row["birthday"] == "1980-03-22"
+    assert row["emails"] == ["jane.smith@contoso.example"]
+    assert row["honorific_prefix"] == "Ms."
+
+
+def test_android_comment_lines_are_dropped_unless_a_quoted_printable_value_continues_there():
+    row = only_row("v21_android_comments_and_backslash.vcf")
+    assert row["note"] == "keep the sharp ->#<- it is part of the note"
+
+
+def test_trailing_backslash_continues_a_21_value_on_the_next_line():
+    row = only_row("v21_android_comments_and_backslash.vcf")
+    assert row["addresses"] == ["Rue de Rivoli 1, Bâtiment B, Paris, 75001, France"]
+
+
+def test_utf16_export_with_byte_order_mark_reads():
+    row = only_row("v30_utf16le_bom.vcf")
+    assert row["full_name"] == "Zoë Ødegaard"
+    assert row["emails"] == ["zoe@example.no"]
+
+
+def test_escapes_decode_and_structured_separators_hold():
+    row = only_row("v30_escapes.vcf")
+    assert row["full_name"] == "Backslash \\ Tester"
+    assert (row["family_name"], row["given_name"]) == ("O;Brien", "Sean,Patrick")
+    assert row["org"] == "Acme, Inc., R;D"
+    assert row["note"] == "line one\nline two, with comma; and \\M unknown escape\\"
+
+
+def test_emails_are_normalised_deduplicated_and_invalid_ones_dropped():
+    row = only_row("v30_escapes.vcf")
+    assert row["emails"] == ["sean.obrien@example.ie", "sean@example.ie"]
+
+
+def test_card_with_neither_name_nor_email_nor_phone_is_still_a_row():
+    row = only_row("v30_no_name_no_contact.vcf")
+    assert row["full_name"] is None and row["emails"] == [] and row["phones"] == []
+    assert row["note"] == "only a note"
+
+
+def test_every_row_has_exactly_the_contract_columns():
+    for path in sorted(FIXTURES.glob("*.vcf")):
+        for row in rows(path.name):
+            assert set(row) == ROW_KEYS, path.name
+            assert row["source_file"] == path.name
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_one_broken_card_is_quarantined_and_its_neighbours_become_rows():
+    result = read("v30_one_broken_card.vcf")
+    assert [row["full_name"] for row in result.rows[TABLE]] == ["First Good", "Third Good"]
+    (broken,) = result.quarantine
+    assert broken.location == "card 2 (line 6)"
+    assert "line 9" in broken.reason and "not a vCard property" in broken.reason
+    assert result.items == 3
+
+
+def test_missing_end_quarantines_the_unclosed_card_and_keeps_the_cards_after_it():
+    result = read("v30_missing_end.vcf")
+    (unclosed,) = result.quarantine
+    assert unclosed.location == "card 1 (line 1)"
+    assert "END:VCARD" in unclosed.reason
+    assert [(row["full_name"], row["position"], row["line"]) for row in result.rows[TABLE]] == [
+        ("After The Broken One", 2, 5),
+        ("Last One", 3, 10),
+    ]
+
+
+def test_binary_garbage_is_quarantined_as_not_a_vcard():
+    result = read("binary_garbage.vcf")
+    assert result.rows == {}
+    assert [(q.location, q.reason) for q in result.quarantine] == [("line 1", "not a vCard: no BEGIN:VCARD line")]
+    assert result.items == 1
+
+
+def test_empty_file_is_quarantined_with_a_reason():
+    result = parse_vcards(io.BytesIO(b""), "empty.vcf")
+    assert result.items == 1 and len(result.quarantine) == 1
+
+
+def test_items_equal_rows_plus_quarantined_for_every_fixture():
+    for path in sorted(FIXTURES.glob("*.vcf")):
+        result = read(path.name)
+        assert result.items == len(result.rows.get(TABLE, [])) + len(result.quarantine), path.name
+
+
+def test_overlong_line_that_is_not_a_photo_quarantines_only_its_card():
+    huge_note = b"NOTE:" + b"x" * (3 * 1024 * 1024) + b"\r\n"
+    data = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Huge\r\n" + huge_note + b"END:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Fine\r\nEND:VCARD\r\n"
+    )
+    result = parse_vcards(io.BytesIO(data), "huge.vcf")
+    assert [row["full_name"] for row in result.rows[TABLE]] == ["Fine"]
+    (entry,) = result.quarantine
+    assert entry.location == "card 1 (line 1)" and "line 4" in entry.reason
+
+
+class _PhotoExport:
+    """A vCard export of `cards` cards, each with a photo of about `photo_bytes`, made on demand
+    so that the test itself holds no more than one card; remembers the largest read asked for."""
+
+    LINE = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0"
+
+    def __init__(self, cards: int, photo_bytes: int, unfolded: bool):
+        if unfolded:
+            self.photo = b"PHOTO;ENCODING=b;TYPE=JPEG:" + self.LINE * (photo_bytes // len(self.LINE)) + b"\r\n"
+        else:
+            folds = photo_bytes // (len(self.LINE) + 3)
+            self.photo = b"PHOTO;ENCODING=b;TYPE=JPEG:" + self.LINE + b"\r\n" + (b" " + self.LINE + b"\r\n") * folds
+        self.cards, self.made, self.buffer = cards, 0, b""
+        self.bytes_given = self.largest_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        assert size is not None and size > 0, "the connector must never read the whole stream"
+        self.largest_read = max(self.largest_read, size)
+        while len(self.buffer) < size and self.made < self.cards:
+            self.made += 1
+            self.buffer += (
+                b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Card %d\r\n" % self.made
+                + self.photo
+                + b"EMAIL:card%d@example.com\r\nEND:VCARD\r\n" % self.made
+            )
+        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        self.bytes_given += len(out)
+        return out
+
+
+@pytest.mark.parametrize("unfolded", [False, True], ids=["folded photos", "one-line photos"])
+def test_200_mb_of_photos_streams_in_bounded_memory(unfolded):
+    export = _PhotoExport(cards=100, photo_bytes=2_000_000, unfolded=unfolded)
+    tracemalloc.start()
+    try:
+        result = parse_vcards(export, "photos.vcf")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert export.bytes_given > 200_000_000
+    assert peak < 40_000_000
+    assert export.largest_read <= 4 * 1024 * 1024
+    assert result.items == 100 and result.quarantine == []
+    assert result.rows[TABLE][-1]["emails"] == ["card100@example.com"]
+
+
+# ---------------------------------------------------------------------------- fast path
+
+
+def test_fast_path_declines_quoted_printable_and_charset_cards():
+    for name in ("v21_quoted_printable.vcf", "v21_latin1_charset.vcf", "v21_shift_jis.vcf"):
+        with open(FIXTURES / name, "rb") as stream:
+            (block,) = list(card_blocks(stream))
+        with pytest.raises(Declined):
+            fast_properties(block.data)
+
+
+def test_fast_path_reads_plain_cards_and_vobject_only_mode_reads_them_the_same():
+    fast = read("v30_apple_item_groups.vcf").rows[TABLE]
+    slow = read("v30_apple_item_groups.vcf", use_fast_path=False).rows[TABLE]
+    assert [row["parser"] for row in fast] == ["fast"]
+    assert [row["parser"] for row in slow] == ["vobject"]
+    assert list(map(without_parser, fast)) == list(map(without_parser, slow))
+
+
+def _assert_paths_agree(blocks, label: str) -> int:
+    """Every card the fast path takes gives the same row through vobject; returns how many."""
+    compared = 0
+    for position, block in enumerate(blocks, 1):
+        if block.problem:
+            continue
+        try:
+            fast_properties(block.data)
+        except Declined:
+            continue
+        fast = read_card(block, label, position, use_fast_path=True)
+        slow = read_card(block, label, position, use_fast_path=False)
+        assert without_parser(fast) == without_parser(slow), f"{label} card {position}"
+        compared += 1
+    return compared
+
+
+def test_fast_path_equals_vobject_on_every_fixture_card():
+    compared = 0
+    for path in sorted(FIXTURES.glob("*.vcf")):
+        with open(path, "rb") as stream:
+            compared += _assert_paths_agree(list(card_blocks(stream)), path.name)
+    assert compared >= 10
+
+
+def _random_card(rng: random.Random) -> str:
+    """A valid vCard 3.0 card with the hard parts drawn at random: escapes, bare commas,
+    empty components, groups, quoted parameters, folding anywhere, non-ASCII text."""
+    pieces = ["Ana", "O'Neil", "Zoë", "李", "a\\,b", "x\\;y", "back\\\\slash", "line\\nbreak", "semi;colon",
+              "bare, comma", "", " spaced ", "tab\there", "\\N", "quote\\\"d", "\\x"]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+
+    def group() -> str:
+        return rng.choice(["", "", "item1.", "ITEM2.", "g-3."])
+
+    def params() -> str:
+        return rng.choice(["", ";TYPE=WORK", ";type=INTERNET;type=pref", ';TYPE="voice,cell"', ";PREF=1",
+                           ";LABEL=\"a^'b^nc:d\"", ";VALUE=text"])
+
+    lines = ["VERSION:3.0"]
+    for _ in range(rng.randint(1, 12)):
+        name = rng.choice(["FN", "N", "EMAIL", "TEL", "ORG", "TITLE", "NOTE", "ADR", "URL", "BDAY", "UID",
+                           "NICKNAME", "REV", "X-SOCIALPROFILE", "X-ABLabel", "CATEGORIES", "fn", "Email"])
+        if name in ("N", "ORG", "ADR"):
+            value = ";".join(text() for _ in range(rng.randint(1, 8)))
+        elif name in ("EMAIL", "Email"):
+            value = rng.choice(["a@example.com", "B@Example.org", "mailto:c@example.net", "nope", "<d@example.com>"])
+        elif name == "URL":
+            value = rng.choice(["https\\://linkedin.com/in/someone", "http://example.com", text()])
+        elif name == "BDAY":
+            value = rng.choice(["1980-01-02", "19800102", "--0203", "1604-05-06", "circa 1800", text()])
+        else:
+            value = text()
+        line = f"{group()}{name}{params()}:{value}"
+        while len(line) > 20 and rng.random() < 0.4:
+            cut = rng.randint(10, len(line) - 1)
+            lines.append(line[:cut])
+            line = rng.choice([" ", "\t"]) + line[cut:]
+        lines.append(line)
+    return "BEGIN:VCARD\r\n" + "\r\n".join(lines) + "\r\nEND:VCARD\r\n"
+
+
+def test_fast_path_equals_vobject_on_generated_cards():
+    rng = random.Random(6350)
+    data = "".join(_random_card(rng) for _ in range(400)).encode("utf-8")
+    blocks = list(card_blocks(io.BytesIO(data)))
+    assert len(blocks) == 400
+    assert _assert_paths_agree(blocks, "generated") >= 300

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from warehouse.resolution.cluster import constrained_clusters  # noqa: E402
-from warehouse.resolution.resolve import pair_conflicts, resolve_people, score_pairs  # noqa: E402
+from warehouse.resolution.resolve import birthdays_are_reliable, pair_conflicts, resolve_people, score_pairs  # noqa: E402
 
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 THRESHOLD_SWEEP = (0.3, 0.5, 0.7, 0.9)
@@ -312,6 +312,7 @@ def threshold_sweep(dataset: Dataset) -> dict[str, float]:
             len(records), pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(), pairs["probability"].to_numpy(),
             pair_conflicts(levels), threshold, prepared["linkedin"].to_numpy(dtype=object),
             prepared["birthday"].to_numpy(dtype=object), [], [],
+            check_birthdays=birthdays_are_reliable(prepared, pairs, threshold),
         )
         out[f"{threshold:.1f}"] = round(pairwise_scores(truth, clustering.labels)[2], 4)
     return out

@@ -583,6 +583,8 @@ def _use_aliases(text: str, aliases: dict[str, str]) -> str:
 
 
 class _Expander:
+    """Parses one file's VEVENT blocks batch by batch and turns their occurrences into rows."""
+
     def __init__(self, result: FileResult, scan: _Scan, window_start: datetime, window_end: datetime):
         self.result = result
         self.scan = scan
@@ -607,6 +609,9 @@ class _Expander:
     def run(self) -> None:
         for batch in self._batches():
             self._parse_and_expand(batch)
+            for group in batch:  # the text is not needed any more: let a large file shrink
+                for block in group:
+                    block.text = ""
 
     def _batches(self) -> Iterator[list[list[_Block]]]:
         """Series in file order, grouped by calendar, about BATCH_VEVENTS VEVENTs a batch."""

@@ -375,52 +375,59 @@ def _escape_for_vobject(name: str, value: str) -> str:
     return value
 
 
+def _is_quoted_printable(parts: list[bytes]) -> bool:
+    return b"QUOTED-PRINTABLE" in b"".join(parts).partition(b":")[0].upper()
+
+
 def _logical_lines(block: CardBlock) -> list[tuple[int, bytes, bool]]:
     """(first line index, unfolded bytes, was-rewritten) for each property of the card.
 
-    Joins folded lines, quoted-printable soft line breaks (whatever the next line starts with)
-    and 2.1 values continued after a trailing backslash; drops `#` comment lines.
+    Joins folded lines (even a name folded in the middle), quoted-printable soft line breaks
+    (whatever the next line starts with), and 2.1 values continued after a trailing backslash;
+    drops `#` comment lines.
     """
-    logical: list[list] = []  # [index, [parts], joined_specially, is_qp]
+    logical: list[list] = []  # [first index, [parts], rewritten, quoted-printable]
+    unit: list | None = None  # the line being gathered, with its folded continuations
+
+    def close(unit: list) -> None:
+        joined = b"".join(unit[1])
+        line = block.line_number(unit[0])
+        if OVERLONG_MARK in joined:
+            raise CardError(f"line {line} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo")
+        if _PROPERTY_START.match(joined):
+            logical.append(unit)
+            return
+        if joined.startswith(b"#"):
+            return
+        previous = logical[-1] if logical else None
+        if previous is not None and previous[1][-1].endswith(b"\\"):
+            previous[1][-1] = previous[1][-1][:-1] + b"\\n"
+            previous[1].extend(unit[1])
+            previous[2] = True
+            return
+        raise CardError(f"line {line} is not a vCard property (no NAME: at its start)")
+
     for index, raw in enumerate(block.lines):
-        current = logical[-1] if logical else None
         if not raw:
-            if current is not None:
-                current[3] = False  # a blank line ends a quoted-printable value
+            if unit is not None:
+                unit[3] = False  # a blank line ends a quoted-printable value
             continue
-        if current is not None and current[3] and current[1][-1].endswith(b"="):
-            current[1][-1] = current[1][-1][:-1]
-            current[1].append(raw)
-            current[2] = True
+        if unit is not None and unit[3] and unit[1][-1].endswith(b"="):
+            unit[1][-1] = unit[1][-1][:-1]
+            unit[1].append(raw)
+            unit[2] = True
             continue
         if raw[:1] in (b" ", b"\t"):
-            if current is None:
+            if unit is None:
                 raise CardError(f"line {block.line_number(index)} continues a line that does not exist")
-            current[1].append(raw[1:])
+            unit[1].append(raw[1:])
+            unit[3] = _is_quoted_printable(unit[1])
             continue
-        if not _PROPERTY_START.match(raw):
-            if raw.startswith(b"#"):
-                continue
-            if current is not None and current[1][-1].endswith(b"\\") and not raw.lstrip().startswith(b"#"):
-                current[1][-1] = current[1][-1][:-1] + b"\\n"
-                current[1].append(raw)
-                current[2] = True
-                continue
-            if OVERLONG_MARK in raw:
-                raise CardError(
-                    f"line {block.line_number(index)} is longer than "
-                    f"{MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo"
-                )
-            raise CardError(
-                f"line {block.line_number(index)} is not a vCard property (no NAME: at its start)"
-            )
-        if OVERLONG_MARK in raw:
-            raise CardError(
-                f"line {block.line_number(index)} is longer than "
-                f"{MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo"
-            )
-        head = raw.partition(b":")[0].upper()
-        logical.append([index, [raw], False, b"QUOTED-PRINTABLE" in head])
+        if unit is not None:
+            close(unit)
+        unit = [index, [raw], False, _is_quoted_printable([raw])]
+    if unit is not None:
+        close(unit)
     return [(item[0], b"".join(item[1]), item[2] or item[3]) for item in logical]
 
 

@@ -1,6 +1,7 @@
 """`make run`: materializes every asset on the inbox, then prints the core list and where the warehouse is."""
 from __future__ import annotations
 
+import os
 import sys
 
 import duckdb
@@ -25,7 +26,8 @@ def main() -> int:
 
     warehouse = defs.resources["warehouse"]
     # Step-by-step progress at INFO; Dagster's per-event DEBUG lines are in the UI's run view.
-    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    log_level = os.environ.get("STRONGTIES_LOG_LEVEL", "INFO").upper()
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
         run_config=run_config, instance=dg.DagsterInstance.get(), raise_on_error=False)
     if not result.success:

@@ -6,12 +6,21 @@ import dagster as dg
 from pipelines.jobs import refresh_warehouse
 
 DEFAULT_CRON = "0 6 * * *"  # early morning, before the working day's meetings
+DEFAULT_TIMEZONE = "UTC"
 
-daily_refresh = dg.ScheduleDefinition(
-    name="daily_refresh",
-    job=refresh_warehouse,
-    cron_schedule=os.environ.get("STRONGTIES_SCHEDULE_CRON", DEFAULT_CRON),
-    execution_timezone=os.environ.get("STRONGTIES_SCHEDULE_TIMEZONE", "UTC"),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Refreshes the warehouse every day (STRONGTIES_SCHEDULE_CRON, STRONGTIES_SCHEDULE_TIMEZONE).",
+
+def build_daily_refresh(cron: str, timezone: str) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="daily_refresh",
+        job=refresh_warehouse,
+        cron_schedule=cron,
+        execution_timezone=timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Refreshes the warehouse on a schedule (STRONGTIES_SCHEDULE_CRON, STRONGTIES_SCHEDULE_TIMEZONE).",
+    )
+
+
+daily_refresh = build_daily_refresh(
+    os.environ.get("STRONGTIES_SCHEDULE_CRON", DEFAULT_CRON),
+    os.environ.get("STRONGTIES_SCHEDULE_TIMEZONE", DEFAULT_TIMEZONE),
 )

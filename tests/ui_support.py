@@ -7,6 +7,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -95,8 +96,12 @@ class DagsterServer:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         request = urllib.request.Request(f"{self.url}/graphql", data=body,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=GRAPHQL_TIMEOUT_S) as response:
-            answer = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=GRAPHQL_TIMEOUT_S) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as refusal:
+            # A query the schema rejects comes back as HTTP 400 with the reasons in the body.
+            raise GraphQLError(f"HTTP {refusal.code}: {refusal.read().decode(errors='replace')[:3000]}") from None
         if answer.get("errors"):
             raise GraphQLError(json.dumps(answer["errors"], indent=1)[:3000])
         return answer["data"]
@@ -138,14 +143,29 @@ class DagsterServer:
         return len(data["runsOrError"]["results"])
 
 
+# A job started in the background by a non-interactive shell (CI, `make test &`) inherits SIGINT
+# ignored; `dagster dev` maps SIGTERM onto the SIGINT handler, so it would ignore SIGTERM too and
+# only SIGKILL could stop it, leaving its temporary sockets behind. The server therefore starts
+# through this small launcher, which restores both signals to their defaults before the exec.
+_EXEC_WITH_DEFAULT_SIGNALS = (
+    "import os, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+
+
 def start_dagster_dev(repo_root: Path, workspace: Path, env: dict[str, str], log_path: Path) -> DagsterServer:
     """`dagster dev` on a free port of 127.0.0.1, leading its own session so the whole tree can be stopped."""
     port = free_port()
-    dagster = Path(os.sys.executable).with_name("dagster")
+    dagster = Path(sys.executable).with_name("dagster")
+    if not dagster.exists():
+        raise AssertionError(f"no dagster command next to {sys.executable}")
     log = log_path.open("wb")
     try:
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-c", _EXEC_WITH_DEFAULT_SIGNALS,
+             str(dagster), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
             cwd=repo_root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
     finally:

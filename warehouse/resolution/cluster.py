@@ -13,12 +13,17 @@ import numpy as np
 
 
 def birthdays_conflict(left: str, right: str) -> bool:
-    """Two full dates that are neither equal nor one typing slip apart (a digit, day/month swapped)."""
+    """Two full dates differing in year and in day-and-month: not a typing slip, another person.
+
+    One wrong part (a year, a transposed or mistyped day or month) is left to the match weights,
+    which learn from the data how often one person's birthday is written two ways.
+    """
     if not left or not right or left.startswith("--") or right.startswith("--") or left == right:
         return False
-    differing = sum(a != b for a, b in zip(left, right))
-    swapped = left[:4] == right[:4] and left[5:7] == right[8:10] and left[8:10] == right[5:7]
-    return differing > 1 and not swapped
+    same_year = left[:4] == right[:4]
+    same_day = left[5:] == right[5:] or (left[5:7] == right[8:10] and left[8:10] == right[5:7])
+    one_slip = sum(a != b for a, b in zip(left, right)) <= 1
+    return not (same_year or same_day or one_slip)
 
 
 @dataclass
@@ -47,6 +52,8 @@ def constrained_clusters(
     birthday: np.ndarray,
     forced_same: list[tuple[int, int]],
     forced_different: list[tuple[int, int]],
+    check_birthdays: bool = True,
+    veto_below: float = 0.0,
 ) -> Clustering:
     parent = np.arange(n_records)
     clusters: dict[int, _Cluster] = {}
@@ -58,6 +65,11 @@ def constrained_clusters(
             cluster.birthdays.add(birthday[index])
         clusters[index] = cluster
     for a, b in forced_different:
+        clusters[a].forbidden.add(b)
+        clusters[b].forbidden.add(a)
+    # A compared pair the model finds clearly different vetoes any merge that would join them.
+    for position in np.flatnonzero(probability < veto_below):
+        a, b = int(left[position]), int(right[position])
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
 
@@ -72,9 +84,10 @@ def constrained_clusters(
     def conflicts(first: _Cluster, second: _Cluster) -> bool:
         if first.linkedin and second.linkedin and first.linkedin != second.linkedin:
             return True
-        if first.forbidden.intersection(second.members) or second.forbidden.intersection(first.members):
+        smaller, larger = (first, second) if len(first.members) <= len(second.members) else (second, first)
+        if any(member in larger.forbidden for member in smaller.members):
             return True
-        return any(birthdays_conflict(x, y) for x in first.birthdays for y in second.birthdays)
+        return check_birthdays and any(birthdays_conflict(x, y) for x in first.birthdays for y in second.birthdays)
 
     def union(root_a: int, root_b: int) -> None:
         big, small = (root_a, root_b) if len(clusters[root_a].members) >= len(clusters[root_b].members) else (root_b, root_a)

@@ -32,7 +32,7 @@ class Comparison:
 COMPARISONS = (
     Comparison("given", ("different", "loose", "close", "nickname", "exact"), "given_first"),
     Comparison("family", ("different", "loose", "close", "exact"), "family"),
-    Comparison("email", ("different", "same local part", "same address")),
+    Comparison("email", ("different", "similar address", "same local part", "same address")),
     Comparison("phone", ("different", "same number")),
     Comparison("linkedin", ("different", "same profile")),
     Comparison("birthday", ("different", "one digit off", "same day and month", "same date")),
@@ -196,9 +196,16 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     def identifier(shares: np.ndarray, has: np.ndarray) -> np.ndarray:
         return np.where(shares, 1, np.where(has[left_idx] & has[right_idx], 0, -1)).astype(np.int8)
 
-    email = np.where(has_emails[left_idx] & has_emails[right_idx], 0, -1).astype(np.int8)
-    email[pairs["shares_local"].to_numpy(dtype=bool)] = 1
-    email[pairs["shares_email"].to_numpy(dtype=bool)] = 2
+    both_emails = has_emails[left_idx] & has_emails[right_idx]
+    email = np.where(both_emails, 0, -1).astype(np.int8)
+    # A mistyped address: the first (alphabetical) address of each record, compared whole.
+    (first_left, first_right), addresses = _factorized(
+        prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[left_idx],
+        prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[right_idx])
+    typo = _scores(first_left, first_right, addresses, jaro_winkler, both_emails & (first_left != first_right))
+    email[both_emails & (typo >= CLOSE_NAME)] = 1
+    email[pairs["shares_local"].to_numpy(dtype=bool)] = 2
+    email[pairs["shares_email"].to_numpy(dtype=bool)] = 3
     levels["email"] = email
     levels["phone"] = identifier(pairs["shares_phone"].to_numpy(dtype=bool), has_phones)
     levels["linkedin"] = identifier(pairs["shares_linkedin"].to_numpy(dtype=bool), has_linkedin)

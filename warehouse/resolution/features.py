@@ -113,6 +113,8 @@ def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
         if len(tokens) >= 2:
             add(index, "sorted_tokens", " ".join(tokens))
         if row.birthday:
+            if not row.birthday.startswith("--"):
+                add(index, "birthday", row.birthday)
             if given_first:
                 add(index, "given_birthday", f"{given_first}|{row.birthday}")
             if family:
@@ -121,6 +123,10 @@ def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
                 add(index, "birthday_postcode", f"{row.birthday}|{row.postcode}")
             if row.city:
                 add(index, "birthday_city", f"{row.birthday}|{row.city}")
+        if row.city and given_first:
+            add(index, "given_city", f"{given_first}|{row.city}")
+        if row.city and family:
+            add(index, "family_city", f"{family}|{row.city}")
         if row.postcode and given_first:
             add(index, "given_postcode", f"{given_first}|{row.postcode}")
         if row.postcode and family:

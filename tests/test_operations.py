@@ -1,0 +1,164 @@
+"""Running for real: schedule, inbox sensor, incremental reads, lock-safe and crash-safe publishing."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.schedules import build_daily_refresh, daily_refresh
+from pipelines.sensors import inbox_changed
+from tests.conftest import REPO_ROOT, TINY_INBOX, materialize_all
+from warehouse.resource import StrongtiesWarehouse, working_path_for
+
+AS_OF = "2026-11-20"
+EXTRA_CARD = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:late-addition\r\nFN:Noor Haddad\r\n"
+              b"EMAIL:noor@example.org\r\nEND:VCARD\r\n")
+
+
+def warehouse_for(inbox: Path, published: Path) -> StrongtiesWarehouse:
+    return StrongtiesWarehouse(database=str(working_path_for(published)), inbox=str(inbox),
+                               published_path=str(published), as_of=AS_OF)
+
+
+def copy_of_tiny_inbox(tmp_path: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    return inbox
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_schedule_is_daily_by_default_and_requests_a_run():
+    assert daily_refresh.cron_schedule == "0 6 * * *"
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 20, 6, tzinfo=timezone.utc))
+    assert len(daily_refresh.evaluate_tick(context).run_requests) == 1
+
+
+def test_schedule_cron_and_timezone_are_configurable():
+    weekly = build_daily_refresh("30 7 * * 1", "Europe/London")
+    assert weekly.cron_schedule == "30 7 * * 1"
+    assert weekly.execution_timezone == "Europe/London"
+
+
+def test_sensor_starts_a_run_only_when_the_inbox_changes(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    resources = {"warehouse": warehouse_for(inbox, tmp_path / "w.duckdb")}
+    first = inbox_changed(dg.build_sensor_context(resources=resources))
+    assert isinstance(first, dg.RunRequest)
+    unchanged = inbox_changed(dg.build_sensor_context(cursor=first.run_key, resources=resources))
+    assert isinstance(unchanged, dg.SkipReason)
+    (inbox / "more.vcf").write_bytes(EXTRA_CARD)
+    changed = inbox_changed(dg.build_sensor_context(cursor=first.run_key, resources=resources))
+    assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key
+
+
+def files_parsed(result: dg.ExecuteInProcessResult) -> int:
+    for materialization in result.asset_materializations_for_node("read_inbox"):
+        if materialization.asset_key == dg.AssetKey("raw_inbox_files"):
+            return materialization.metadata["files_parsed"].value
+    raise AssertionError("read_inbox reported no raw_inbox_files materialization")
+
+
+def test_unchanged_files_are_not_parsed_again_and_a_new_file_alone_is(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    published = tmp_path / "w.duckdb"
+    assert files_parsed(materialize_all(inbox, published, AS_OF)) == 6
+    assert files_parsed(materialize_all(inbox, published, AS_OF)) == 0
+    (inbox / "more.vcf").write_bytes(EXTRA_CARD)
+    third = materialize_all(inbox, published, AS_OF)
+    assert files_parsed(third) == 1
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM person WHERE display_name = 'Noor Haddad'").fetchone()[0] == 1
+
+
+def run_pipeline(inbox: Path, published: Path, home: Path, **popen) -> subprocess.Popen:
+    environment = {**os.environ, "STRONGTIES_INBOX": str(inbox), "STRONGTIES_WAREHOUSE": str(published),
+                   "STRONGTIES_AS_OF": AS_OF, "DAGSTER_HOME": str(home), "STRONGTIES_LOG_LEVEL": "DEBUG"}
+    return subprocess.Popen([sys.executable, "-m", "pipelines.run"], cwd=REPO_ROOT, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def test_reader_holding_the_warehouse_open_neither_blocks_nor_breaks_a_run(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    published = tmp_path / "w.duckdb"
+    assert materialize_all(inbox, published, AS_OF).success
+    (inbox / "more.vcf").write_bytes(EXTRA_CARD)
+    reader = duckdb.connect(str(published), read_only=True)
+    people_before = reader.execute("SELECT count(*) FROM person").fetchone()[0]
+    answers, stop = [], threading.Event()
+
+    def keep_querying():
+        while not stop.is_set():
+            answers.append(reader.execute("SELECT count(*) FROM core_list").fetchone()[0])
+            time.sleep(0.05)
+
+    querying = threading.Thread(target=keep_querying)
+    querying.start()
+    try:
+        process = run_pipeline(inbox, published, tmp_path / "home")
+        output, _ = process.communicate(timeout=300)
+    finally:
+        stop.set()
+        querying.join()
+    assert process.returncode == 0, output[-3000:]
+    assert len(answers) > 10 and all(count == answers[0] for count in answers)
+    assert reader.execute("SELECT count(*) FROM person").fetchone()[0] == people_before
+    reader.close()
+    with duckdb.connect(str(published), read_only=True) as fresh:
+        assert fresh.execute("SELECT count(*) FROM person").fetchone()[0] == people_before + 1
+
+
+@pytest.mark.parametrize("killed_at_step", ["read_inbox", "resolve_people", "published_warehouse"])
+def test_run_killed_at_any_step_leaves_the_warehouse_as_it_was(tmp_path, killed_at_step):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    published = tmp_path / "w.duckdb"
+    home = tmp_path / "home"
+    assert materialize_all(inbox, published, AS_OF).success
+    before = sha256_of(published)
+    (inbox / "more.vcf").write_bytes(EXTRA_CARD)
+    process = run_pipeline(inbox, published, home, start_new_session=True)
+    marker = f'Started execution of step "{killed_at_step}"'
+    for line in process.stdout:
+        if marker in line:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, f"the run ended before reaching {killed_at_step}"
+    assert sha256_of(published) == before
+    rerun = run_pipeline(inbox, published, home)
+    output, _ = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, output[-3000:]
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM person WHERE display_name = 'Noor Haddad'").fetchone()[0] == 1
+    assert not list(tmp_path.glob(".*.publishing*"))
+
+
+def test_make_run_entry_point_creates_an_owner_only_dagster_home(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    home = tmp_path / "home"
+    published = tmp_path / "w.duckdb"
+    process = run_pipeline(inbox, published, home)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output[-3000:]
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert (home / "dagster.yaml").exists()
+    assert stat.S_IMODE(published.stat().st_mode) == 0o600
+    assert "Your core list" in output and "Priya Shah" in output
+    assert f"Warehouse: {published}" in output
+    # Runs from the command line are recorded where the UI reads them.
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert len(instance.get_runs()) == 1

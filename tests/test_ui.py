@@ -1,0 +1,218 @@
+"""End to end through the Dagster UI: `dagster dev` on the workspace, GraphQL, a launched run, headless Chromium."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX
+from tests.ui_support import (
+    TERMINAL_RUN_STATUSES,
+    DagsterServer,
+    read_png,
+    run_chromium,
+    start_dagster_dev,
+    stop_process_group,
+)
+
+pytestmark = pytest.mark.timeout(600)
+
+LOCATION = "strongties"
+REPOSITORY = "__repository__"  # the name Dagster gives the repository behind a Definitions object
+JOB = "refresh_warehouse"
+GROUPS = {"ingest", "resolve", "metrics", "publish"}
+EXPECTED_ASSETS = {
+    "raw_vcard_cards", "stg_vcard_cards", "int_source_records", "person", "interaction",
+    "tie_strength", "core_list", "published_warehouse",
+}
+# (asset, one of its upstream assets): the spine from one source file to the published warehouse.
+EXPECTED_EDGES = {
+    ("stg_vcard_cards", "raw_vcard_cards"),
+    ("int_source_records", "stg_vcard_cards"),
+    ("person", "int_source_records"),
+    ("tie_strength", "interaction"),
+    ("tie_strength", "person"),
+    ("core_list", "tie_strength"),
+    ("published_warehouse", "core_list"),
+}
+# The tiny inbox runs in under a minute here; a run queued behind the sensor's first run, on a
+# busy 2-core machine, can take four times that.
+RUN_TIMEOUT_S = 300
+# The global lineage page of Dagster 1.13 (`/asset-groups`, titled "Global asset lineage").
+LINEAGE_PATH = "/asset-groups"
+WINDOW = (1600, 1000)
+# At this window width the left navigation and the asset-group tree end at x = 540 and the
+# toolbar at y = 110; the graph canvas is the rest, minus the zoom controls on the right edge.
+GRAPH_CANVAS = (545, 112, 1540, 1000)
+# A graph node is a box about 190 px wide at the zoom that fits four groups in the canvas; runs of
+# one colour at least this long are node borders or fills, never text, edges or the dotted grid.
+NODE_RUN_MIN_PX = 100
+
+
+@dataclass
+class UI:
+    server: DagsterServer
+    warehouse: Path
+    temp_homes_before: set[Path]
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory) -> UI:
+    """`dagster dev` on the tiny inbox with a temporary DAGSTER_HOME and warehouse; stopped by its group."""
+    root = tmp_path_factory.mktemp("ui")
+    warehouse = root / "warehouse" / "strongties.duckdb"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "STRONGTIES_INBOX": str(TINY_INBOX),
+        "STRONGTIES_WAREHOUSE": str(warehouse),
+        "STRONGTIES_AS_OF": SAMPLE_AS_OF,
+    }
+    # As `make ui` does: DAGSTER_HOME with its dagster.yaml, made by the project's own code.
+    subprocess.run([sys.executable, "-m", "pipelines.home"], cwd=REPO_ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    temp_homes_before = set(REPO_ROOT.glob(".tmp_dagster_home_*"))
+    server = start_dagster_dev(REPO_ROOT, REPO_ROOT / "workspace.yaml", env, root / "dagster_dev.log")
+    try:
+        print(f"\n[ui] code location loaded {server.wait_until_loaded(LOCATION):.0f} s after start")
+        # The welcome pop-up would cover the lineage graph in the screenshot.
+        assert server.graphql("mutation { setNuxSeen }")["setNuxSeen"] is True
+        yield UI(server, warehouse, temp_homes_before)
+    finally:
+        stopping = time.monotonic()
+        stop_process_group(server.process)
+        print(f"\n[ui] server stopped in {time.monotonic() - stopping:.1f} s")
+
+
+def test_ui_lists_every_asset_with_its_group_and_lineage_edges(ui):
+    nodes = ui.server.graphql("{ assetNodes { assetKey { path } dependencyKeys { path } groupName } }")["assetNodes"]
+    upstream = {"/".join(node["assetKey"]["path"]): {"/".join(dep["path"]) for dep in node["dependencyKeys"]}
+                for node in nodes}
+    groups = {"/".join(node["assetKey"]["path"]): node["groupName"] for node in nodes}
+
+    assert EXPECTED_ASSETS <= upstream.keys(), f"missing {EXPECTED_ASSETS - upstream.keys()}"
+    missing_edges = {(asset, parent) for asset, parent in EXPECTED_EDGES if parent not in upstream[asset]}
+    assert not missing_edges, f"lineage lacks (asset, upstream) {missing_edges}"
+    assert set(groups.values()) == GROUPS
+    assert groups["raw_vcard_cards"] == "ingest" and groups["core_list"] == "publish"
+    # Every edge points at an asset the UI also lists: no dangling lineage.
+    assert set().union(*upstream.values()) <= upstream.keys()
+
+
+def test_run_launched_from_the_ui_succeeds_and_publishes_the_core_list(ui):
+    launched = ui.server.graphql(
+        """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
+             __typename
+             ... on LaunchRunSuccess { run { runId } }
+             ... on PythonError { message }
+             ... on RunConfigValidationInvalid { errors { message } }
+             ... on Error { message } } }""",
+        {"params": {"selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY,
+                                 "jobName": JOB},
+                    "runConfigData": {}}})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+
+    started = time.monotonic()
+    status = wait_for_run(ui.server, run_id)
+    print(f"\n[ui] run {status} after {time.monotonic() - started:.0f} s (queued behind the sensor's run, if any)")
+    assert status == "SUCCESS", failure_summary(ui.server, run_id)
+
+    assert ui.warehouse.is_file()
+    with duckdb.connect(str(ui.warehouse), read_only=True) as connection:
+        core_rows = connection.execute("SELECT count(*) FROM core_list").fetchone()[0]
+    assert core_rows > 0
+
+    latest = ui.server.graphql("""{ assetNodeOrError(assetKey: {path: ["core_list"]}) {
+        __typename ... on AssetNode { assetMaterializations(limit: 1) { runId } } } }""")["assetNodeOrError"]
+    assert latest["assetMaterializations"], "the UI shows no materialization of core_list"
+    assert set(REPO_ROOT.glob(".tmp_dagster_home_*")) <= ui.temp_homes_before
+
+
+def test_lineage_page_renders_the_asset_graph_in_headless_chromium(ui, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
+    # A run in progress keeps the page fetching, which stalls Chromium's virtual clock.
+    wait_until_idle(ui.server)
+    url = ui.server.url + LINEAGE_PATH
+
+    started = time.monotonic()
+    screenshot = tmp_path / "lineage.png"
+    run_chromium(chromium, url, [f"--screenshot={screenshot}"], tmp_path / "profile-shot", WINDOW)
+    dom = run_chromium(chromium, url, ["--dump-dom"], tmp_path / "profile-dom", WINDOW).stdout.decode()
+    print(f"\n[ui] two Chromium renders took {time.monotonic() - started:.0f} s; screenshot at {screenshot}")
+
+    assert "Global asset lineage" in dom
+    for group in GROUPS:
+        assert f'data-tooltip="{group}"' in dom, f"no graph node for group {group}"
+    edges = re.findall(r'<path d="M[^"]+" stroke="var\(--color-lineage-edge\)"', dom)
+    assert len(edges) >= len(GROUPS) - 1, "the graph has too few edges between groups"
+
+    image = read_png(screenshot)
+    assert (image.width, image.height) == WINDOW
+    assert len(image.colours((0, 0, image.width, image.height))) > 100, "the screenshot is blank"
+    nodes = node_boxes(image, GRAPH_CANVAS)
+    assert len(nodes) >= len(GROUPS), f"expected a box per group in the graph, found {nodes}"
+    # The groups lie in a left-to-right flow: ingest, resolve, metrics, publish in three or more columns.
+    assert len({left // 20 for left, _, _, _ in nodes}) >= 3, f"the boxes are not laid out as a graph: {nodes}"
+
+
+def wait_for_run(ui: DagsterServer, run_id: str) -> str:
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        status = ui.graphql("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
+                            {"id": run_id})["runOrError"].get("status")
+        if status in TERMINAL_RUN_STATUSES or time.monotonic() > deadline:
+            return status
+        time.sleep(2)
+
+
+def wait_until_idle(ui: DagsterServer) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while ui.active_run_count() and time.monotonic() < deadline:
+        time.sleep(2)
+
+
+def failure_summary(ui: DagsterServer, run_id: str) -> str:
+    """The failed steps' error messages, for the assertion message (no inbox content is logged by steps)."""
+    events = ui.graphql("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection {
+        events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } }
+                 ... on RunFailureEvent { message } } } } }""", {"id": run_id})["logsForRun"]
+    failures = [event for event in events.get("events", []) if event.get("__typename") in
+                {"ExecutionStepFailureEvent", "RunFailureEvent"}]
+    return "\n".join(str(event) for event in failures)[:4000] or f"no failure events; server log:\n{ui.log_tail()}"
+
+
+def node_boxes(image, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of the rectangles drawn in `box`: long one-colour runs stacked row on row."""
+    left, top, right, bottom = box
+    white = b"\xff\xff\xff"
+    boxes: list[list[int]] = []
+    for y in range(top, bottom):
+        row = image.pixels[y]
+        x = left
+        while x < right:
+            colour = row[3 * x:3 * x + 3]
+            end = x + 1
+            while end < right and row[3 * end:3 * end + 3] == colour:
+                end += 1
+            if colour != white and end - x >= NODE_RUN_MIN_PX:
+                # A run continues a box when it starts at the box's left edge within a few rows
+                # (the node's text interrupts the runs for a dozen rows).
+                for found in boxes:
+                    if abs(found[0] - x) <= 4 and y - found[3] <= 15:
+                        found[2], found[3] = max(found[2], end), y
+                        break
+                else:
+                    boxes.append([x, y, end, y])
+            x = end
+    return [tuple(found) for found in boxes if found[3] - found[1] >= 20]

@@ -144,6 +144,12 @@ def _run_strongties(path: str) -> tuple[int, int]:
 
 
 def _child(contender: str, path: str, queue) -> None:
+    # Imports (and icalendar's first time-zone lookups) are not what is measured.
+    import icalendar  # noqa: F401
+    import recurring_ical_events  # noqa: F401
+
+    import connectors.ics  # noqa: F401
+
     started = time.perf_counter()
     try:
         if contender == "strongties":

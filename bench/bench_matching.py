@@ -4,7 +4,7 @@ Run with `make bench` (or `python bench/bench_matching.py [--json PATH] [--only 
 Needs the bench extras: `pip install splink recordlinkage`. Prints, per data set, pairwise
 precision, recall and F1 of the final clusters, seconds, and blocking recall (share of true
 pairs that blocking put in front of the model), for both tools; then F1 of strongties at other
-merge thresholds, which is the evidence behind MERGE_THRESHOLD.
+merge and veto thresholds, the evidence behind MERGE_THRESHOLD and VETO_THRESHOLD.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from warehouse.resolution.resolve import birthdays_are_reliable, pair_conflicts,
 
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 THRESHOLD_SWEEP = (0.3, 0.5, 0.7, 0.9)
+VETO_SWEEP = (0.0, 0.001, 0.01, 0.05)
 
 
 @dataclass
@@ -308,13 +309,14 @@ def threshold_sweep(dataset: Dataset) -> dict[str, float]:
     prepared, pairs, levels, _ = score_pairs(records, dataset.default_region, groups)
     out = {}
     for threshold in THRESHOLD_SWEEP:
-        clustering = constrained_clusters(
-            len(records), pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(), pairs["probability"].to_numpy(),
-            pair_conflicts(levels), threshold, prepared["linkedin"].to_numpy(dtype=object),
-            prepared["birthday"].to_numpy(dtype=object), [], [],
-            check_birthdays=birthdays_are_reliable(prepared, pairs, threshold),
-        )
-        out[f"{threshold:.1f}"] = round(pairwise_scores(truth, clustering.labels)[2], 4)
+        for veto in VETO_SWEEP:
+            clustering = constrained_clusters(
+                len(records), pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(),
+                pairs["probability"].to_numpy(), pair_conflicts(levels), threshold,
+                prepared["linkedin"].to_numpy(dtype=object), prepared["birthday"].to_numpy(dtype=object), [], [],
+                check_birthdays=birthdays_are_reliable(prepared, pairs, threshold), veto_below=veto,
+            )
+            out[f"merge {threshold:.1f} veto {veto:g}"] = round(pairwise_scores(truth, clustering.labels)[2], 4)
     return out
 
 
@@ -378,8 +380,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<16}{score.tool:<12}{score.precision:>10.4f}{score.recall:>9.4f}{score.f1:>9.4f}"
                   f"{score.seconds:>9.1f}{score.blocking_recall:>17.4f}", flush=True)
             if score.tool == "strongties":
-                sweep = ", ".join(f"{threshold}: {f1}" for threshold, f1 in score.extra["threshold_f1"].items())
-                print(f"{'':<16}{'':<12}F1 by merge threshold: {sweep}", flush=True)
+                sweep = score.extra["threshold_f1"]
+                for threshold in THRESHOLD_SWEEP:
+                    row = "  ".join(f"veto {veto:g}: {sweep[f'merge {threshold:.1f} veto {veto:g}']:.4f}" for veto in VETO_SWEEP)
+                    print(f"{'':<28}F1 at merge {threshold:.1f}, {row}", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -16,7 +16,6 @@ import base64
 import binascii
 import codecs
 import re
-from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 import vobject
@@ -156,23 +155,25 @@ def _as_utf8_compatible(stream: BinaryIO):
 # ---------------------------------------------------------------------------- card blocks
 
 
-@dataclass
 class CardBlock:
     """The lines of one card between its BEGIN and END, photos and nested cards left out."""
 
-    line: int  # where BEGIN:VCARD is
-    parts: list[bytes] = field(default_factory=list)  # runs of whole lines, each ending in LF
-    line_count: int = 0
-    # (index of a line of the card, its physical line number) wherever skipped lines
-    # (photos, blank lines, nested cards) break the numbering
-    jumps: list[tuple[int, int]] = field(default_factory=list)
-    problem: str | None = None
-    size: int = 0
-    children: list["CardBlock"] = field(default_factory=list)  # nested cards already closed
+    __slots__ = ("line", "parts", "line_count", "jumps", "problem", "size", "children")
+
+    def __init__(self, line: int):
+        self.line = line  # where BEGIN:VCARD is
+        self.parts: list[bytes] = []  # runs of whole lines, each ending in LF
+        self.line_count = 0
+        # (index of a line of the card, its physical line number) wherever skipped lines
+        # (photos, blank lines, nested cards) break the numbering
+        self.jumps: list[tuple[int, int]] = []
+        self.problem: str | None = None
+        self.size = 0
+        self.children: list[CardBlock] = []  # nested cards already closed
 
     @property
     def data(self) -> bytes:
-        return b"".join(self.parts)
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
 
     @property
     def lines(self) -> list[bytes]:
@@ -565,7 +566,8 @@ def _text(value: str | None) -> str | None:
 def _name_part(values: list[str]) -> str | None:
     """One N component; several values (`John,Q`) read as words, as vobject prints them."""
     if len(values) == 1:
-        return values[0].strip() or None
+        value = values[0]
+        return (value.strip() or None) if value else None
     return " ".join(value.strip() for value in values if value.strip()) or None
 
 
@@ -630,6 +632,9 @@ def _url(value: str) -> str | None:
     return value.strip() or None
 
 
+_SINGLE_TEXT = frozenset({"FN", "NICKNAME", "TITLE", "UID", "REV", "VERSION"})
+
+
 def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str) -> dict:
     """The `vcard_cards` row for one card, from the (NAME, value) list either path yields.
 
@@ -643,7 +648,12 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
     urls: list[str] = []
     notes: list[str] = []
     for name, value in properties:
-        if name == "EMAIL":
+        if name in _SINGLE_TEXT:
+            if name not in first:
+                value = value.strip()
+                if value:
+                    first[name] = value
+        elif name == "EMAIL":
             email = _email_address(value)
             if email and email not in emails:
                 emails.append(email)
@@ -653,6 +663,9 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
                 phone = phone[4:].strip()
             if phone and phone not in phones:
                 phones.append(phone)
+        elif name == "N" or name == "ORG":
+            if name not in first and "".join(map("".join, value)).strip():
+                first[name] = value
         elif name == "ADR":
             address = _address_line(value)
             if address and address not in addresses:
@@ -665,22 +678,17 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             note = value.strip()
             if note:
                 notes.append(note)
-        elif name in first:
-            continue
         elif name == "BDAY":
-            birthday = birthday_iso(value)
-            if birthday:
-                first["BDAY"] = birthday
-        elif name == "N" or name == "ORG":
-            if "".join(map("".join, value)).strip():
-                first[name] = value
-        elif value.strip():
-            first[name] = value.strip()
+            if "BDAY" not in first:
+                birthday = birthday_iso(value)
+                if birthday:
+                    first["BDAY"] = birthday
     structured_name = first.get("N")
     if structured_name:
-        family, given, additional, prefix, suffix = (
-            [_name_part(values) for values in structured_name[: len(NAME_FIELDS)]] + [None] * len(NAME_FIELDS)
-        )[: len(NAME_FIELDS)]
+        parts = [_name_part(values) for values in structured_name[: len(NAME_FIELDS)]]
+        if len(parts) < len(NAME_FIELDS):
+            parts += [None] * (len(NAME_FIELDS) - len(parts))
+        family, given, additional, prefix, suffix = parts
     else:
         family = given = additional = prefix = suffix = None
     org = first.get("ORG")
@@ -736,18 +744,23 @@ def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = Tr
     `use_fast_path=False` sends every card to vobject (for the benchmark and the tests).
     """
     result = FileResult(source_file, kind=KIND)
+    rows = result.rows.setdefault(TABLE, [])
     for block in card_blocks(stream):
         result.items += 1
-        location = f"card {result.items} (line {block.line})"
         if block.problem:
-            result.reject(location, block.problem)
+            result.reject(f"card {result.items} (line {block.line})", block.problem)
             continue
         try:
-            result.add(TABLE, read_card(block, source_file, result.items, use_fast_path))
+            rows.append(read_card(block, source_file, result.items, use_fast_path))
         except CardError as error:
-            result.reject(location, str(error))
+            result.reject(f"card {result.items} (line {block.line})", str(error))
         except Exception as error:  # a bug of ours must not cost the other cards of the file
-            result.reject(location, f"unexpected error while reading the card ({type(error).__name__})")
+            result.reject(
+                f"card {result.items} (line {block.line})",
+                f"unexpected error while reading the card ({type(error).__name__})",
+            )
+    if not rows:
+        del result.rows[TABLE]
     if result.items == 0:
         # A file with no card at all still counts as one unreadable item, so that the
         # warehouse shows it and items = rows + quarantined holds for it too.

@@ -48,3 +48,13 @@ def query(warehouse_path: Path, sql: str, params: list | None = None):
 def rows(warehouse_path: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
         return connection.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def tiny_warehouse(tmp_path_factory) -> Path:
+    """The tiny inbox materialized once for every test that only reads the result."""
+    warehouse = tmp_path_factory.mktemp("tiny") / "strongties.duckdb"
+    result = materialize_all(TINY_INBOX, warehouse, SAMPLE_AS_OF)
+    assert result.success
+    assert failed_checks(result) == []
+    return warehouse

@@ -4,9 +4,8 @@ from __future__ import annotations
 import stat
 
 import dagster as dg
-import pytest
 
-from tests.conftest import TINY_INBOX, failed_checks, materialize_all, query, rows
+from tests.conftest import TINY_INBOX, materialize_all, query, rows
 
 AS_OF = "2026-11-20"
 CONTRACT_COLUMNS = {
@@ -22,15 +21,6 @@ CONTRACT_COLUMNS = {
     "core_list": {"rank", "person_id", "display_name", "score", "why"},
     "dormant_ties": {"rank", "person_id", "display_name", "last_contact", "why"},
 }
-
-
-@pytest.fixture(scope="module")
-def tiny_warehouse(tmp_path_factory):
-    warehouse = tmp_path_factory.mktemp("tiny") / "strongties.duckdb"
-    result = materialize_all(TINY_INBOX, warehouse, AS_OF)
-    assert result.success
-    assert failed_checks(result) == []
-    return warehouse
 
 
 def person_id_of(warehouse, email: str) -> str:

@@ -166,30 +166,30 @@ def test_lineage_page_renders_the_asset_graph_in_headless_chromium(ui, tmp_path)
     assert len({left // 20 for left, _, _, _ in nodes}) >= 3, f"the boxes are not laid out as a graph: {nodes}"
 
 
-def wait_for_run(ui: DagsterServer, run_id: str) -> str:
+def wait_for_run(server: DagsterServer, run_id: str) -> str:
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while True:
-        status = ui.graphql("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
+        status = server.graphql("query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }",
                             {"id": run_id})["runOrError"].get("status")
         if status in TERMINAL_RUN_STATUSES or time.monotonic() > deadline:
             return status
         time.sleep(2)
 
 
-def wait_until_idle(ui: DagsterServer) -> None:
+def wait_until_idle(server: DagsterServer) -> None:
     deadline = time.monotonic() + RUN_TIMEOUT_S
-    while ui.active_run_count() and time.monotonic() < deadline:
+    while server.active_run_count() and time.monotonic() < deadline:
         time.sleep(2)
 
 
-def failure_summary(ui: DagsterServer, run_id: str) -> str:
+def failure_summary(server: DagsterServer, run_id: str) -> str:
     """The failed steps' error messages, for the assertion message (no inbox content is logged by steps)."""
-    events = ui.graphql("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection {
+    events = server.graphql("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection {
         events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } }
                  ... on RunFailureEvent { message } } } } }""", {"id": run_id})["logsForRun"]
     failures = [event for event in events.get("events", []) if event.get("__typename") in
                 {"ExecutionStepFailureEvent", "RunFailureEvent"}]
-    return "\n".join(str(event) for event in failures)[:4000] or f"no failure events; server log:\n{ui.log_tail()}"
+    return "\n".join(str(event) for event in failures)[:4000] or f"no failure events; server log:\n{server.log_tail()}"
 
 
 def node_boxes(image, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:

@@ -1,9 +1,12 @@
 """Publish: the core list and dormant ties, then the warehouse file readers query, swapped in atomically."""
 
+import base64
+
 import dagster as dg
 
 from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
+from warehouse.charts import score_distribution_png
 from warehouse.models import mart_names
 from warehouse.publish import publish_tables
 from warehouse.resource import StrongtiesWarehouse
@@ -23,11 +26,14 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Strongties
     with warehouse.connect() as connection:
         counts = publish_tables(connection, warehouse.published_path, mart_names())
         preview = connection.execute(f"SELECT {CORE_LIST_PREVIEW_COLUMNS} FROM core_list ORDER BY rank").fetch_df()
+        scores = [score for (score,) in connection.execute("SELECT score FROM tie_strength ORDER BY rank").fetchall()]
+    chart = base64.b64encode(score_distribution_png(scores)).decode()
     context.log.info(f"published {len(counts)} tables to the warehouse file")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(warehouse.published_path),
         "tables": dg.MetadataValue.json(counts),
         "core_list": dg.MetadataValue.md(preview.to_markdown(index=False)),
+        "score_distribution": dg.MetadataValue.md(f"![tie strength with Dunbar layers](data:image/png;base64,{chart})"),
         "dagster/row_count": counts.get("core_list", 0),
     })
 

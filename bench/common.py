@@ -16,7 +16,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "bench"
-CACHE_DIR = BENCH_DIR / ".cache"
+# Generated inboxes and run folders; the smoke test points this at a temporary folder.
+CACHE_DIR = Path(os.environ.get("STRONGTIES_BENCH_CACHE") or BENCH_DIR / ".cache")
 RESULTS_DIR = BENCH_DIR / "results"
 SAMPLE_INBOX = REPO_ROOT / "data" / "sample"
 SAMPLE_TRUTH = REPO_ROOT / "data" / "sample_truth.csv"
@@ -127,7 +128,17 @@ def cached_inbox(people: int, seed: int = 7) -> tuple[Path, Path, dict]:
 
 # --- Timing a whole run -------------------------------------------------------------------
 
+def _own_rss(pid: int) -> int:
+    """Resident bytes of one process from /proc, for when psutil (a bench extra) is absent."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _tree_rss(process) -> int:
+    if isinstance(process, int):
+        return _own_rss(process)
     import psutil
 
     total = 0
@@ -148,8 +159,12 @@ def timed_process(command: list[str], env: dict, cwd: Path, stdout_path: Path, s
 
     The peak is the larger of psutil's polled sum over the process tree and the kernel's
     exact high-water mark of the main process (wait4's ru_maxrss), which polling can miss.
+    Without psutil only the main process is polled (`pipelines.run` starts no children).
     """
-    import psutil
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
 
     samples: list[tuple[float, int]] = []
     load_before = load_average()
@@ -157,7 +172,7 @@ def timed_process(command: list[str], env: dict, cwd: Path, stdout_path: Path, s
         started_at = time.time()
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=err)
-        watched = psutil.Process(child.pid)
+        watched = psutil.Process(child.pid) if psutil else child.pid
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:

@@ -679,6 +679,8 @@ class _Expander:
         series_events = []
         for event in events:
             block = self._block_of(event)
+            if _is_undated_entry(event, block):
+                continue  # read: a note without a date is valid, but it is not a meeting
             reason = _unusable_reason(event)
             if reason:
                 self.result.reject(block.location, reason)
@@ -862,6 +864,18 @@ def _calendar_like(parsed: icalendar.Calendar, others: list, events: list) -> ic
     return calendar
 
 
+def _is_undated_entry(event, block: _Block) -> bool:
+    """An event with properties but no start at all: exporters write these for undated notes.
+
+    RFC 5545 lets a VEVENT go without DTSTART when the calendar has a METHOD, and producers
+    write them without one too; an *empty* VEVENT, or one whose start is unreadable, is broken.
+    """
+    # Ours are not the event's: the position marker, and the UID given to events without one.
+    ours = {POSITION_PROPERTY} | (set() if block.uid else {"UID"})
+    own_properties = [name for name in event if name not in ours]
+    return "DTSTART" not in event and bool(own_properties) and not (getattr(event, "errors", None) or [])
+
+
 def _unusable_reason(event) -> str | None:
     """Why this VEVENT cannot be placed in time, or None when it can."""
     broken = {}
@@ -874,7 +888,7 @@ def _unusable_reason(event) -> str | None:
         unreadable = broken.get("")
         if unreadable:
             return "it has no readable DTSTART (start time); a line could not be read: " + _detail(unreadable)
-        return "it has no DTSTART (start time), so it cannot be placed on a date"
+        return "it is an empty VEVENT: no start, no UID, no property at all"
     return None
 
 

@@ -23,14 +23,14 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
-def materialize_all(inbox: Path, warehouse_path: Path, as_of: str) -> dg.ExecuteInProcessResult:
+def materialize_all(inbox: Path, warehouse_path: Path, as_of: str, core_list_size: int = 10) -> dg.ExecuteInProcessResult:
     """Runs every asset and check of the code location, as `make run` does, on `inbox`."""
     from pipelines.definitions import defs
     from warehouse.resource import StrongtiesWarehouse, working_path_for
 
     warehouse = StrongtiesWarehouse(
         database=str(working_path_for(warehouse_path)), inbox=str(inbox),
-        published_path=str(warehouse_path), as_of=as_of)
+        published_path=str(warehouse_path), as_of=as_of, core_list_size=core_list_size)
     with dg.instance_for_test() as instance:
         return dg.materialize([*defs.assets, *defs.asset_checks], resources={"warehouse": warehouse},
                               instance=instance, raise_on_error=False)

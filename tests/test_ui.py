@@ -4,9 +4,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +17,11 @@ import pytest
 
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX
 from tests.ui_support import (
+    Image,
     TERMINAL_RUN_STATUSES,
     DagsterServer,
+    decode_png,
+    node_boxes,
     read_png,
     run_chromium,
     start_dagster_dev,
@@ -48,13 +53,11 @@ EXPECTED_EDGES = {
 RUN_TIMEOUT_S = 300
 # The global lineage page of Dagster 1.13 (`/asset-groups`, titled "Global asset lineage").
 LINEAGE_PATH = "/asset-groups"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WINDOW = (1600, 1000)
 # At this window width the left navigation and the asset-group tree end at x = 540 and the
 # toolbar at y = 110; the graph canvas is the rest, minus the zoom controls on the right edge.
 GRAPH_CANVAS = (545, 112, 1540, 1000)
-# A graph node is a box about 190 px wide at the zoom that fits four groups in the canvas; runs of
-# one colour at least this long are node borders or fills, never text, edges or the dotted grid.
-NODE_RUN_MIN_PX = 100
 
 
 @dataclass
@@ -137,18 +140,16 @@ def test_run_launched_from_the_ui_succeeds_and_publishes_the_core_list(ui):
     assert set(REPO_ROOT.glob(".tmp_dagster_home_*")) <= ui.temp_homes_before
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
 def test_lineage_page_renders_the_asset_graph_in_headless_chromium(ui, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
-    # A run in progress keeps the page fetching, which stalls Chromium's virtual clock.
+    # The sensor may have started a run of its own: capture the page once the statuses have settled.
     wait_until_idle(ui.server)
     url = ui.server.url + LINEAGE_PATH
 
     started = time.monotonic()
     screenshot = tmp_path / "lineage.png"
-    run_chromium(chromium, url, [f"--screenshot={screenshot}"], tmp_path / "profile-shot", WINDOW)
-    dom = run_chromium(chromium, url, ["--dump-dom"], tmp_path / "profile-dom", WINDOW).stdout.decode()
+    run_chromium(CHROMIUM, url, [f"--screenshot={screenshot}"], tmp_path / "profile-shot", WINDOW)
+    dom = run_chromium(CHROMIUM, url, ["--dump-dom"], tmp_path / "profile-dom", WINDOW).stdout.decode()
     print(f"\n[ui] two Chromium renders took {time.monotonic() - started:.0f} s; screenshot at {screenshot}")
 
     assert "Global asset lineage" in dom
@@ -183,7 +184,7 @@ def wait_until_idle(server: DagsterServer) -> None:
 
 
 def failure_summary(server: DagsterServer, run_id: str) -> str:
-    """The failed steps' error messages, for the assertion message (no inbox content is logged by steps)."""
+    """The failed steps' error messages, for the assertion message."""
     events = server.graphql("""query($id: ID!) { logsForRun(runId: $id) { __typename ... on EventConnection {
         events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } }
                  ... on RunFailureEvent { message } } } } }""", {"id": run_id})["logsForRun"]
@@ -192,27 +193,57 @@ def failure_summary(server: DagsterServer, run_id: str) -> str:
     return "\n".join(str(event) for event in failures)[:4000] or f"no failure events; server log:\n{server.log_tail()}"
 
 
-def node_boxes(image, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
-    """(left, top, right, bottom) of the rectangles drawn in `box`: long one-colour runs stacked row on row."""
-    left, top, right, bottom = box
-    white = b"\xff\xff\xff"
-    boxes: list[list[int]] = []
-    for y in range(top, bottom):
-        row = image.pixels[y]
-        x = left
-        while x < right:
-            colour = row[3 * x:3 * x + 3]
-            end = x + 1
-            while end < right and row[3 * end:3 * end + 3] == colour:
-                end += 1
-            if colour != white and end - x >= NODE_RUN_MIN_PX:
-                # A run continues a box when it starts at the box's left edge within a few rows
-                # (the node's text interrupts the runs for a dozen rows).
-                for found in boxes:
-                    if abs(found[0] - x) <= 4 and y - found[3] <= 15:
-                        found[2], found[3] = max(found[2], end), y
-                        break
-                else:
-                    boxes.append([x, y, end, y])
-            x = end
-    return [tuple(found) for found in boxes if found[3] - found[1] >= 20]
+@pytest.mark.parametrize("colour_type", [2, 6])
+def test_png_reader_undoes_every_row_filter(colour_type):
+    width, height = 7, 5
+    pixels = [bytes((17 * x + 40 * y) % 256 for x in range(width) for _ in range(3)) for y in range(height)]
+    image = decode_png(encode_png(width, pixels, colour_type))
+    assert (image.width, image.height) == (width, height)
+    assert image.pixels == pixels
+
+
+def test_node_boxes_finds_rectangles_but_not_thin_lines():
+    white, grey = b"\xff\xff\xff", b"\xe1\xe3\xe8"
+    rows = []
+    for y in range(60):
+        row = bytearray(white * 400)
+        if 10 <= y < 40:  # a 150 x 30 box at x = 20 and another at x = 220
+            row[3 * 20:3 * 170] = grey * 150
+            row[3 * 220:3 * 370] = grey * 150
+        if y == 50:  # a long thin line is not a box
+            row[0:3 * 400] = grey * 400
+        rows.append(bytes(row))
+    boxes = node_boxes(Image(400, 60, rows), (0, 0, 400, 60))
+    assert boxes == [(20, 10, 170, 39), (220, 10, 370, 39)]
+
+
+def encode_png(width: int, rgb_rows: list[bytes], colour_type: int) -> bytes:
+    """A PNG whose rows cycle through the five filter types, as encoders choose them row by row."""
+    channels = 3 if colour_type == 2 else 4
+    rows = [row if channels == 3 else b"".join(row[i:i + 3] + b"\x80" for i in range(0, len(row), 3))
+            for row in rgb_rows]
+    raw, previous = bytearray(), bytes(len(rows[0]))
+    for y, row in enumerate(rows):
+        kind = y % 5
+        raw.append(kind)
+        for i, value in enumerate(row):
+            a = row[i - channels] if i >= channels else 0
+            b = previous[i]
+            c = previous[i - channels] if i >= channels else 0
+            predictor = [0, a, b, (a + b) // 2, paeth(a, b, c)][kind]
+            raw.append((value - predictor) % 256)
+        previous = row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(raw)))
+            + chunk(b"IEND", b""))
+
+
+def paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+

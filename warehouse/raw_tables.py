@@ -46,7 +46,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "starts_at": "TIMESTAMPTZ", "ends_at": "TIMESTAMPTZ", "all_day": "BOOLEAN", "duration_minutes": "DOUBLE",
         "status": "VARCHAR", "summary": "VARCHAR", "organizer_email": "VARCHAR", "organizer_name": "VARCHAR",
         "is_recurring": "BOOLEAN", "attendee_count": "INTEGER", "resource_count": "INTEGER",
-        "transparency": "VARCHAR",
+        "group_count": "INTEGER", "transparency": "VARCHAR", "vevent_position": "INTEGER",
     },
     "calendar_attendees": {
         "source_file": "VARCHAR", "occurrence_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .normalize import (
@@ -35,39 +37,48 @@ def as_list(value) -> list[str]:
     return [str(item) for item in value if item]
 
 
+def _column(records: pd.DataFrame, name: str) -> list:
+    return records[name].tolist() if name in records.columns else [None] * len(records)
+
+
 def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.DataFrame:
     """Normalised comparison fields, one row per record, in the order of `records`."""
-    rows = []
-    for record in records.to_dict("records"):
-        given_display, family_display = split_name(
-            _text(record.get("full_name")), _text(record.get("given_name")), _text(record.get("family_name"))
-        )
-        given = fold_name(given_display)
-        family = fold_name(family_display)
-        given_first = given.split(" ", 1)[0] if given else ""
-        emails = sorted({email.strip().lower() for email in as_list(record.get("emails"))})
-        phones = sorted({phone for phone in (normalize_phone(raw, default_region) for raw in as_list(record.get("phones"))) if phone})
-        rows.append({
-            "record_key": record["record_key"],
-            "given_display": given_display,
-            "family_display": family_display,
-            "given": given,
-            "given_first": given_first,
-            "family": family,
-            "emails": emails,
-            "phones": phones,
-            "linkedin": _text(record.get("linkedin_url")).lower(),
-            "company": normalize_company(_text(record.get("company"))),
-            "title": fold_name(_text(record.get("title"))),
-            "birthday": normalize_birthday(_text(record.get("birthday"))),
-            "city": fold_name(_text(record.get("city"))),
-            "address": fold_name(_text(record.get("address"))),
-            "postcode": fold_name(_text(record.get("postcode"))).replace(" ", ""),
-        })
-    return pd.DataFrame(rows, columns=[
-        "record_key", "given_display", "family_display", "given", "given_first", "family", "emails",
-        "phones", "linkedin", "company", "title", "birthday", "city", "address", "postcode",
-    ])
+    names = [_split_cached(_text(full), _text(given), _text(family)) for full, given, family in zip(
+        _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"))]
+    given_display = [given for given, _ in names]
+    family_display = [family for _, family in names]
+    given = [fold_name(value) for value in given_display]
+    phones = [
+        sorted({phone for phone in (_phone_cached(raw, default_region) for raw in as_list(value)) if phone})
+        for value in _column(records, "phones")
+    ]
+    return pd.DataFrame({
+        "record_key": _column(records, "record_key"),
+        "given_display": given_display,
+        "family_display": family_display,
+        "given": given,
+        "given_first": [value.split(" ", 1)[0] if value else "" for value in given],
+        "family": [fold_name(value) for value in family_display],
+        "emails": [sorted({email.strip().lower() for email in as_list(value)}) for value in _column(records, "emails")],
+        "phones": phones,
+        "linkedin": [_text(value).lower() for value in _column(records, "linkedin_url")],
+        "company": [normalize_company(_text(value)) for value in _column(records, "company")],
+        "title": [fold_name(_text(value)) for value in _column(records, "title")],
+        "birthday": [normalize_birthday(_text(value)) for value in _column(records, "birthday")],
+        "city": [fold_name(_text(value)) for value in _column(records, "city")],
+        "address": [fold_name(_text(value)) for value in _column(records, "address")],
+        "postcode": [fold_name(_text(value)).replace(" ", "") for value in _column(records, "postcode")],
+    }, dtype=object)
+
+
+@lru_cache(maxsize=200_000)
+def _split_cached(full: str, given: str, family: str) -> tuple[str, str]:
+    return split_name(full, given, family)
+
+
+@lru_cache(maxsize=200_000)
+def _phone_cached(raw: str, default_region: str | None) -> str | None:
+    return normalize_phone(raw, default_region)
 
 
 def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
@@ -75,60 +86,58 @@ def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
 
     Several independent keys, so that a typo or a missing field in one does not lose the pair:
     identifiers (email, phone, LinkedIn), name blocks robust to typos in either part, swapped
-    order and nicknames, email local parts against names, and date-of-birth blocks.
+    order and nicknames, email local parts against names, and date-of-birth and place blocks.
     """
-    out_index: list[int] = []
-    out_kind: list[str] = []
-    out_value: list[str] = []
+    index = np.arange(len(prepared))
+    column = {name: prepared[name].to_numpy(dtype=object) for name in
+              ("given", "given_first", "family", "birthday", "city", "postcode", "linkedin")}
+    given_first, family, birthday = column["given_first"], column["family"], column["birthday"]
+    has_given, has_family = given_first != "", family != ""
+    has_birthday = birthday != ""
+    full_birthday = np.array([len(value) == 10 for value in birthday], dtype=bool)
+    initial = np.array([value[:1] for value in given_first], dtype=object)
+    family_initial = np.array([value[:1] for value in family], dtype=object)
+    frames: list[pd.DataFrame] = []
 
-    def add(index: int, kind: str, value: str) -> None:
-        out_index.append(index)
-        out_kind.append(kind)
-        out_value.append(value)
+    def single(kind: str, mask: np.ndarray, values: np.ndarray) -> None:
+        frames.append(pd.DataFrame({"idx": index[mask], "kind": kind, "value": values[mask]}))
 
-    for index, row in enumerate(prepared.itertuples(index=False)):
-        given, given_first, family = row.given, row.given_first, row.family
-        for email in row.emails:
-            add(index, "email", email)
-            local = email_local_key(email)
-            if len(local) >= 4:
-                add(index, "local", local)
-                if not given and not family:
-                    # A bare address (a calendar attendee) is matched to names through its local part.
-                    add(index, "bare_local", local)
-        for phone in row.phones:
-            add(index, "phone", phone)
-        if row.linkedin:
-            add(index, "linkedin", row.linkedin)
-        if family:
-            add(index, "family_initial", f"{family}|{given_first[:1]}")
-            if given_first:
-                # The same key built the other way round catches "Smith Robert" written without a comma.
-                add(index, "family_initial", f"{given_first}|{family[:1]}")
-                for form in nickname_forms(given_first):
-                    add(index, "nickname_family", f"{form}|{family}")
-            for local in name_local_keys(given_first, family):
-                add(index, "name_local", local)
-        tokens = sorted((given + " " + family).split())
-        if len(tokens) >= 2:
-            add(index, "sorted_tokens", " ".join(tokens))
-        if row.birthday:
-            if not row.birthday.startswith("--"):
-                add(index, "birthday", row.birthday)
-            if given_first:
-                add(index, "given_birthday", f"{given_first}|{row.birthday}")
-            if family:
-                add(index, "family_birthday", f"{family}|{row.birthday}")
-            if row.postcode:
-                add(index, "birthday_postcode", f"{row.birthday}|{row.postcode}")
-            if row.city:
-                add(index, "birthday_city", f"{row.birthday}|{row.city}")
-        if row.city and given_first:
-            add(index, "given_city", f"{given_first}|{row.city}")
-        if row.city and family:
-            add(index, "family_city", f"{family}|{row.city}")
-        if row.postcode and given_first:
-            add(index, "given_postcode", f"{given_first}|{row.postcode}")
-        if row.postcode and family:
-            add(index, "family_postcode", f"{family}|{row.postcode}")
-    return pd.DataFrame({"idx": out_index, "kind": out_kind, "value": out_value})
+    def several(kind: str, lists: list) -> None:
+        rows = [(position, value) for position, values in enumerate(lists) for value in values]
+        frames.append(pd.DataFrame(rows, columns=["idx", "value"]).assign(kind=kind))
+
+    emails = prepared["emails"].tolist()
+    several("email", emails)
+    local_parts = [[local for local in map(email_local_key, values) if len(local) >= 4] for values in emails]
+    several("local", local_parts)
+    # A bare address (a calendar attendee) is matched to names through its local part.
+    several("bare_local", [locals_ if not (given or surname) else []
+                           for locals_, given, surname in zip(local_parts, given_first, family)])
+    several("name_local", [sorted(name_local_keys(given, surname)) for given, surname in zip(given_first, family)])
+    several("phone", prepared["phones"].tolist())
+    single("linkedin", column["linkedin"] != "", column["linkedin"])
+    # A rare name alone is a block too (common ones exceed MAX_BLOCK_SIZE and drop out): it finds
+    # records that kept only one name, or put it in the other field.
+    single("name_token", has_given, given_first)
+    single("name_token", has_family, family)
+    single("family_initial", has_family, family + "|" + initial)
+    # The same key built the other way round catches "Smith Robert" written without a comma.
+    single("family_initial", has_family & has_given, given_first + "|" + family_initial)
+    several("nickname_family", [[f"{form}|{surname}" for form in sorted(nickname_forms(given))] if surname else []
+                                for given, surname in zip(given_first, family)])
+    sorted_tokens = np.array([" ".join(sorted(f"{given} {surname}".split())) for given, surname in
+                              zip(column["given"], family)], dtype=object)
+    single("sorted_tokens", np.array([" " in value for value in sorted_tokens], dtype=bool), sorted_tokens)
+    single("birthday", full_birthday, birthday)
+    single("given_birthday", has_birthday & has_given, given_first + "|" + birthday)
+    single("family_birthday", has_birthday & has_family, family + "|" + birthday)
+    for place in ("city", "postcode"):
+        values = column[place]
+        present = values != ""
+        # A place alone is a block only while it is small (MAX_BLOCK_SIZE): a suburb, a postcode.
+        single(place, present, values)
+        single(f"birthday_{place}", has_birthday & present, birthday + "|" + values)
+        single(f"given_{place}", has_given & present, given_first + "|" + values)
+        single(f"family_{place}", has_family & present, family + "|" + values)
+    keys = pd.concat(frames, ignore_index=True)[["idx", "kind", "value"]]
+    return keys.astype({"idx": "int64"})

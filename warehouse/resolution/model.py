@@ -115,27 +115,39 @@ def _log_likelihoods(levels: dict[str, np.ndarray], probabilities: dict[str, np.
     return total
 
 
+def _patterns(levels: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Distinct comparison vectors and how many pairs have each: EM runs over a few thousand
+    patterns instead of every pair."""
+    code = np.zeros(len(levels[COMPARISONS[0].name]), dtype=np.int64)
+    for comparison in COMPARISONS:
+        code = code * (len(comparison.levels) + 1) + (levels[comparison.name].astype(np.int64) + 1)
+    unique_codes, first, counts = np.unique(code, return_index=True, return_counts=True)
+    return {c.name: levels[c.name][first] for c in COMPARISONS}, counts.astype(float)
+
+
 def estimate_m(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
     """m per level and the share of matches among candidates, by EM over the candidate pairs.
 
     Candidate non-matches are not random pairs (they share a blocking key), so EM keeps its own
     u for them; only m and the candidate match share are kept for scoring.
     """
-    n_pairs = len(next(iter(levels.values())))
     m = {c.name: np.asarray(DEFAULT_M[c.name], dtype=float) for c in COMPARISONS}
     u = {name: values.copy() for name, values in u_random.items()}
     share = 0.5
-    if n_pairs == 0:
+    if len(levels[COMPARISONS[0].name]) == 0:
         return {c.name: _smoothed(np.zeros(len(c.levels)), DEFAULT_M[c.name]) for c in COMPARISONS}, share
+    patterns, counts = _patterns(levels)
+    n_patterns, n_pairs = len(counts), counts.sum()
     for _ in range(EM_MAX_ITERATIONS):
-        log_match = np.log(share) + _log_likelihoods(levels, m, n_pairs)
-        log_non = np.log1p(-share) + _log_likelihoods(levels, u, n_pairs)
+        log_match = np.log(share) + _log_likelihoods(patterns, m, n_patterns)
+        log_non = np.log1p(-share) + _log_likelihoods(patterns, u, n_patterns)
         posterior = 1.0 / (1.0 + np.exp(np.clip(log_non - log_match, -700, 700)))
-        new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
+        new_share = float(np.clip((posterior * counts).sum() / n_pairs, 1e-6, 1 - 1e-6))
         for comparison in COMPARISONS:
             size = len(comparison.levels)
-            m[comparison.name] = _smoothed(_level_counts(levels[comparison.name], size, posterior), DEFAULT_M[comparison.name])
-            u[comparison.name] = _smoothed(_level_counts(levels[comparison.name], size, 1.0 - posterior), DEFAULT_U[comparison.name])
+            level = patterns[comparison.name]
+            m[comparison.name] = _smoothed(_level_counts(level, size, posterior * counts), DEFAULT_M[comparison.name])
+            u[comparison.name] = _smoothed(_level_counts(level, size, (1.0 - posterior) * counts), DEFAULT_U[comparison.name])
         converged = abs(new_share - share) < EM_TOLERANCE
         share = new_share
         if converged:

@@ -41,6 +41,7 @@ def has_unspaced_script(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=500_000)
 def fold_name(value: str | None) -> str:
     """Comparison form of a name part: folded, punctuation dropped, hyphens as spaces."""
     if not value:
@@ -113,6 +114,7 @@ def normalize_phone(value: str, default_region: str | None) -> str | None:
     return digits if len(digits) >= 6 else None
 
 
+@lru_cache(maxsize=200_000)
 def normalize_company(value: str | None) -> str:
     """Folded company name without legal forms: "ACME, Inc." and "Acme" are the same company."""
     tokens = fold_name(value).split()

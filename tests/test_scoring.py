@@ -1,0 +1,109 @@
+"""Tie strength on the tiny inbox, computed by hand: a weekly 1:1 for a year, an all-hands,
+a referral and a tie gone quiet (tests/fixtures/tiny_inbox, as of 2026-11-20)."""
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import pytest
+
+from tests.conftest import TINY_INBOX, materialize_all, query
+from warehouse.config import ScoringConfig
+
+
+def tie(warehouse, name: str) -> dict:
+    rows = query(warehouse, "SELECT * FROM tie_strength WHERE display_name = ?", [name])
+    assert len(rows) == 1, name
+    return rows.iloc[0].to_dict()
+
+
+def test_feature_weights_sum_to_one_so_the_score_stays_in_range():
+    config = ScoringConfig()
+    weights = [getattr(config, field.name) for field in fields(config) if field.name.startswith("weight_")]
+    assert len(weights) == 7
+    assert math.isclose(sum(weights), 1.0)
+    assert math.isclose(config.core_weight_tie_strength + config.core_weight_referral_value, 1.0)
+
+
+def test_recency_decays_with_a_half_life_from_the_last_one_on_one(tiny_warehouse):
+    priya = tie(tiny_warehouse, "Priya Shah")
+    # The 52nd weekly 1:1 from 24 Nov 2025 falls on 16 Nov 2026: 4 days before as-of.
+    assert priya["days_since_last_contact"] == 4
+    assert priya["recency"] == pytest.approx(math.exp(-math.log(2) * 4 / 180), abs=1e-6)
+
+
+def test_one_on_one_time_counts_whole_and_all_hands_time_is_shared(tiny_warehouse):
+    priya, sam = tie(tiny_warehouse, "Priya Shah"), tie(tiny_warehouse, "Sam Ortiz")
+    assert priya["minutes_together"] == pytest.approx(52 * 30)
+    # One hour with ten people (organiser included): 60 minutes shared among the 9 others.
+    assert sam["minutes_together"] == pytest.approx(60 / 9, abs=0.05)
+    assert priya["time_together"] == pytest.approx(1.0)
+    # Logarithmic scaling keeps one busy tie from flattening the rest, yet the gap stays wide.
+    assert priya["time_together"] > 3 * sam["time_together"]
+
+
+def test_reciprocity_balances_initiative_and_shrinks_with_little_evidence(tiny_warehouse):
+    priya = tie(tiny_warehouse, "Priya Shah")
+    # You organised 52 meetings and wrote once; she wrote once and referred you once.
+    assert (priya["initiated_by_owner"], priya["initiated_by_them"]) == (53, 2)
+    balance, evidence = 1 - 51 / 55, 55 / 57
+    assert priya["reciprocity"] == pytest.approx(balance * evidence, abs=1e-6)
+
+
+def test_weekly_one_on_one_outranks_one_all_hands_and_explains_itself(tiny_warehouse):
+    ranking = query(tiny_warehouse, "SELECT display_name, evidence, explanation FROM tie_strength ORDER BY rank")
+    names = list(ranking["display_name"])
+    assert names[0] == "Priya Shah"
+    assert names.index("Sam Ortiz") < names.index("Omar Haddad")
+    priya_why = ranking.loc[0, "explanation"]
+    assert priya_why.startswith("13 one-on-ones in the last 90 days, you organised 13")
+    assert "referred you once (job offer)" in priya_why
+    assert "known 7 years" in priya_why
+    omar = ranking[ranking["display_name"] == "Omar Haddad"].iloc[0]
+    assert omar["evidence"] == "unknown"
+    assert "strength unknown rather than weak" in omar["explanation"]
+
+
+def test_quiet_strong_tie_is_dormant_and_an_active_one_is_not(tiny_warehouse):
+    dormant = query(tiny_warehouse, "SELECT * FROM dormant_ties")
+    assert list(dormant["display_name"]) == ["Dana Lee"]
+    dana = dormant.iloc[0]
+    assert str(dana["last_contact"])[:10] == "2022-10-10"
+    assert dana["why"].startswith("among your strongest 10% of ties in the year to Oct 2022; silent 49 months")
+    assert "referred you before (client)" in dana["why"]
+
+
+def test_referral_metrics_count_value_and_pareto_share(tiny_warehouse):
+    summary = query(tiny_warehouse, "SELECT display_name, value_received, value_given, gave_far_more FROM referral_summary ORDER BY display_name")
+    assert summary.to_dict("records") == [
+        {"display_name": "Dana Lee", "value_received": 4, "value_given": 0, "gave_far_more": True},
+        {"display_name": "Priya Shah", "value_received": 5, "value_given": 0, "gave_far_more": True},
+        {"display_name": "Sam Ortiz", "value_received": 0, "value_given": 2, "gave_far_more": False},
+    ]
+    pareto = query(tiny_warehouse, "SELECT * FROM referral_pareto").iloc[0]
+    # Two referrers; the top 20% of them (rounded up: one) brought 5 of the 9 points.
+    assert pareto["pareto_share"] == pytest.approx(5 / 9, abs=1e-4)
+    by_quarter = query(tiny_warehouse, "SELECT quarter, high_impact_received FROM referrals_by_quarter ORDER BY quarter")
+    assert list(by_quarter["quarter"]) == ["2022-Q2", "2026-Q2", "2026-Q4"]
+    assert list(by_quarter["high_impact_received"]) == [1, 1, 0]
+
+
+def test_layers_and_network_load_and_meeting_prep(tiny_warehouse):
+    layers = query(tiny_warehouse, "SELECT layer, people FROM layers ORDER BY layer_order")
+    assert list(layers["people"]) == [5, 6, 0, 0, 0]
+    load = query(tiny_warehouse, "SELECT * FROM network_load WHERE month = DATE '2026-10-01'").iloc[0]
+    # October 2026: four weekly 1:1s with Priya (strong), and the all-hands hour shared among
+    # its nine people, of whom Sam (rank 2 of 11) is among the top 20%.
+    assert load["hours_with_strong_ties"] == pytest.approx(4 * 0.5 + 1 / 9, abs=0.01)
+    assert load["hours_with_weak_ties"] + load["hours_with_new_ties"] == pytest.approx(8 / 9, abs=0.01)
+    prep = query(tiny_warehouse, "SELECT attendee, rank, shared_history FROM meeting_prep ORDER BY rank")
+    assert list(prep["attendee"]) == ["Priya Shah", "Sam Ortiz"]
+    assert prep.loc[0, "shared_history"].startswith("52 past meetings")
+
+
+def test_core_list_size_is_configurable(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert materialize_all(TINY_INBOX, warehouse, "2026-11-20", core_list_size=3).success
+    core = query(warehouse, "SELECT rank, display_name FROM core_list ORDER BY rank")
+    assert list(core["rank"]) == [1, 2, 3]
+    assert core.loc[0, "display_name"] == "Priya Shah"

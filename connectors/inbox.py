@@ -62,6 +62,13 @@ class Inbox:
         return [f for f in self.files if f.kind in kinds and f.duplicate_of is None]
 
 
+def is_linkedin_folder(file_names: set[str]) -> bool:
+    """A LinkedIn export, unpacked or zipped: it holds Connections.csv, or at least two of the
+    export's file names (people often keep only messages and invitations)."""
+    lowered = {PurePosixPath(name).name.lower() for name in file_names}
+    return "connections.csv" in lowered or len(lowered & LINKEDIN_FILE_KINDS.keys()) >= 2
+
+
 def classify(name: str, in_linkedin_folder: bool) -> str:
     lowered = PurePosixPath(name).name.lower()
     suffix = PurePosixPath(lowered).suffix
@@ -124,8 +131,7 @@ def _archive_members(archive_path: Path, relative: str, files: list[InputFile], 
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         quarantine.append(Quarantine(relative, "whole file", f"not a readable zip archive ({error})"))
         return
-    member_names = {PurePosixPath(info.filename).name.lower() for info in infos}
-    has_connections = "connections.csv" in member_names
+    in_linkedin_export = is_linkedin_folder({info.filename for info in infos})
     for info in infos:
         member_path = f"{relative}{ARCHIVE_MEMBER_SEPARATOR}{info.filename}"
         if _is_unsafe_member_name(info.filename):
@@ -145,7 +151,7 @@ def _archive_members(archive_path: Path, relative: str, files: list[InputFile], 
         except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as error:
             quarantine.append(Quarantine(relative, f"member {info.filename}", f"member cannot be read ({error})"))
             continue
-        files.append(InputFile(member_path, classify(info.filename, has_connections), info.file_size, digest, opener=opener))
+        files.append(InputFile(member_path, classify(info.filename, in_linkedin_export), info.file_size, digest, opener=opener))
 
 
 def scan_inbox(root: str | os.PathLike) -> Inbox:
@@ -157,8 +163,7 @@ def scan_inbox(root: str | os.PathLike) -> Inbox:
     quarantine: list[Quarantine] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
-        lowered = {name.lower() for name in filenames}
-        in_linkedin_folder = "connections.csv" in lowered
+        in_linkedin_folder = is_linkedin_folder(set(filenames))
         for name in sorted(filenames):
             path = Path(dirpath) / name
             relative = path.relative_to(root).as_posix()

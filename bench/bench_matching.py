@@ -23,8 +23,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from warehouse.resolution.cluster import constrained_clusters  # noqa: E402
-from warehouse.resolution.resolve import birthdays_are_reliable, pair_conflicts, resolve_people, score_pairs  # noqa: E402
+from warehouse.resolution.resolve import cluster_scored, resolve_people, score_pairs  # noqa: E402
 
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 THRESHOLD_SWEEP = (0.3, 0.5, 0.7, 0.9)
@@ -306,16 +305,11 @@ def threshold_sweep(dataset: Dataset) -> dict[str, float]:
     records = dataset.records.iloc[order].reset_index(drop=True)
     truth = dataset.truth[order]
     groups = None if dataset.groups is None else dataset.groups[order]
-    prepared, pairs, levels, _ = score_pairs(records, dataset.default_region, groups)
+    scored = score_pairs(records, dataset.default_region, groups)
     out = {}
     for threshold in THRESHOLD_SWEEP:
         for veto in VETO_SWEEP:
-            clustering = constrained_clusters(
-                len(records), pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(),
-                pairs["probability"].to_numpy(), pair_conflicts(levels), threshold,
-                prepared["linkedin"].to_numpy(dtype=object), prepared["birthday"].to_numpy(dtype=object), [], [],
-                check_birthdays=birthdays_are_reliable(prepared, pairs, threshold), veto_below=veto,
-            )
+            clustering, _ = cluster_scored(scored, threshold, veto)
             out[f"merge {threshold:.1f} veto {veto:g}"] = round(pairwise_scores(truth, clustering.labels)[2], 4)
     return out
 

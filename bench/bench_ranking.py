@@ -60,6 +60,7 @@ def score_warehouse(warehouse: Path, truth: list[dict]) -> dict:
     strongest = {row["true_person"] for row in truth
                  if row["tier"] in STRONGEST_TIERS and not is_true(row["dormant"])}
     dormant = {row["true_person"] for row in truth if is_true(row["dormant"])}
+    tiers = {row["true_person"]: row["tier"] + (" (dormant)" if is_true(row["dormant"]) else "") for row in truth}
     mapping = true_person_of(warehouse, truth)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         core = [row[0] for row in connection.execute("SELECT person_id FROM core_list ORDER BY rank").fetchall()]
@@ -81,16 +82,9 @@ def score_warehouse(warehouse: Path, truth: list[dict]) -> dict:
         "dormant_recall": round(len(found_dormant) / len(dormant), 3) if dormant else None,
         "dormant_precision": precision(quiet_true, dormant),
         # Tiers of what was listed, so a miss shows what stood in its place.
-        "core_list_tiers": dict(Counter(tier_of(truth, who) for who in core_true)),
-        "top20_tiers": dict(Counter(tier_of(truth, who) for who in top_true)),
+        "core_list_tiers": dict(Counter(tiers.get(who, unknown) for who in core_true)),
+        "top20_tiers": dict(Counter(tiers.get(who, unknown) for who in top_true)),
     }
-
-
-def tier_of(truth: list[dict], who: str) -> str:
-    for row in truth:
-        if row["true_person"] == who:
-            return row["tier"] + (" (dormant)" if is_true(row["dormant"]) else "")
-    return "unmapped"
 
 
 def bench_inbox(people: int, seed: int, use_sample: bool = False) -> dict:

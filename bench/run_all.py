@@ -16,6 +16,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -60,23 +61,23 @@ def run_external(name: str, script: str, arguments: list[str]) -> dict:
         return {"error": f"{script} not found"}
     help_text = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True,
                                cwd=REPO_ROOT, timeout=120).stdout
-    json_path = RESULTS_DIR / f"{name}.json.tmp"
-    json_path.unlink(missing_ok=True)
     command = [sys.executable, str(path), *arguments]
-    if "--json" in help_text:
-        command += ["--json", str(json_path)]
-    print(f"[{name}] {' '.join(command[1:])}", flush=True)
-    started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=EXTERNAL_TIMEOUT_S)
-    result = {"command": " ".join(["python", *(str(Path(part).relative_to(REPO_ROOT)) if part.startswith(str(REPO_ROOT)) else part
-                                                 for part in command[1:])]),
-              "returncode": completed.returncode, "wall_s": round(time.perf_counter() - started, 1),
-              "load_average_after": load_average()}
-    if json_path.exists():
-        result["results"] = json.loads(json_path.read_text())
-        json_path.unlink()
-    else:
-        result["printed"] = completed.stdout[-6000:]
+    with tempfile.TemporaryDirectory(prefix="strongties-bench-") as scratch:
+        json_path = Path(scratch) / f"{name}.json"
+        if "--json" in help_text:
+            command += ["--json", str(json_path)]
+        print(f"[{name}] {' '.join(command[1:])}", flush=True)
+        started = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=EXTERNAL_TIMEOUT_S)
+        shown = [str(Path(part).relative_to(REPO_ROOT)) if part.startswith(str(REPO_ROOT)) else part
+                 for part in command[1:]]
+        result = {"command": " ".join(["python", *shown]).replace(str(json_path), "RESULT.json"),
+                  "returncode": completed.returncode, "wall_s": round(time.perf_counter() - started, 1),
+                  "load_average_after": load_average()}
+        if json_path.exists():
+            result["results"] = json.loads(json_path.read_text())
+        else:
+            result["printed"] = completed.stdout[-6000:]
     if completed.returncode != 0:
         result["error_tail"] = completed.stderr[-2000:]
     return result
@@ -91,7 +92,7 @@ def table(headers: list[str], rows: list[list]) -> str:
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, float):
-            return f"{value:g}"
+            return f"{value:.4g}"
         return str(value).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -125,10 +126,13 @@ def pipeline_section(pipeline: dict) -> str:
             found = entry["first"].get("stages", {}).get(stage, {})
             row.append(f"{found.get('seconds', '')} s / {found.get('peak_rss_mb', '')} MB" if found else "")
         stage_rows.append(row)
-    again_rows = []
-    for stage in stages_seen:
-        again_rows.append([stage, *(entry.get("incremental", {}).get("stages", {}).get(stage, {}).get("seconds")
-                                    for entry in runs)])
+    again_runs = [entry for entry in runs if entry.get("incremental", {}).get("stages")]
+    again_rows = [[stage, *(entry["incremental"]["stages"].get(stage, {}).get("seconds") for entry in again_runs)]
+                  for stage in stages_seen]
+    again_part = [] if not again_runs else [
+        "### Per stage, second run on the unchanged inbox: seconds",
+        table(["stage", *(entry["size"] for entry in again_runs)], again_rows),
+    ]
     exponent = pipeline["exponent"]
     return "\n\n".join([
         "## The whole run by inbox size",
@@ -138,8 +142,7 @@ def pipeline_section(pipeline: dict) -> str:
         table(headers, rows),
         "### Per stage (first run): seconds / peak RSS while the stage ran",
         table(["stage", *(entry["size"] for entry in runs)], stage_rows),
-        "### Per stage, second run on the unchanged inbox: seconds",
-        table(["stage", *(entry["size"] for entry in runs)], again_rows),
+        *again_part,
         f"Growth exponent (log-log least squares over {exponent['over_people']} people; 1 is linear): "
         f"wall {exponent['wall_s']}, CPU {exponent['cpu_s']}, steps {exponent['steps_s']}, "
         f"peak memory {exponent['peak_rss_mb']}.",
@@ -182,11 +185,13 @@ def ranking_section(ranking: dict) -> str:
     ]) + "\n"
 
 
-def flatten(record: dict, prefix: str = "") -> dict:
+def flatten(record: dict, prefix: str = "", depth: int = 0) -> dict:
+    """Scalars of a record and of the records inside it, one level deep (deeper ones make tables unreadable)."""
     flat = {}
     for key, value in record.items():
         if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
+            if depth < 1:
+                flat.update(flatten(value, f"{prefix}{key}.", depth + 1))
         elif not isinstance(value, list):
             flat[f"{prefix}{key}"] = value
     return flat
@@ -324,11 +329,17 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["pipeline", "febrl3", "ranking", *EXTERNAL_BENCHMARKS], help="benchmarks to leave out")
     parser.add_argument("--out", help="folder for results.json, results.md, time_vs_size.png "
                         "(default bench/results/, or bench/results/quick/ with --quick)")
+    parser.add_argument("--render", metavar="RESULTS_JSON",
+                        help="run nothing: write results.md and the chart again from a results.json")
     args = parser.parse_args(argv)
-    results = run(args.quick, args.full, set(args.skip))
-    out = Path(args.out) if args.out else (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "results.json", results)
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+        out = Path(args.out) if args.out else Path(args.render).parent
+    else:
+        results = run(args.quick, args.full, set(args.skip))
+        out = Path(args.out) if args.out else (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "results.json", results)
     (out / "results.md").write_text(markdown(results), encoding="utf-8")
     drawn = chart(results, out / "time_vs_size.png")
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}" + (f", {out / 'time_vs_size.png'}" if drawn else ""))

@@ -35,10 +35,12 @@ def candidate_pairs(keys: pd.DataFrame, max_block_size: int = MAX_BLOCK_SIZE,
         )
         # A name-derived local part ("rsmith" from Robert Smith) joins only the local part of a bare
         # address (a record with no name): two records with the same name always share those.
+        # Likewise a single name token joins records of which at least one kept only one name.
         sql = f"""
             WITH k AS (
                 SELECT DISTINCT idx, kind,
-                       CASE WHEN kind = 'bare_local' THEN 'name_local' ELSE kind END AS join_kind, value
+                       CASE WHEN kind = 'bare_local' THEN 'name_local'
+                            WHEN kind = 'partial_name_token' THEN 'name_token' ELSE kind END AS join_kind, value
                 FROM keys_in
             ),
             usable AS (
@@ -49,7 +51,8 @@ def candidate_pairs(keys: pd.DataFrame, max_block_size: int = MAX_BLOCK_SIZE,
             SELECT a.idx AS left_idx, b.idx AS right_idx, {flags}
             FROM kk a JOIN kk b ON a.join_kind = b.join_kind AND a.value = b.value AND a.idx < b.idx
             {group_join}
-            WHERE NOT (a.join_kind = 'name_local' AND a.kind = b.kind) {group_filter}
+            WHERE NOT (a.join_kind IN ('name_local', 'name_token') AND a.kind = b.kind AND a.kind <> 'partial_name_token')
+                  {group_filter}
             GROUP BY a.idx, b.idx
             ORDER BY a.idx, b.idx
         """

@@ -26,6 +26,20 @@ def birthdays_conflict(left: str, right: str) -> bool:
     return not (same_year or same_day or one_slip)
 
 
+def _components(n_records: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components of a graph, by label propagation over numpy arrays."""
+    label = np.arange(n_records)
+    while True:
+        smaller = np.minimum(label[left], label[right])
+        updated = label.copy()
+        np.minimum.at(updated, left, smaller)
+        np.minimum.at(updated, right, smaller)
+        updated = updated[updated]  # pointer jumping: follow labels to their own labels
+        if np.array_equal(updated, label):
+            return label
+        label = updated
+
+
 @dataclass
 class _Cluster:
     members: list[int]
@@ -67,9 +81,12 @@ def constrained_clusters(
     for a, b in forced_different:
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
-    # A compared pair the model finds clearly different vetoes any merge that would join them.
-    for position in np.flatnonzero(probability < veto_below):
-        a, b = int(left[position]), int(right[position])
+    # A compared pair the model finds clearly different vetoes any merge that would join them;
+    # only pairs that links could ever bring together (same component of the link graph) matter.
+    linked = probability >= merge_threshold
+    component = _components(n_records, left[linked], right[linked])
+    vetoes = (probability < veto_below) & (component[left] == component[right])
+    for a, b in zip(left[vetoes].tolist(), right[vetoes].tolist()):
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
 

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from .blocking import candidate_pairs
-from .cluster import birthdays_conflict, constrained_clusters
+from .blocking import shared_identifier_flags
+from .cluster import Clustering, birthdays_conflict, constrained_clusters
 from .compare import compare_pairs
 from .features import as_list, blocking_keys, prepare_records
 from .golden import golden_records
@@ -16,7 +17,7 @@ from .model import MatchModel, fit, match_weights, probability_from_weight
 # Pairs at or above MERGE_THRESHOLD are linked; pairs between REVIEW_THRESHOLD and it go to the
 # owner. 0.5 is where the model finds a match as likely as not; bench/bench_matching.py prints
 # F1 against the threshold on every data set, and it is flat around this value.
-MERGE_THRESHOLD = 0.5
+MERGE_THRESHOLD = 0.7
 # Below this the owner would mostly see strangers who share a common name; one in ten still
 # being the same person is worth a question in a personal address book.
 REVIEW_THRESHOLD = 0.1
@@ -24,10 +25,15 @@ REVIEW_THRESHOLD = 0.1
 # cluster: the guard against chains of plausible links joining strangers. The benchmark's sweep
 # (merge threshold x veto) puts it here: 0.01 lifts historical_50k F1 from 0.61 to 0.84 and
 # fake_1000 from 0.946 to 0.955, and costs Febrl under 0.001.
-VETO_THRESHOLD = 0.01
+VETO_THRESHOLD = 0.001
 # A veto that is wrong more often than this among the links it would cut costs more recall than
 # it saves precision: on the benchmark sets the birthday veto is off, on an address book on.
 BIRTHDAY_CONFLICT_TOLERANCE = 0.01
+# After clustering, pairs inside a cluster that blocking never compared are scored and the
+# clustering redone, this many times; clusters larger than MAX_VERIFIED_CLUSTER (a sign of a
+# data problem, not a person) are left as they are rather than compared all against all.
+VERIFY_ROUNDS = 1
+MAX_VERIFIED_CLUSTER = 200
 
 ASSIGNMENT_COLUMNS = ["record_key", "cluster_key", "match_probability"]
 REVIEW_COLUMNS = ["left_key", "right_key", "probability", "left_summary", "right_summary"]
@@ -75,7 +81,18 @@ def _decision_pairs(decisions: pd.DataFrame | None, position: dict[str, int]) ->
     return same, different, decided
 
 
-def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups: np.ndarray | None = None):
+@dataclass
+class Scored:
+    """Everything known about the candidate pairs: the model, its inputs and its scores."""
+
+    prepared: pd.DataFrame
+    keys: pd.DataFrame
+    pairs: pd.DataFrame  # left_idx, right_idx, shares_*, match_weight, probability
+    levels: dict[str, np.ndarray]
+    model: MatchModel
+
+
+def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups: np.ndarray | None = None) -> Scored:
     """Prepared records, scored candidate pairs, comparison levels and the fitted model."""
     prepared = prepare_records(records, default_region)
     keys = blocking_keys(prepared)
@@ -84,7 +101,59 @@ def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups
     model = fit(prepared, keys, levels)
     weight = match_weights(model, prepared, pairs, levels)
     pairs = pairs.assign(match_weight=weight, probability=probability_from_weight(weight))
-    return prepared, pairs, levels, model
+    return Scored(prepared, keys, pairs, levels, model)
+
+
+def _unscored_pairs_within(labels: np.ndarray, pairs: pd.DataFrame, max_size: int) -> pd.DataFrame:
+    """Pairs of records sharing a cluster (of at most `max_size`) that blocking never compared."""
+    n_records = len(labels)
+    sizes = np.bincount(labels, minlength=n_records)
+    members = pd.Series(np.arange(n_records))[(sizes[labels] >= 2) & (sizes[labels] <= max_size)]
+    lefts, rights = [], []
+    for group in members.groupby(labels[members.to_numpy()]).agg(list):
+        group = np.asarray(group)
+        first, second = np.triu_indices(len(group), k=1)
+        lefts.append(group[first])
+        rights.append(group[second])
+    if not lefts:
+        return pd.DataFrame({"left_idx": np.zeros(0, dtype=np.int64), "right_idx": np.zeros(0, dtype=np.int64)})
+    left, right = np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64)
+    known = pairs["left_idx"].to_numpy().astype(np.int64) * n_records + pairs["right_idx"].to_numpy()
+    fresh = ~np.isin(left * n_records + right, known)
+    return pd.DataFrame({"left_idx": left[fresh], "right_idx": right[fresh]})
+
+
+def cluster_scored(scored: Scored, merge_threshold: float, veto_threshold: float,
+                   same: list[tuple[int, int]] = (), different: list[tuple[int, int]] = ()) -> tuple[Clustering, Scored]:
+    """Constrained clusters, then every pair inside a cluster compared and the clustering redone.
+
+    Blocking compares only pairs sharing a key, so a chain A~B~C may join A and C without their
+    ever being compared. Scoring those pairs too turns a clear A/C mismatch into a veto.
+    """
+    n_records = len(scored.prepared)
+    linkedin = scored.prepared["linkedin"].to_numpy(dtype=object)
+    birthday = scored.prepared["birthday"].to_numpy(dtype=object)
+    check_birthdays = birthdays_are_reliable(scored.prepared, scored.pairs, merge_threshold)
+    for _ in range(VERIFY_ROUNDS + 1):
+        pairs = scored.pairs
+        clustering = constrained_clusters(
+            n_records, pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(), pairs["probability"].to_numpy(),
+            pair_conflicts(scored.levels), merge_threshold, linkedin, birthday, list(same), list(different),
+            check_birthdays=check_birthdays, veto_below=veto_threshold,
+        )
+        extra = _unscored_pairs_within(clustering.labels, pairs, MAX_VERIFIED_CLUSTER)
+        if extra.empty or _ == VERIFY_ROUNDS:
+            break
+        extra = shared_identifier_flags(scored.keys, extra)
+        extra_levels = compare_pairs(scored.prepared, extra)
+        weight = match_weights(scored.model, scored.prepared, extra, extra_levels)
+        extra = extra.assign(match_weight=weight, probability=probability_from_weight(weight))
+        scored = Scored(
+            scored.prepared, scored.keys, pd.concat([pairs, extra], ignore_index=True),
+            {name: np.concatenate([scored.levels[name], extra_levels[name]]) for name in scored.levels},
+            scored.model,
+        )
+    return clustering, scored
 
 
 def pair_conflicts(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -143,17 +212,13 @@ def resolve_people(
             pairs=pd.DataFrame(columns=PAIR_COLUMNS), golden=golden_records(records, prepare_records(records, default_region), pd.Series([], dtype=object)),
         )
     position = {key: index for index, key in enumerate(keys_of)}
-    prepared, pairs, levels, model = score_pairs(records, default_region, groups)
     same, different, decided = _decision_pairs(decisions, position)
-
+    clustering, scored = cluster_scored(score_pairs(records, default_region, groups), merge_threshold,
+                                        veto_threshold, same, different)
+    prepared, pairs, scored_model = scored.prepared, scored.pairs, scored.model
     left = pairs["left_idx"].to_numpy()
     right = pairs["right_idx"].to_numpy()
     probability = pairs["probability"].to_numpy()
-    clustering = constrained_clusters(
-        len(records), left, right, probability, pair_conflicts(levels), merge_threshold,
-        prepared["linkedin"].to_numpy(dtype=object), prepared["birthday"].to_numpy(dtype=object), same, different,
-        check_birthdays=birthdays_are_reliable(prepared, pairs, merge_threshold), veto_below=veto_threshold,
-    )
 
     # Name each cluster by its smallest record key: stable across runs and across unrelated additions.
     labels = pd.Series(clustering.labels)
@@ -162,13 +227,13 @@ def resolve_people(
     assignments = pd.DataFrame({"record_key": keys_of, "cluster_key": cluster_key.to_numpy(),
                                 "match_probability": match_probability})
 
-    scored = pd.DataFrame({
+    scored_pairs = pd.DataFrame({
         "left_key": keys_of[left], "right_key": keys_of[right],
         "probability": probability, "match_weight": pairs["match_weight"].to_numpy(),
     })
     # Keys in each pair ordered so that the same pair reads the same way on every run.
-    swap = scored["left_key"] > scored["right_key"]
-    scored.loc[swap, ["left_key", "right_key"]] = scored.loc[swap, ["right_key", "left_key"]].to_numpy()
+    swap = scored_pairs["left_key"] > scored_pairs["right_key"]
+    scored_pairs.loc[swap, ["left_key", "right_key"]] = scored_pairs.loc[swap, ["right_key", "left_key"]].to_numpy()
 
     apart = clustering.labels[left] != clustering.labels[right]
     in_band = (probability >= review_threshold) & (probability < merge_threshold)
@@ -177,10 +242,10 @@ def resolve_people(
         refused = pd.MultiIndex.from_arrays([left, right]).isin(list(clustering.refused))
     candidates = np.flatnonzero(apart & (in_band | refused))
     undecided = [frozenset((keys_of[left[i]], keys_of[right[i]])) not in decided for i in candidates]
-    to_review = scored.iloc[candidates[np.asarray(undecided, dtype=bool)]].copy() if len(candidates) else scored.iloc[:0].copy()
-    record_rows = records.to_dict("records")
-    to_review["left_summary"] = [_summary(record_rows[position[key]]) for key in to_review["left_key"]]
-    to_review["right_summary"] = [_summary(record_rows[position[key]]) for key in to_review["right_key"]]
+    to_review = scored_pairs.iloc[candidates[np.asarray(undecided, dtype=bool)]].copy() if len(candidates) else scored_pairs.iloc[:0].copy()
+    for side in ("left", "right"):
+        rows = records.iloc[[position[key] for key in to_review[f"{side}_key"]]].to_dict("records")
+        to_review[f"{side}_summary"] = [_summary(row) for row in rows]
     to_review = to_review[REVIEW_COLUMNS].sort_values(["probability", "left_key", "right_key"],
                                                       ascending=[False, True, True]).reset_index(drop=True)
 
@@ -188,7 +253,7 @@ def resolve_people(
     return Resolution(
         assignments=assignments,
         review=to_review,
-        pairs=scored.sort_values(["left_key", "right_key"]).reset_index(drop=True),
+        pairs=scored_pairs.sort_values(["left_key", "right_key"]).reset_index(drop=True),
         golden=golden,
-        model=model,
+        model=scored_model,
     )

@@ -104,3 +104,15 @@ def test_rerun_on_same_inbox_changes_nothing(tiny_warehouse, tmp_path):
     for table in ("person", "tie_strength", "core_list", "source_record"):
         first = rows(tiny_warehouse, f"SELECT * FROM {table} ORDER BY ALL")
         assert first == rows(again, f"SELECT * FROM {table} ORDER BY ALL"), table
+
+
+def test_merged_address_book_is_one_vcard4_per_person(tiny_warehouse):
+    import vobject
+
+    address_book = tiny_warehouse.with_suffix(".vcf")
+    cards = list(vobject.readComponents(address_book.read_text(encoding="utf-8")))
+    people = query(tiny_warehouse, "SELECT display_name FROM person")
+    assert len(cards) == len(people)
+    assert {card.fn.value for card in cards} == set(people["display_name"])
+    assert all(card.version.value == "4.0" for card in cards)
+    assert stat.S_IMODE(address_book.stat().st_mode) == 0o600

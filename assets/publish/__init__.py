@@ -1,6 +1,8 @@
 """Publish: the core list and dormant ties, then the warehouse file readers query, swapped in atomically."""
 
 import base64
+import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -9,6 +11,7 @@ from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.charts import score_distribution_png
 from warehouse.models import mart_names
 from warehouse.publish import publish_tables
+from warehouse.resolution.export import write_vcard4
 from warehouse.resource import StrongtiesWarehouse
 
 CORE_LIST_PREVIEW_COLUMNS = "rank, display_name, round(score, 3) AS score, why"
@@ -38,6 +41,39 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Strongties
     })
 
 
+ADDRESS_BOOK_QUERY = """
+    SELECT DISTINCT ids.cluster_key, p.*
+    FROM person AS p JOIN int_person_ids AS ids USING (person_id)
+    ORDER BY p.display_name, p.person_id
+"""
+
+
+def address_book_path(published_path: str) -> Path:
+    return Path(published_path).with_suffix(".vcf")
+
+
+@dg.asset(
+    name="address_book",
+    group_name="publish",
+    deps=["person", "int_person_ids"],
+    kinds={"python"},
+    owners=OWNERS,
+    description="The merged address book: one clean vCard 4.0 card per person, next to the warehouse "
+                "(strongties.vcf), for importing back into a phone or mail client.",
+)
+def address_book(warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as connection:
+        people = connection.execute(ADDRESS_BOOK_QUERY).fetch_df()
+    target = address_book_path(warehouse.published_path)
+    # Written beside, then renamed over: an importer never reads half a file.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    cards = write_vcard4(people, partial)
+    partial.chmod(0o600)
+    os.replace(partial, target)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target)), "cards": cards,
+                                          "dagster/row_count": cards})
+
+
 checks = [
     SqlCheck("core_list", "core_list_people_exist",
               "Every person on the core list exists in person.",
@@ -53,4 +89,4 @@ checks = [
               "SELECT * FROM dormant_ties WHERE days_since_last_contact < getvariable('dormant_silence_days')"),
 ]
 
-defs = dg.Definitions(assets=[sql_models_asset("publish", checks), published_warehouse])
+defs = dg.Definitions(assets=[sql_models_asset("publish", checks), published_warehouse, address_book])

@@ -53,6 +53,7 @@ STRUCTURED_PROPERTIES = frozenset({"N", "ADR", "ORG"})
 DROPPED_PROPERTIES = frozenset({"PROFILE"})
 NAME_FIELDS = ("family_name", "given_name", "additional_names", "honorific_prefix", "honorific_suffix")
 ADDRESS_PARTS = 7  # post office box, extended, street, locality, region, postal code, country
+ADDRESS_LOCALITY = 3  # its index among those parts: the town or city
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -646,6 +647,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
     emails: list[str] = []
     phones: list[str] = []
     addresses: list[str] = []
+    cities: list[str] = []
     urls: list[str] = []
     notes: list[str] = []
     for name, value in properties:
@@ -671,6 +673,9 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             address = _address_line(value)
             if address and address not in addresses:
                 addresses.append(address)
+            city = _literal(value[ADDRESS_LOCALITY]).strip() if len(value) > ADDRESS_LOCALITY else ""
+            if city and city not in cities:
+                cities.append(city)
         elif name == "URL" or name == "X-SOCIALPROFILE":
             url = _url(value)
             if url and url not in urls:
@@ -718,6 +723,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
         "title": first.get("TITLE"),
         "birthday": first.get("BDAY"),
         "addresses": addresses,
+        "cities": cities,
         "note": "\n".join(notes) or None,
         "urls": urls,
         "linkedin_url": linkedin_url,

@@ -11,7 +11,7 @@ vcard as (
     select
         'vcard' as source, source_key, full_name, given_name, family_name, emails, phones,
         linkedin_url, company, title, birthday,
-        null::varchar as city,
+        cities[1] as city,
         try_cast(left(revision, 10) as date) as last_seen,
         null::date as first_seen,
         source_file

@@ -19,6 +19,7 @@ select
     nullif(trim(title), '') as title,
     birthday,
     coalesce(addresses, []) as addresses,
+    coalesce(cities, []) as cities,
     linkedin_url,
     revision,
     parser

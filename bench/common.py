@@ -319,6 +319,24 @@ def pairwise_scores(true_labels: list, predicted_labels: list) -> dict:
             "true_pairs": true, "predicted_pairs": predicted}
 
 
+def resolution_quality(warehouse: Path | str, truth_path: Path | str) -> dict:
+    """Pairwise precision, recall and F1 of the published people against the generator's truth,
+    with the people found and the pairs left for the owner to review."""
+    import duckdb
+
+    true_person = {(row["source"], row["source_key"]): row["true_person"] for row in read_truth(truth_path)
+                   if row["true_person"] != "owner"}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        records = connection.execute("SELECT source, source_key, person_id FROM source_record").fetchall()
+        people = connection.execute("SELECT count(*) FROM person").fetchone()[0]
+        review = connection.execute("SELECT count(*) FROM match_review").fetchone()[0]
+    known = [(true_person[(source, key)], person_id) for source, key, person_id in records if (source, key) in true_person]
+    scores = pairwise_scores([truth for truth, _ in known], [person for _, person in known])
+    scores.update({"records_scored": len(known), "true_people": len({truth for truth, _ in known}),
+                   "people": people, "match_review_pairs": review})
+    return scores
+
+
 def write_json(path: Path | str | None, payload: dict) -> None:
     if not path:
         return

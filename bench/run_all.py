@@ -37,8 +37,6 @@ EXTERNAL_BENCHMARKS = {
     "matching": ("bench_matching.py", [], ["--only", "fake_1000", "--skip-splink"]),
 }
 EXTERNAL_TIMEOUT_S = 3600
-STAGE_ORDER = ["read_inbox", "ingest_sql_models", "resolve_people", "resolve_sql_models",
-               "metrics_sql_models", "publish_sql_models", "published_warehouse"]
 PHASES = ["startup_s", "run_setup_s", "steps_s", "report_s"]
 
 
@@ -92,7 +90,7 @@ def table(headers: list[str], rows: list[list]) -> str:
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, float):
-            return f"{value:.4g}"
+            return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
         return str(value).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -118,8 +116,8 @@ def pipeline_section(pipeline: dict) -> str:
     headers = ["inbox", "people", "MB", "wall s", "CPU s", "peak MB", "start-up s", "run set-up s", "steps s",
                "report s", "again: wall s", "again: CPU s", "target", "met", "load (1 min)"]
     stage_rows = []
-    stages_seen = [stage for stage in STAGE_ORDER if any(stage in entry["first"].get("stages", {}) for entry in runs)]
-    stages_seen += sorted({stage for entry in runs for stage in entry["first"].get("stages", {})} - set(stages_seen))
+    # In the order Dagster ran them (each run's stages are recorded in event order).
+    stages_seen = list(dict.fromkeys(stage for entry in runs for stage in entry["first"].get("stages", {})))
     for stage in stages_seen:
         row = [stage]
         for entry in runs:
@@ -133,9 +131,19 @@ def pipeline_section(pipeline: dict) -> str:
         "### Per stage, second run on the unchanged inbox: seconds",
         table(["stage", *(entry["size"] for entry in again_runs)], again_rows),
     ]
+    resolution_rows = [[entry["size"], entry["resolution"]["records_scored"], entry["resolution"]["true_people"],
+                        entry["resolution"]["people"], entry["resolution"]["precision"], entry["resolution"]["recall"],
+                        entry["resolution"]["f1"], entry["resolution"]["match_review_pairs"]]
+                       for entry in runs if entry.get("resolution")]
+    resolution_part = [] if not resolution_rows else [
+        "### People resolved on the same runs, against the generator's truth (pairwise)",
+        table(["inbox", "source records", "true people", "people published", "precision", "recall", "F1",
+               "pairs for review"], resolution_rows),
+    ]
     exponent = pipeline["exponent"]
     return "\n\n".join([
         "## The whole run by inbox size",
+        f"Measured: {machine_line(pipeline['machine'])}.",
         "`python -m pipelines.run` as a process, fresh DAGSTER_HOME and warehouse; \"again\" is a second "
         "run on the unchanged inbox. Start-up: Python, Dagster and project imports, definitions; run set-up: "
         "Dagster recording the run before its first step; report: printing the core list, exit.",
@@ -143,10 +151,21 @@ def pipeline_section(pipeline: dict) -> str:
         "### Per stage (first run): seconds / peak RSS while the stage ran",
         table(["stage", *(entry["size"] for entry in runs)], stage_rows),
         *again_part,
-        f"Growth exponent (log-log least squares over {exponent['over_people']} people; 1 is linear): "
-        f"wall {exponent['wall_s']}, CPU {exponent['cpu_s']}, steps {exponent['steps_s']}, "
-        f"peak memory {exponent['peak_rss_mb']}.",
+        *resolution_part,
+        exponent_text(exponent),
     ]) + "\n"
+
+
+def exponent_text(exponent: dict) -> str:
+    def one(fitted: dict) -> str:
+        stages = ", ".join(f"{stage} {value}" for stage, value in fitted.get("stages", {}).items())
+        return (f"over {fitted['over_people']} people: wall {fitted['wall_s']}, CPU {fitted['cpu_s']}, "
+                f"steps {fitted['steps_s']}, peak memory {fitted['peak_rss_mb']}; per stage: {stages}")
+
+    text = f"Growth exponent (log-log least squares; 1 is linear) {one(exponent)}."
+    if exponent.get("largest_two"):
+        text += f" Between the two largest inboxes only (fixed costs matter less) {one(exponent['largest_two'])}."
+    return text
 
 
 def febrl_section(febrl: dict) -> str:
@@ -160,6 +179,7 @@ def febrl_section(febrl: dict) -> str:
                          side.get("recall"), side.get("f1"), side["load_average_before"][0] if side["load_average_before"] else None])
     return "\n\n".join([
         "## Febrl dataset3 as a vCard file, against Splink",
+        f"Measured: {machine_line(febrl['machine'])}.",
         f"{febrl['records']} records of {febrl['entities']} people. strongties: the whole `python -m pipelines.run` "
         "on one .vcf; Splink 5 (DuckDB): the whole `python script.py` (read CSV, u by random sampling, m by EM, "
         f"predict, cluster at {febrl.get('splink', {}).get('cluster_threshold', '')}). Pairwise scores of the clusters.",
@@ -178,6 +198,7 @@ def ranking_section(ranking: dict) -> str:
                  mean["dormant_precision"], "", ""])
     return "\n\n".join([
         "## Ranking against the latent tiers (issue 5)",
+        f"Measured: {machine_line(ranking['machine'])}.",
         f"Strongest ties: the generator's closest and close tiers, not dormant. Target ≥ {ranking['target']} each; "
         f"met: {'yes' if ranking['meets_target'] else 'no'}.",
         table(["people", "seed", "core list precision", "top-20 precision", "dormant recall", "dormant precision",
@@ -287,7 +308,7 @@ def chart(results: dict, path: Path) -> bool:
         axis.set_xlabel("people in the inbox")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle(machine_line(results["machine"]), fontsize=7)
+    figure.suptitle(machine_line(pipeline.get("machine", results["machine"])), fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

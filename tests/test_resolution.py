@@ -6,12 +6,13 @@ import random
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import vobject
 
 from warehouse.resolution import Resolution, resolve_people
-from warehouse.resolution.cluster import birthdays_conflict
+from warehouse.resolution.cluster import birthdays_conflict, constrained_clusters
 from warehouse.resolution.export import write_vcard4
 from warehouse.resolution.normalize import (
     normalize_birthday,
@@ -339,3 +340,28 @@ def test_review_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(tmp_path / "missing.duckdb"))
     assert review.main([]) == 1
     assert "make run" in capsys.readouterr().err
+
+
+def test_a_shared_common_name_weighs_less_than_a_shared_rare_name():
+    common = [{"record_key": f"vcard:common-{number}", "source": "vcard", "full_name": f"John Smith {suffix}",
+               "given_name": "John", "family_name": "Smith", "emails": [], "phones": [], "last_seen": None}
+              for number, suffix in enumerate(["", "", "", "", "", ""])]
+    rare = [{"record_key": f"vcard:rare-{number}", "source": "vcard", "full_name": "Thaddeus Quimby",
+             "given_name": "Thaddeus", "family_name": "Quimby", "emails": [], "phones": [], "last_seen": None}
+            for number in range(2)]
+    resolution = resolve_people(address_book(common + rare), default_region="US")
+    pairs = resolution.pairs.set_index(["left_key", "right_key"])["match_weight"]
+    assert pairs[("vcard:rare-0", "vcard:rare-1")] > pairs[("vcard:common-0", "vcard:common-1")] + 1.0
+
+
+def test_a_clear_mismatch_vetoes_a_chain_of_plausible_links():
+    left, right = np.array([0, 1, 0]), np.array([1, 2, 2])
+    probability = np.array([0.9, 0.8, 1e-7])
+    nothing = np.array(["", "", ""], dtype=object)
+    chained = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5, nothing, nothing,
+                                   [], [], veto_below=0.0)
+    vetoed = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5, nothing, nothing,
+                                  [], [], veto_below=1e-5)
+    assert len(set(chained.labels)) == 1
+    assert vetoed.labels[0] == vetoed.labels[1] != vetoed.labels[2]
+    assert (1, 2) in vetoed.refused

@@ -1,15 +1,17 @@
 """Clusters from scored pairs that never join two records the evidence says are different people.
 
 Links are taken strongest first; each merge of two clusters is refused when the merged cluster
-would hold two LinkedIn profiles, two clearly different birthdays, or two records the owner
-said are different. That is what stops a chain of individually plausible links (A~B, B~C)
-from putting strangers A and C together.
+would hold two LinkedIn profiles, two clearly different birthdays, two records the owner said
+are different, or two records whose own comparison the model finds clearly different (a veto).
+That is what stops a chain of individually plausible links (A~B, B~C) from putting strangers
+A and C together; resolve.cluster_scored also compares A with C when blocking did not.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 
 def birthdays_conflict(left: str, right: str) -> bool:
@@ -45,7 +47,7 @@ class _Cluster:
     members: list[int]
     linkedin: set[str] = field(default_factory=set)
     birthdays: set[str] = field(default_factory=set)
-    forbidden: set[int] = field(default_factory=set)
+    forbidden: set[int] = field(default_factory=set)  # records that may never join this cluster
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Clustering:
     refused: set[tuple[int, int]]  # pairs above the merge threshold refused for a conflict
 
 
-def constrained_clusters(
+def _greedy_clusters(
     n_records: int,
     left: np.ndarray,
     right: np.ndarray,
@@ -69,9 +71,10 @@ def constrained_clusters(
     check_birthdays: bool = True,
     veto_below: float = 0.0,
 ) -> Clustering:
+    """Greedy merges, strongest link first, each refused when it would join records in conflict."""
     parent = np.arange(n_records)
     clusters: dict[int, _Cluster] = {}
-    for index in range(n_records):
+    for index in np.unique(np.concatenate([left, right, np.array(forced_same, dtype=np.int64).reshape(-1)])).tolist():
         cluster = _Cluster([index])
         if linkedin[index]:
             cluster.linkedin.add(linkedin[index])
@@ -79,14 +82,10 @@ def constrained_clusters(
             cluster.birthdays.add(birthday[index])
         clusters[index] = cluster
     for a, b in forced_different:
-        clusters[a].forbidden.add(b)
-        clusters[b].forbidden.add(a)
-    # A compared pair the model finds clearly different vetoes any merge that would join them;
-    # only pairs that links could ever bring together (same component of the link graph) matter.
-    linked = probability >= merge_threshold
-    component = _components(n_records, left[linked], right[linked])
-    vetoes = (probability < veto_below) & (component[left] == component[right])
-    for a, b in zip(left[vetoes].tolist(), right[vetoes].tolist()):
+        if a in clusters and b in clusters:
+            clusters[a].forbidden.add(b)
+            clusters[b].forbidden.add(a)
+    for a, b in zip(left[probability < veto_below].tolist(), right[probability < veto_below].tolist()):
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
 
@@ -137,5 +136,65 @@ def constrained_clusters(
         link_probability[a] = max(link_probability[a], probability[position])
         link_probability[b] = max(link_probability[b], probability[position])
 
-    labels = np.array([find(index) for index in range(n_records)])
+    labels = np.arange(n_records)
+    touched = [member for cluster in clusters.values() for member in cluster.members]
+    labels[touched] = [find(index) for index in touched]
+    return Clustering(labels=labels, link_probability=link_probability, refused=refused)
+
+
+def constrained_clusters(
+    n_records: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    probability: np.ndarray,
+    pair_conflict: np.ndarray,
+    merge_threshold: float,
+    linkedin: np.ndarray,
+    birthday: np.ndarray,
+    forced_same: list[tuple[int, int]],
+    forced_different: list[tuple[int, int]],
+    check_birthdays: bool = True,
+    veto_below: float = 0.0,
+) -> Clustering:
+    """Clusters from links at or above `merge_threshold`, never joining records in conflict.
+
+    A compared pair with probability under `veto_below` never shares a cluster, nor do records
+    the owner said are different, two LinkedIn profiles or (with `check_birthdays`) clearly
+    different birthdays. Components of the link graph holding no possible conflict are clusters
+    as they stand; only the others are rebuilt link by link, strongest first.
+    """
+    same_left = np.array([a for a, _ in forced_same], dtype=np.int64)
+    same_right = np.array([b for _, b in forced_same], dtype=np.int64)
+    accepted = (probability >= merge_threshold) & ~pair_conflict
+    component = _components(n_records, np.concatenate([left[accepted], same_left]),
+                            np.concatenate([right[accepted], same_right]))
+
+    dirty = np.zeros(n_records, dtype=bool)  # indexed by component label
+    inside = component[left] == component[right]
+    dirty[component[left[inside & (probability < veto_below)]]] = True
+    for a, b in forced_different:
+        if component[a] == component[b]:
+            dirty[component[a]] = True
+    frame = pd.DataFrame({"component": component, "linkedin": linkedin,
+                          "birthday": np.where([len(value) == 10 for value in birthday], birthday, "")})
+    for column, applies in (("linkedin", True), ("birthday", check_birthdays)):
+        if applies:
+            distinct = frame[frame[column] != ""].groupby("component")[column].nunique()
+            dirty[distinct.index[distinct.to_numpy() > 1].to_numpy()] = True
+
+    in_dirty = dirty[component[left]] & inside
+    greedy = _greedy_clusters(
+        n_records, left[in_dirty], right[in_dirty], probability[in_dirty], pair_conflict[in_dirty], merge_threshold,
+        linkedin, birthday, [(a, b) for a, b in forced_same if dirty[component[a]]], forced_different,
+        check_birthdays=check_birthdays, veto_below=veto_below,
+    )
+    labels = np.where(dirty[component], greedy.labels, component)
+
+    link_probability = np.zeros(n_records)
+    joined = accepted & (labels[left] == labels[right])
+    np.maximum.at(link_probability, left[joined], probability[joined])
+    np.maximum.at(link_probability, right[joined], probability[joined])
+    link_probability[same_left] = link_probability[same_right] = 1.0
+    conflicting = (probability >= merge_threshold) & pair_conflict & (labels[left] != labels[right])
+    refused = greedy.refused | set(zip(left[conflicting].tolist(), right[conflicting].tolist()))
     return Clustering(labels=labels, link_probability=link_probability, refused=refused)

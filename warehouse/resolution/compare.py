@@ -62,7 +62,7 @@ def _scores(left: np.ndarray, right: np.ndarray, values: np.ndarray, scorer, whe
         return out
     distinct = len(values)
     pair_codes = left[positions].astype(np.int64) * distinct + right[positions]
-    unique_pairs, inverse = np.unique(pair_codes, return_inverse=True)
+    inverse, unique_pairs = pd.factorize(pair_codes)  # hashing: cheaper than sorting millions
     scores = process.cpdist(list(values[unique_pairs // distinct]), list(values[unique_pairs % distinct]),
                             scorer=scorer, dtype=np.float32, workers=1)
     out[positions] = scores[inverse]
@@ -170,7 +170,10 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     levels: dict[str, np.ndarray] = {}
     given_similarity = similarity(given_left, given_right, both_given)
     differing = both_given & (given_left != given_right)
-    nickname = _nickname_pairs(given_left, given_right, names, differing)
+    # Only names that stand for another name can be nicknames of each other.
+    has_forms = np.array([len(nickname_forms(value)) > 1 for value in names], dtype=bool)
+    nickname = _nickname_pairs(given_left, given_right, names,
+                               differing & (has_forms[given_left] | has_forms[given_right]))
     name_length = np.array([len(value) for value in names])
     first_letter = pd.factorize(np.array([value[:1] for value in names], dtype=object))[0]
     initial = differing & ((name_length[given_left] == 1) | (name_length[given_right] == 1)) & (

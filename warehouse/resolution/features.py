@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -10,7 +11,6 @@ import pandas as pd
 from .normalize import (
     email_local_key,
     fold_name,
-    name_local_keys,
     nickname_forms,
     normalize_birthday,
     normalize_company,
@@ -18,9 +18,7 @@ from .normalize import (
     split_name,
 )
 
-# Optional columns a caller may add beyond the records interface (the benchmark's data sets
-# carry them); absent columns are simply not compared.
-OPTIONAL_TEXT_COLUMNS = ("address", "postcode")
+_LETTERS = re.compile(r"[^a-z]+")  # folded names: keep the ASCII letters an address can hold
 
 
 def _text(value) -> str:
@@ -42,7 +40,11 @@ def _column(records: pd.DataFrame, name: str) -> list:
 
 
 def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.DataFrame:
-    """Normalised comparison fields, one row per record, in the order of `records`."""
+    """Normalised comparison fields, one row per record, in the order of `records`.
+
+    Besides the records interface, optional `address` and `postcode` columns are compared when
+    present (the benchmark's data sets carry them); absent columns count as missing values.
+    """
     names = [_split_cached(_text(full), _text(given), _text(family)) for full, given, family in zip(
         _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"))]
     given_display = [given for given, _ in names]
@@ -113,7 +115,15 @@ def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
     # A bare address (a calendar attendee) is matched to names through its local part.
     several("bare_local", [locals_ if not (given or surname) else []
                            for locals_, given, surname in zip(local_parts, given_first, family)])
-    several("name_local", [sorted(name_local_keys(given, surname)) for given, surname in zip(given_first, family)])
+    # Local parts people build from their name: robertsmith, smithrobert, rsmith, roberts.
+    given_letters = np.array([_LETTERS.sub("", value) for value in given_first], dtype=object)
+    family_letters = np.array([_LETTERS.sub("", value) for value in family], dtype=object)
+    named = (given_letters != "") & (family_letters != "")
+    given_initial = np.array([value[:1] for value in given_letters], dtype=object)
+    family_first = np.array([value[:1] for value in family_letters], dtype=object)
+    for local in (given_letters + family_letters, family_letters + given_letters,
+                  given_initial + family_letters, given_letters + family_first):
+        single("name_local", named & np.array([len(value) >= 4 for value in local], dtype=bool), local)
     several("phone", prepared["phones"].tolist())
     single("linkedin", column["linkedin"] != "", column["linkedin"])
     # A record that kept only one name, or put it in the other field, is compared with records

@@ -75,7 +75,9 @@ def _person(cluster_key: str, ordered: list[dict]) -> dict:
 
 def golden_records(records: pd.DataFrame, prepared: pd.DataFrame, cluster_keys: pd.Series) -> pd.DataFrame:
     """`records` and `prepared` aligned by position; `cluster_keys` the cluster of each record."""
-    rows = records.reset_index(drop=True).to_dict("records")
+    # Column lists zipped into dicts: much cheaper than DataFrame.to_dict on Arrow strings.
+    columns = [column for column in records.columns]
+    rows = [dict(zip(columns, values)) for values in zip(*(records[column].tolist() for column in columns))]
     given = prepared["given_display"].to_list()
     family = prepared["family_display"].to_list()
     phones = prepared["phones"].to_list()

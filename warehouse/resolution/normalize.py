@@ -142,14 +142,3 @@ def email_local_key(email: str) -> str:
     """Letters of the local part: `bob.smith42@x` → `bobsmith`, to compare with a name."""
     local = email.split("@", 1)[0]
     return "".join(ch for ch in fold_text(local) if ch.isalpha())
-
-
-def name_local_keys(given_first: str, family: str) -> set[str]:
-    """Local parts people build from their name (robert.smith, rsmith, smithr, robertsmith)."""
-    given_letters = "".join(ch for ch in given_first if ch.isalpha())
-    family_letters = "".join(ch for ch in family if ch.isalpha())
-    if not given_letters or not family_letters:
-        return set()
-    keys = {given_letters + family_letters, family_letters + given_letters,
-            given_letters[0] + family_letters, given_letters + family_letters[0]}
-    return {key for key in keys if len(key) >= 4}

@@ -30,6 +30,9 @@ ui: $(STAMP)
 review: $(STAMP)
 	$(BIN)/python -m warehouse.resolution.review $(ARGS)
 
+export: run
+	@echo "Merged address book (vCard 4.0): $(basename $(STRONGTIES_WAREHOUSE)).vcf"
+
 sample: $(STAMP)
 	$(BIN)/python data/generate_inbox.py --people 150 --seed 7 --as-of 2026-11-20 --out data/sample --truth data/sample_truth.csv
 

@@ -116,3 +116,19 @@ def test_merged_address_book_is_one_vcard4_per_person(tiny_warehouse):
     assert {card.fn.value for card in cards} == set(people["display_name"])
     assert all(card.version.value == "4.0" for card in cards)
     assert stat.S_IMODE(address_book.stat().st_mode) == 0o600
+
+
+def test_owner_decisions_split_and_join_records_on_the_next_run(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    (inbox / "decisions.csv").write_text(
+        "left_key,right_key,decision\n"
+        "vcard:tiny-priya,linkedin:https://www.linkedin.com/in/priya-shah-example,different\n"
+        "vcard:tiny-sam,calendar:omar@example.com,same\n")
+    warehouse = tmp_path / "w.duckdb"
+    assert materialize_all(inbox, warehouse, AS_OF).success
+    person_of = dict(rows(warehouse, "SELECT record_key, person_id FROM source_record"))
+    assert person_of["vcard:tiny-priya"] != person_of["linkedin:https://www.linkedin.com/in/priya-shah-example"]
+    assert person_of["vcard:tiny-sam"] == person_of["calendar:omar@example.com"]

@@ -19,12 +19,17 @@ class ScoringConfig:
     # (Onnela et al. 2007), so a 1:1 outweighs a 40-person all-hands of the same length.
     time_together_half_life_days: float = 365.0
     # Feature weights of the combined score; they sum to 1 so the score stays in [0, 1].
+    # Time together, frequency and recency carry most: they have the strongest evidence, and
+    # on generated inboxes with known tiers (bench/bench_ranking.py) moving weight from
+    # reciprocity and multiplexity to time together raised top-20 precision from 0.90 to
+    # 0.95 (150 and 2,000 people). Reciprocity stays low because calendar exports record who
+    # sent the invitation, which is mostly the owner, not who sought the meeting.
     weight_recency: float = 0.20
     weight_frequency: float = 0.25
-    weight_time_together: float = 0.20
-    weight_reciprocity: float = 0.10
+    weight_time_together: float = 0.30
+    weight_reciprocity: float = 0.05
     weight_longevity: float = 0.10
-    weight_multiplexity: float = 0.10
+    weight_multiplexity: float = 0.05
     weight_shared_context: float = 0.05
     # Shared context counts people met together in meetings up to this size: a small meeting
     # says two people work together, an all-hands says nothing about it.

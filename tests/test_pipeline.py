@@ -132,3 +132,21 @@ def test_owner_decisions_split_and_join_records_on_the_next_run(tmp_path):
     person_of = dict(rows(warehouse, "SELECT record_key, person_id FROM source_record"))
     assert person_of["vcard:tiny-priya"] != person_of["linkedin:https://www.linkedin.com/in/priya-shah-example"]
     assert person_of["vcard:tiny-sam"] == person_of["calendar:omar@example.com"]
+
+
+def test_attendee_without_a_display_name_is_matched_by_the_name_in_the_address(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    (inbox / "noor.vcf").write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:noor\r\nFN:Noor Haddad\r\n"
+                                     b"EMAIL:noor.h@mail.example.net\r\nEND:VCARD\r\n")
+    (inbox / "lunch.ics").write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:lunch@example.com\r\n"
+        b"DTSTAMP:20260101T000000Z\r\nDTSTART:20261101T120000Z\r\nDTEND:20261101T130000Z\r\n"
+        b"ORGANIZER:mailto:alex@example.com\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:noor.haddad@work.example.org\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    warehouse = tmp_path / "w.duckdb"
+    assert materialize_all(inbox, warehouse, AS_OF).success
+    person_of = dict(rows(warehouse, "SELECT record_key, person_id FROM source_record"))
+    assert person_of["vcard:noor"] == person_of["calendar:noor.haddad@work.example.org"]

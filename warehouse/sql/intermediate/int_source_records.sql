@@ -54,7 +54,16 @@ calendar as (
     select
         'calendar' as source,
         a.email as source_key,
-        mode(a.name) filter (where a.name is not null and a.name <> a.email) as full_name,
+        coalesce(
+            mode(a.name) filter (where a.name is not null and a.name <> a.email),
+            -- Invitations often carry no display name; a work address such as
+            -- susan.thompson@ or susan_thompson@ still spells one out.
+            case when regexp_full_match(split_part(a.email, '@', 1), '[a-z]{2,}[._][a-z]{2,}')
+                then list_aggregate(list_transform(
+                        regexp_split_to_array(split_part(a.email, '@', 1), '[._]'),
+                        lambda part: upper(part[1]) || part[2:]), 'string_agg', ' ')
+            end
+        ) as full_name,
         [a.email] as emails,
         max(m.starts_at)::date as last_seen,
         min(m.starts_at)::date as first_seen,

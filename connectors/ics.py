@@ -70,6 +70,7 @@ from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
 
 KIND = "calendar"
+EVENTS_TABLE = "calendar_events"
 MEETINGS_TABLE = "calendar_meetings"
 ATTENDEES_TABLE = "calendar_attendees"
 
@@ -182,7 +183,29 @@ def parse_calendar(
     result.items = len(scan.blocks)
     _Expander(result, scan, window_start, window_end).run()
     result.quarantine.sort(key=lambda entry: int(entry.location.split()[1]))
+    _account_for_every_vevent(result, scan.blocks)
     return result
+
+
+def _account_for_every_vevent(result: FileResult, blocks) -> None:
+    """One `calendar_events` row per VEVENT not quarantined, saying what became of it, so that
+    items = events + quarantined holds for calendars as it does for cards and rows."""
+    occurrences: dict[int, int] = {}
+    for row in result.rows.get(MEETINGS_TABLE, []):
+        occurrences[row["vevent_position"]] = occurrences.get(row["vevent_position"], 0) + 1
+    quarantined = {int(entry.location.split()[1]) for entry in result.quarantine}
+    for block in blocks:
+        if block.position in quarantined:
+            continue
+        count = occurrences.get(block.position, 0)
+        result.add(EVENTS_TABLE, {
+            "source_file": result.source_file,
+            "vevent_position": block.position,
+            "line": block.line,
+            "uid": block.uid,
+            "occurrences": count,
+            "outcome": "meetings" if count else "no occurrence in the window, or no date",
+        })
 
 
 def _why_no_calendar(scan: _Scan) -> str | None:

@@ -295,3 +295,11 @@ def test_an_unclosed_vevent_before_the_next_calendar_loses_only_itself():
     result = read_bytes(truncated + good)
     assert [row["uid"] for row in meetings(result)] == ["floating-utc@example.com"]
     assert [q.location for q in result.quarantine] == ["VEVENT 1 (line 2)"]
+
+
+def test_every_vevent_not_quarantined_is_accounted_for_as_an_event_row():
+    result = read("broken_between_good.ics")
+    events = result.rows["calendar_events"]
+    assert len(events) + len(result.quarantine) == result.items
+    outcomes = {row["vevent_position"]: row["outcome"] for row in events}
+    assert outcomes[1] == "meetings" and outcomes[2].startswith("no occurrence")

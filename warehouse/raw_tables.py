@@ -41,6 +41,10 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "last_name": "VARCHAR", "profile_url": "VARCHAR", "skill": "VARCHAR", "endorsed_at": "TIMESTAMPTZ",
         "status": "VARCHAR",
     },
+    "calendar_events": {
+        "source_file": "VARCHAR", "vevent_position": "INTEGER", "line": "INTEGER", "uid": "VARCHAR",
+        "occurrences": "INTEGER", "outcome": "VARCHAR",
+    },
     "calendar_meetings": {
         "source_file": "VARCHAR", "event_position": "INTEGER", "uid": "VARCHAR", "occurrence_id": "VARCHAR",
         "starts_at": "TIMESTAMPTZ", "ends_at": "TIMESTAMPTZ", "all_day": "BOOLEAN", "duration_minutes": "DOUBLE",

@@ -15,6 +15,7 @@ RAW_TABLE_DESCRIPTIONS = {
     "linkedin_invitations": "Invitations.csv rows: who invited whom, when.",
     "linkedin_recommendations": "Recommendations given and received.",
     "linkedin_endorsements": "Skill endorsements given and received.",
+    "calendar_events": "One row per VEVENT read (not quarantined): how many meetings it gave, or why none.",
     "calendar_meetings": "One row per occurrence of every calendar event, recurrences expanded.",
     "calendar_attendees": "People invited to each occurrence, with their answer; rooms left out.",
     "referrals": "The owner's referral log, referrals.csv.",
@@ -25,9 +26,10 @@ RAW_TABLE_DESCRIPTIONS = {
 }
 
 
-# Kinds whose every item becomes exactly one row: the conservation law holds row for row.
+# Each kind's table with one row per item read (for calendars, per VEVENT): conservation holds row for row.
 ONE_ROW_PER_ITEM = {
     "vcard": "raw_vcard_cards",
+    "calendar": "raw_calendar_events",
     "linkedin_connections": "raw_linkedin_connections",
     "linkedin_messages": "raw_linkedin_messages",
     "linkedin_invitations": "raw_linkedin_invitations",
@@ -45,11 +47,11 @@ _conservation_sql = " UNION ALL ".join(
 )
 
 CONSERVATION = SqlCheck(
-        "raw_inbox_files", "every_item_is_a_row_or_quarantined",
-        "Conservation: for every file, the items read equal the rows kept plus the items quarantined; "
-        "nothing read is silently dropped.",
-        f"SELECT * FROM ({_conservation_sql}) WHERE items <> rows + quarantined "
-        "UNION ALL SELECT source_file, items, quarantined, NULL FROM raw_inbox_files WHERE quarantined > items",
+    "raw_inbox_files", "every_item_is_a_row_or_quarantined",
+    "Conservation: for every file, the items read equal the rows kept plus the items quarantined; "
+    "nothing read is silently dropped.",
+    f"SELECT * FROM ({_conservation_sql}) WHERE items <> rows + quarantined "
+    "UNION ALL SELECT source_file, items, quarantined, NULL FROM raw_inbox_files WHERE quarantined > items",
 )
 
 

@@ -41,6 +41,8 @@ class ScoringConfig:
     # Dormant ties: peak strength in the top share of the network, silent for this long.
     dormant_peak_top_share: float = 0.15
     dormant_silence_days: int = 365
+    # A window where fewer ties than this were active says too little to call anyone "top".
+    dormant_min_active_ties: int = 20
     # Fewer distinct contact days than this and a tie is "unknown", not "weak" (Wiese et al. 2015).
     min_days_for_evidence: int = 2
     # Referral value at or above this is high-impact.

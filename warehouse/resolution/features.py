@@ -10,6 +10,7 @@ import pandas as pd
 
 from .normalize import (
     email_local_key,
+    email_local_with_digits,
     fold_name,
     nickname_forms,
     normalize_birthday,
@@ -111,7 +112,11 @@ def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
     emails = prepared["emails"].tolist()
     several("email", emails)
     local_parts = [[local for local in map(email_local_key, values) if len(local) >= 4] for values in emails]
-    several("local", local_parts)
+    # Two addresses meet on their local part with its digits: james.smith1234@ and
+    # jamessmith1234@ are one person's, james.smith1234@ and james.smith5678@ are namesakes'
+    # (a large address book holds many; the letters alone only repeat the name comparison).
+    several("local", [sorted({email_local_with_digits(value) for value in values
+                              if len(email_local_key(value)) >= 4}) for values in emails])
     # A bare address (a calendar attendee) is matched to names through its local part.
     several("bare_local", [locals_ if not (given or surname) else []
                            for locals_, given, surname in zip(local_parts, given_first, family)])

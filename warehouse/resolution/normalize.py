@@ -142,3 +142,9 @@ def email_local_key(email: str) -> str:
     """Letters of the local part: `bob.smith42@x` → `bobsmith`, to compare with a name."""
     local = email.split("@", 1)[0]
     return "".join(ch for ch in fold_text(local) if ch.isalpha())
+
+
+def email_local_with_digits(email: str) -> str:
+    """Letters and digits of the local part: `bob.smith42@x` → `bobsmith42`, to compare two addresses."""
+    local = email.split("@", 1)[0]
+    return "".join(ch for ch in fold_text(local) if ch.isalnum())

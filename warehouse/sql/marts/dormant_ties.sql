@@ -1,6 +1,9 @@
 -- Strong ties gone quiet: people whose strength at its peak (any 12-month window) was in the
 -- top share of the owner's network and who have been silent for a year or more, ranked by
 -- past strength and referral value. Reviving one is cheaper than building a new tie.
+-- "Top share" is judged against the ties active in that same window (a close colleague of
+-- 2021 was top of the network of 2021, even if today's ties have since grown stronger), and
+-- against all-time peaks where too few ties were active then to judge.
 -- group: publish
 with params as (
     select getvariable('as_of')::date as as_of
@@ -15,25 +18,45 @@ monthly as (
     from interaction
     group by all
 ),
+-- Every month from a person's first contact to eleven months after their last: the windows
+-- in which they count as an active tie.
+grid as (
+    select person_id, unnest(range(min(month_index), max(month_index) + 12)) as month_index
+    from monthly
+    group by person_id
+),
 -- Strength in each 12-month window: days with contact plus hours of shared meeting time.
 windows as (
     select
-        person_id,
-        month_index,
-        sum(contact_days + hours_together) over (
-            partition by person_id order by month_index range between 11 preceding and current row) as window_strength
-    from monthly
+        g.person_id,
+        g.month_index,
+        sum(coalesce(m.contact_days, 0) + coalesce(m.hours_together, 0)) over (
+            partition by g.person_id order by g.month_index rows between 11 preceding and current row) as window_strength
+    from grid as g
+    left join monthly as m using (person_id, month_index)
+),
+-- How each tie ranked among the ties active in the same window.
+ranked_windows as (
+    select
+        *,
+        percent_rank() over (partition by month_index order by window_strength) as percentile_then,
+        count(*) over (partition by month_index) as active_ties
+    from windows
+    where window_strength > 0
 ),
 peaks as (
     select
         person_id,
         max(window_strength) as peak_strength,
-        arg_max(month_index, window_strength) as peak_month_index
-    from windows
+        arg_max(month_index, window_strength) as peak_month_index,
+        max(percentile_then) filter (where active_ties >= getvariable('dormant_min_active_ties')) as peak_percentile_then
+    from ranked_windows
     group by person_id
 ),
 ranked_peaks as (
-    select *, percent_rank() over (order by peak_strength) as peak_percentile
+    select
+        *,
+        greatest(coalesce(peak_percentile_then, 0), percent_rank() over (order by peak_strength)) as peak_percentile
     from peaks
 ),
 candidates as (

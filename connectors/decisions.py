@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from connectors.records import FileResult
-from connectors.textfile import NotText, csv_rows, header_index
+from connectors.textfile import logged_rows
 
 REQUIRED_COLUMNS = ("left_key", "right_key", "decision")
 DECISIONS = ("same", "different")
@@ -12,23 +12,7 @@ DECISIONS = ("same", "different")
 
 def parse_decisions(stream: BinaryIO, source_file: str) -> FileResult:
     result = FileResult(source_file, kind="decisions")
-    try:
-        rows = [(line, cells) for line, cells in csv_rows(stream) if any(c.strip() for c in cells)]
-    except NotText as error:
-        result.items = 1
-        result.reject("whole file", str(error))
-        return result
-    if not rows:
-        return result
-    columns = header_index(rows[0][1])
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    for position, (line, cells) in enumerate(rows[1:], start=1):
-        result.items += 1
-        location = f"row {position} (line {line})"
-        if missing:
-            result.reject(location, f"missing required column(s): {', '.join(missing)}")
-            continue
-        cell = {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
+    for position, location, cell in logged_rows(stream, result, REQUIRED_COLUMNS):
         decision = cell["decision"].lower()
         if decision not in DECISIONS:
             result.reject(location, f"decision {cell['decision']!r} is neither 'same' nor 'different'")

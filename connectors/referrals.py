@@ -6,7 +6,7 @@ from typing import BinaryIO
 
 from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
-from connectors.textfile import NotText, csv_rows, header_index
+from connectors.textfile import logged_rows
 
 REQUIRED_COLUMNS = ("date", "person", "direction", "kind", "value")
 DIRECTIONS = ("received", "given")
@@ -32,25 +32,7 @@ def _parse_date(text: str) -> date:
 
 def parse_referrals(stream: BinaryIO, source_file: str) -> FileResult:
     result = FileResult(source_file, kind="referrals")
-    try:
-        rows = list(csv_rows(stream))
-    except NotText as error:
-        result.items = 1
-        result.reject("whole file", f"{error}; expected CSV with columns {','.join(REQUIRED_COLUMNS)},note")
-        return result
-    rows = [(line, cells) for line, cells in rows if any(cell.strip() for cell in cells)]
-    if not rows:
-        return result
-    (_, header), data = rows[0], rows[1:]
-    columns = header_index(header)
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    for position, (line, cells) in enumerate(data, start=1):
-        result.items += 1
-        location = f"row {position} (line {line})"
-        if missing:
-            result.reject(location, f"missing required column(s): {', '.join(missing)}")
-            continue
-        cell = {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
+    for position, location, cell in logged_rows(stream, result, REQUIRED_COLUMNS):
         try:
             occurred_on = _parse_date(cell["date"])
         except ValueError as error:

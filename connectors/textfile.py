@@ -5,6 +5,8 @@ import csv
 import io
 from typing import BinaryIO, Iterator
 
+from connectors.records import FileResult
+
 # Excel on Windows saves CSV as cp1252 unless asked otherwise; UTF-8 (with or without BOM)
 # is what everything else writes. A NUL byte only appears in binary files.
 _ENCODINGS = ("utf-8-sig", "cp1252")
@@ -37,3 +39,26 @@ def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
 
 def header_index(header: list[str]) -> dict[str, int]:
     return {name.strip().lower(): position for position, name in enumerate(header)}
+
+
+def logged_rows(stream: BinaryIO, result: FileResult, required: tuple[str, ...]) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """(position, location, cells by lower-case column name) for each data row of a CSV the
+    owner keeps by hand. Counts every row read in `result.items`; quarantines the rows of a file
+    that lacks a required column (naming it), or the whole file when it is not text."""
+    try:
+        rows = [(line, cells) for line, cells in csv_rows(stream) if any(cell.strip() for cell in cells)]
+    except NotText as error:
+        result.items = 1
+        result.reject("whole file", f"{error}; expected CSV with columns {','.join(required)}")
+        return
+    if not rows:
+        return
+    columns = header_index(rows[0][1])
+    missing = [name for name in required if name not in columns]
+    for position, (line, cells) in enumerate(rows[1:], start=1):
+        result.items += 1
+        location = f"row {position} (line {line})"
+        if missing:
+            result.reject(location, f"missing required column(s): {', '.join(missing)}")
+            continue
+        yield position, location, {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}

@@ -365,3 +365,70 @@ def test_a_clear_mismatch_vetoes_a_chain_of_plausible_links():
     assert len(set(chained.labels)) == 1
     assert vetoed.labels[0] == vetoed.labels[1] != vetoed.labels[2]
     assert (1, 2) in vetoed.refused
+
+
+# --- firm-scale address books: many namesakes -----------------------------------------------
+
+FIRM_GIVEN = "James Mary Robert Linda David Susan Peter Anna Paul Laura".split()
+FIRM_FAMILY = "Smith Jones Brown Taylor Wilson Evans Walker Wright Green Hall".split()
+FIRM_COMPANIES = [f"Company {letter}" for letter in "ABCDEFGHIJKLMNOPQRST"]
+FIRM_TITLES = [f"Title {number}" for number in range(15)]
+SMITH_EMPLOYERS = "Acme Globex Initech Umbrella Hooli Vandelay Soylent Tyrell Wonka Cyberdyne".split()
+
+
+def firm_book(people: int = 1500) -> list[dict]:
+    """Each person's phone-book card and LinkedIn connection, names from a pool of a hundred,
+    so that every full name is shared by about fifteen different people (as at a large firm)."""
+    rng = random.Random(11)
+    rows = []
+    for number in range(people):
+        given, family = rng.choice(FIRM_GIVEN), rng.choice(FIRM_FAMILY)
+        company, title = rng.choice(FIRM_COMPANIES), rng.choice(FIRM_TITLES)
+        email = f"{given.lower()}.{family.lower()}{number}@mail{number % 5}.example"
+        rows.append({"record_key": f"vcard:firm-{number:04d}", "source": "vcard", "full_name": f"{given} {family}",
+                     "given_name": given, "family_name": family, "emails": [email],
+                     "phones": [f"+1 202 555 {number:04d}"], "company": company})
+        rows.append({"record_key": f"linkedin:firm-{number:04d}", "source": "linkedin",
+                     "full_name": f"{given} {family}", "given_name": given, "family_name": family,
+                     "emails": [email] if number % 3 == 0 else [], "company": company, "title": title,
+                     "linkedin_url": f"https://www.linkedin.com/in/firm-{number}"})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def firm() -> Resolution:
+    smiths = [{"record_key": f"vcard:smith-{number}", "source": "vcard", "full_name": "James Smith",
+               "given_name": "James", "family_name": "Smith", "emails": [f"james.smith{90 + number}@host{number}.example"],
+               "phones": [f"+1 303 555 01{number:02d}"], "company": SMITH_EMPLOYERS[number]} for number in range(10)]
+    attendee = {"record_key": "calendar:smith-3", "source": "calendar", "full_name": "James Smith",
+                "emails": ["james.smith93@host3.example"]}
+    return resolve_people(as_frame(firm_book() + smiths + [attendee]), default_region="US")
+
+
+def test_ten_james_smiths_with_different_emails_and_companies_stay_apart(firm):
+    assert len({cluster_of(firm, f"vcard:smith-{number}") for number in range(10)}) == 10
+
+
+def test_james_smith_sharing_an_email_with_one_of_them_merges_with_that_one(firm):
+    assert together(firm, "calendar:smith-3", "vcard:smith-3")
+
+
+def test_namesakes_at_a_large_firm_are_linked_by_a_shared_email_not_chained_by_name(firm):
+    shared_email = [together(firm, f"vcard:firm-{number:04d}", f"linkedin:firm-{number:04d}") for number in range(0, 1500, 3)]
+    clusters = firm.assignments.groupby("cluster_key").size()
+    assert all(shared_email)
+    assert (clusters > 2).sum() < 15  # namesakes are not chained into crowds
+
+
+def test_addresses_differing_only_in_their_digits_are_not_a_typo(firm):
+    pairs = firm.pairs.set_index(["left_key", "right_key"])["probability"]
+    assert pairs.get(("vcard:smith-1", "vcard:smith-2"), 0.0) < 0.1
+
+
+def test_review_queue_is_capped_and_keeps_the_likeliest_pairs():
+    book = as_frame(firm_book(600))
+    full = resolve_people(book, default_region="US")
+    capped = resolve_people(book, default_region="US", review_limit=5)
+    assert len(full.review) > 5 and len(capped.review) == 5
+    assert capped.review["probability"].tolist() == full.review["probability"].head(5).tolist()
+    assert capped.review["left_summary"].str.contains(" | ").all()

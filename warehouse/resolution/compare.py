@@ -7,6 +7,7 @@ is not set here but estimated from the data (model.py).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,10 @@ from .normalize import nickname_forms
 CLOSE_NAME = 0.92
 LOOSE_NAME = 0.80
 CLOSE_CITY = 0.90
+# A mistyped address is one edit away from the right one; Jaro-Winkler ≥ 0.92 also took any two
+# long addresses sharing a prefix (james.smith12@ and james.smith345@) for one person.
+MAX_EMAIL_TYPO_EDITS = 1
+_NOT_DIGITS = re.compile(r"\D+")
 CLOSE_TEXT = 90.0  # token-set ratio (0-100) for company names and street addresses
 
 
@@ -205,8 +210,13 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     (first_left, first_right), addresses = _factorized(
         prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[left_idx],
         prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[right_idx])
-    typo = _scores(first_left, first_right, addresses, jaro_winkler, both_emails & (first_left != first_right))
-    email[both_emails & (typo >= CLOSE_NAME)] = 1
+    # One slip of the keyboard, in the letters only: addresses differing in their digits
+    # (james.smith12@ and james.smith34@) are namesakes' addresses, not one mistyped.
+    differing = both_emails & (first_left != first_right)
+    edits = _scores(first_left, first_right, addresses, Levenshtein.distance, differing)
+    digits = np.array([_NOT_DIGITS.sub("", address) for address in addresses], dtype=object)
+    same_digits = digits[first_left] == digits[first_right]
+    email[differing & (edits <= MAX_EMAIL_TYPO_EDITS) & same_digits] = 1
     email[pairs["shares_local"].to_numpy(dtype=bool)] = 2
     email[pairs["shares_email"].to_numpy(dtype=bool)] = 3
     levels["email"] = email

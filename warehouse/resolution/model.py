@@ -62,12 +62,22 @@ DEFAULT_U = {
 TF_PRIOR_RECORDS = 100.0
 
 
+# Comparisons that are identifiers: a pair agreeing on one of them is (nearly always) one person.
+IDENTIFIERS = ("email", "phone", "linkedin")
+# With at least this many candidate pairs sharing an identifier, m is read from those pairs
+# instead of EM (see estimate_m_from_anchors). A hundred pairs give each level's m within a few
+# points; the benchmark sets (no emails, phones or profiles) have none and keep EM.
+MIN_ANCHOR_PAIRS = 100
+PRIOR_ITERATIONS = 50
+
+
 @dataclass
 class MatchModel:
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     prior_match: float  # probability that two records drawn at random are the same person
     term_frequency: dict[str, dict[str, float]] = field(default_factory=dict)
+    anchored: bool = False  # m from identifier-sharing pairs; prior still to refine (refine_prior)
 
     def bayes_factors(self) -> pd.DataFrame:
         rows = []
@@ -171,9 +181,55 @@ def term_frequencies(prepared: pd.DataFrame, u: dict[str, np.ndarray]) -> dict[s
     return tables
 
 
+def anchor_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Candidate pairs sharing an email address, a LinkedIn profile, or a phone under one given name."""
+    return (levels["email"] == len(COMPARISONS[2].levels) - 1) | (levels["linkedin"] == 1) | (
+        (levels["phone"] == 1) & (levels["given"] >= 3))
+
+
+def estimate_m_from_anchors(levels: dict[str, np.ndarray], anchors: np.ndarray) -> dict[str, np.ndarray]:
+    """m per level from the pairs that share an identifier: how one person's records compare.
+
+    On contact data EM goes wrong once the address book is large: candidate pairs are then mostly
+    strangers sharing a family name, and EM takes "same family name" for the match class (at 20k
+    people it learns that matches mostly have different given names). Pairs sharing an identifier
+    are matches whatever their names, so their name, company and title levels estimate m directly.
+    The identifiers' own m cannot come from pairs chosen for agreeing on them: those keep the priors.
+    """
+    m = {}
+    for comparison in COMPARISONS:
+        size = len(comparison.levels)
+        counts = np.zeros(size) if comparison.name in IDENTIFIERS else _level_counts(levels[comparison.name][anchors], size)
+        m[comparison.name] = _smoothed(counts, DEFAULT_M[comparison.name])
+    return m
+
+
+def refine_prior(model: MatchModel, weights_without_prior: np.ndarray, n_records: int) -> MatchModel:
+    """The prior as the expected number of matches among the candidates over all pairs.
+
+    With m and u fixed, the share of matches is the one unknown: start from one match per
+    record and iterate prior = sum of candidate posteriors / all pairs to its fixed point.
+    Strangers sharing a common name then count for what they are worth, not as matches.
+    """
+    total_pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    prior = float(np.clip(n_records / total_pairs, 1e-12, 0.5))
+    for _ in range(PRIOR_ITERATIONS):
+        posterior = 1.0 / (1.0 + np.power(2.0, -np.clip(weights_without_prior + np.log2(prior / (1 - prior)), -100, 100)))
+        updated = float(np.clip(posterior.sum() / total_pairs, 1e-12, 0.5))
+        converged = abs(np.log(updated / prior)) < 1e-3
+        prior = updated
+        if converged:
+            break
+    return MatchModel(m=model.m, u=model.u, prior_match=prior, term_frequency=model.term_frequency, anchored=False)
+
+
 def fit(prepared: pd.DataFrame, keys: EncodedKeys, levels: dict[str, np.ndarray]) -> MatchModel:
     u = estimate_u(prepared, keys)
     m, candidate_share = estimate_m(levels, u)
+    anchors = anchor_pairs(levels)
+    if anchors.sum() >= MIN_ANCHOR_PAIRS:
+        m = estimate_m_from_anchors(levels, anchors)
+        return MatchModel(m=m, u=u, prior_match=0.5, term_frequency=term_frequencies(prepared, u), anchored=True)
     n_records = len(prepared)
     total_pairs = max(n_records * (n_records - 1) / 2, 1.0)
     n_candidates = len(levels["given"])
@@ -185,7 +241,7 @@ def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame
                   levels: dict[str, np.ndarray]) -> np.ndarray:
     """Total match weight (log2 odds) per pair, prior included."""
     left_idx = pairs["left_idx"].to_numpy()
-    total = np.full(len(left_idx), np.log2(model.prior_match / (1 - model.prior_match)))
+    total = np.full(len(left_idx), np.log2(model.prior_match / (1 - model.prior_match)), dtype=float)
     for comparison in COMPARISONS:
         level = levels[comparison.name]
         weights = np.log2(model.m[comparison.name] / model.u[comparison.name])

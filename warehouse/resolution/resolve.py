@@ -9,9 +9,9 @@ import pandas as pd
 from .blocking import EncodedKeys, candidate_pairs, encode_keys, shared_identifier_flags
 from .cluster import Clustering, birthdays_conflict, constrained_clusters
 from .compare import COMPARISONS, compare_pairs
-from .features import as_list, blocking_keys, prepare_records
+from .features import blocking_keys, prepare_records
 from .golden import golden_records
-from .model import MatchModel, fit, match_weights, probability_from_weight
+from .model import MatchModel, fit, match_weights, probability_from_weight, refine_prior
 
 # Pairs at or above MERGE_THRESHOLD are linked; pairs between REVIEW_THRESHOLD and it go to the
 # owner. 0.5 is where the model finds a match as likely as not; bench/bench_matching.py prints
@@ -32,6 +32,10 @@ BIRTHDAY_CONFLICT_TOLERANCE = 0.01
 # clustering redone, this many times; clusters larger than MAX_VERIFIED_CLUSTER (a sign of a
 # data problem, not a person) are left as they are rather than compared all against all.
 VERIFY_ROUNDS = 1
+# The review queue keeps this many pairs, likeliest first: an owner answers tens of questions in
+# a sitting, not millions, and each answer is kept, so the next run shows the next pairs. The
+# likeliest pairs are where an answer most often changes a person (a merge).
+REVIEW_LIMIT = 1000
 MAX_VERIFIED_CLUSTER = 200
 
 COMPARISON_LEVELS = {comparison.name: comparison.levels for comparison in COMPARISONS}
@@ -49,17 +53,30 @@ class Resolution:
     model: MatchModel | None = None
 
 
-def _summary(record: dict) -> str:
-    name = record.get("full_name") or " ".join(
-        part for part in (record.get("given_name"), record.get("family_name")) if isinstance(part, str) and part
-    )
-    parts = [
-        name if isinstance(name, str) else "",
-        ", ".join(as_list(record.get("emails"))),
-        ", ".join(as_list(record.get("phones"))),
-        record.get("company") if isinstance(record.get("company"), str) else "",
-    ]
-    return " | ".join(parts)
+def _joined(column: pd.Series) -> pd.Series:
+    """Each row's list (or single string) of values joined with commas, without a Python loop per row."""
+    items = column.explode()
+    items = items[items.notna()].astype(str)
+    items = items[items != ""]
+    return items.groupby(level=0).agg(", ".join).reindex(column.index, fill_value="")
+
+
+def _summaries(records: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """"name | emails | phones | company" for the records at `rows` (index = row), set-based."""
+    chosen = records.iloc[np.unique(rows)]
+
+    def text(column: str) -> pd.Series:
+        if column not in chosen.columns:
+            return pd.Series("", index=chosen.index, dtype=object)
+        values = chosen[column]
+        is_text = np.array([isinstance(value, str) for value in values.tolist()], dtype=bool)
+        return pd.Series(np.where(is_text, values.to_numpy(dtype=object), ""), index=chosen.index, dtype=object)
+
+    parts = (text("given_name") + " " + text("family_name")).str.strip()
+    name = text("full_name").where(text("full_name") != "", parts)
+    lists = [_joined(chosen[column]) if column in chosen.columns else pd.Series("", index=chosen.index)
+             for column in ("emails", "phones")]
+    return name.str.cat(lists + [text("company")], sep=" | ")
 
 
 def _decision_pairs(decisions: pd.DataFrame | None, position: dict[str, int]) -> tuple[list, list, set]:
@@ -100,6 +117,9 @@ def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups
     levels = compare_pairs(prepared, pairs)
     model = fit(prepared, keys, levels)
     weight = match_weights(model, prepared, pairs, levels)
+    if model.anchored:  # fitted with prior 0.5, i.e. weights without prior
+        model = refine_prior(model, weight, len(prepared))
+        weight = match_weights(model, prepared, pairs, levels)
     pairs = pairs.assign(match_weight=weight, probability=probability_from_weight(weight))
     return Scored(prepared, keys, pairs, levels, model)
 
@@ -190,6 +210,7 @@ def resolve_people(
     merge_threshold: float = MERGE_THRESHOLD,
     review_threshold: float = REVIEW_THRESHOLD,
     veto_threshold: float = VETO_THRESHOLD,
+    review_limit: int = REVIEW_LIMIT,
     groups: np.ndarray | None = None,
 ) -> Resolution:
     """Cluster source records into people. `owner_keys` are resolved like any other record.
@@ -236,17 +257,22 @@ def resolve_people(
     refused = np.zeros(len(left), dtype=bool)
     if clustering.refused:
         refused = pd.MultiIndex.from_arrays([left, right]).isin(list(clustering.refused))
-    candidates = np.flatnonzero(apart & (in_band | refused))
-    undecided = [frozenset((keys_of[left[i]], keys_of[right[i]])) not in decided for i in candidates]
-    to_review = scored_pairs.iloc[candidates[np.asarray(undecided, dtype=bool)]].copy() if len(candidates) else scored_pairs.iloc[:0].copy()
-    summary_columns = [column for column in ("full_name", "given_name", "family_name", "emails", "phones", "company")
-                       if column in records.columns]
-    for side in ("left", "right"):
-        chosen = records.iloc[[position[key] for key in to_review[f"{side}_key"]]]
-        rows = [dict(zip(summary_columns, values)) for values in zip(*(chosen[column].tolist() for column in summary_columns))]
-        to_review[f"{side}_summary"] = [_summary(row) for row in rows] if rows else []
-    to_review = to_review[REVIEW_COLUMNS].sort_values(["probability", "left_key", "right_key"],
-                                                      ascending=[False, True, True]).reset_index(drop=True)
+    n_records = len(keys_of)
+    pair_code = np.minimum(left, right).astype(np.int64) * n_records + np.maximum(left, right)
+    decided_code = np.array([min(position[a], position[b]) * n_records + max(position[a], position[b])
+                             for a, b in (tuple(pair) for pair in decided)], dtype=np.int64)
+    candidates = np.flatnonzero(apart & (in_band | refused) & ~np.isin(pair_code, decided_code))
+    to_review = scored_pairs.iloc[candidates].assign(_left=left[candidates], _right=right[candidates])
+    to_review = to_review.sort_values(["probability", "left_key", "right_key"],
+                                      ascending=[False, True, True]).head(review_limit)
+    summary = _summaries(records, np.concatenate([to_review["_left"].to_numpy(), to_review["_right"].to_numpy()]))
+    # Keys were ordered within each pair after scoring: a swapped pair's left record is its right index.
+    swapped = keys_of[to_review["_left"].to_numpy()] != to_review["left_key"].to_numpy()
+    left_row = np.where(swapped, to_review["_right"], to_review["_left"])
+    right_row = np.where(swapped, to_review["_left"], to_review["_right"])
+    to_review = to_review.assign(left_summary=summary.reindex(left_row).to_numpy(),
+                                 right_summary=summary.reindex(right_row).to_numpy())
+    to_review = to_review[REVIEW_COLUMNS].reset_index(drop=True)
 
     golden = golden_records(records, prepared, assignments["cluster_key"])
     return Resolution(

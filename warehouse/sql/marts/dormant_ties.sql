@@ -48,7 +48,8 @@ peaks as (
     select
         person_id,
         max(window_strength) as peak_strength,
-        arg_max(month_index, window_strength) as peak_month_index,
+        -- On a tie, the earliest window: the year that ends with the last contact in it.
+        first(month_index order by window_strength desc, month_index) as peak_month_index,
         max(percentile_then) filter (where active_ties >= getvariable('dormant_min_active_ties')) as peak_percentile_then
     from ranked_windows
     group by person_id

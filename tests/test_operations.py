@@ -159,6 +159,11 @@ def test_make_run_entry_point_creates_an_owner_only_dagster_home(tmp_path):
     assert stat.S_IMODE(published.stat().st_mode) == 0o600
     assert "Your core list" in output and "Priya Shah" in output
     assert f"Warehouse: {published}" in output
+    # The log at INFO carries counts; names and addresses appear only in the printed report.
+    info_lines = [line for line in output.splitlines() if " - INFO - " in line]
+    assert info_lines
+    for line in info_lines:
+        assert "@" not in line and "Priya" not in line and "Shah" not in line, line
     # Runs from the command line are recorded where the UI reads them.
     instance = dg.DagsterInstance.from_config(str(home))
     assert len(instance.get_runs()) == 1

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.linkedin import neutralize_csv_cell
+
 DEFAULT_WAREHOUSE = "warehouse/strongties.duckdb"
 DEFAULT_INBOX = "data/sample"
 DECISIONS_HEADER = ["left_key", "right_key", "decision"]
@@ -73,7 +75,9 @@ def record_answer(path: Path, left_key: str, right_key: str, decision: str) -> N
         writer = csv.writer(handle, lineterminator="\n")
         if new_file:
             writer.writerow(DECISIONS_HEADER)
-        writer.writerow([left_key, right_key, decision])
+        # Keys begin with their source name, so this never alters one; it keeps the promise that
+        # no CSV the project writes can be read as a formula by a spreadsheet.
+        writer.writerow([neutralize_csv_cell(cell) for cell in (left_key, right_key, decision)])
 
 
 def main(argv: list[str] | None = None) -> int:

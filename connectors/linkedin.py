@@ -35,9 +35,6 @@ TWO_DIGIT_YEAR_BASE = 2000
 MAX_LINE_CHARS = 1024 * 1024
 # Characters of an unusable cell quoted back in a quarantine reason.
 MAX_QUOTED_CHARS = 40
-# Spreadsheet programs run a cell starting with one of these as a formula (OWASP "CSV
-# injection"); tab and carriage return are on OWASP's list too.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 _FALLBACK_ERRORS = "strongties-linkedin-cp1252"
 _READ_ERRORS = (OSError, EOFError, BadZipFile, zlib.error, RuntimeError)
@@ -61,19 +58,6 @@ def _decode_as_cp1252(error: UnicodeError) -> tuple[str, int]:
 
 codecs.register_error(_FALLBACK_ERRORS, _decode_as_cp1252)
 _UNUSABLE_CHARACTERS = re.compile("[\x00\udc80-\udcff]")
-
-
-def neutralize_csv_cell(value: object) -> str:
-    """A cell safe to open in a spreadsheet: text that would run as a formula gets a leading `'`.
-
-    For every CSV the project writes; the connectors themselves keep such cells exactly as given.
-    """
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,3 +62,21 @@ def logged_rows(stream: BinaryIO, result: FileResult, required: tuple[str, ...])
             result.reject(location, f"missing required column(s): {', '.join(missing)}")
             continue
         yield position, location, {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
+
+
+# Spreadsheet programs run a cell starting with one of these as a formula (OWASP "CSV
+# injection"); tab and carriage return are on OWASP's list too.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_csv_cell(value: object) -> str:
+    """A cell safe to open in a spreadsheet: text that would run as a formula gets a leading `'`.
+
+    For every CSV the project writes; the connectors themselves keep such cells exactly as given.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text

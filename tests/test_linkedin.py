@@ -10,10 +10,10 @@ from connectors.inbox import LINKEDIN_FILE_KINDS
 from connectors.linkedin import (
     FILE_SPECS,
     MAX_LINE_CHARS,
-    neutralize_csv_cell,
     parse_linkedin_datetime,
     parse_linkedin_file,
 )
+from connectors.textfile import neutralize_csv_cell
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
 NOT_A_DATE = "is not a date as LinkedIn writes them (16 Dec 2024, 1/8/18, 6:14 PM month first, 2024-12-16 18:24:37 UTC)"

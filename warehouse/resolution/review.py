@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.linkedin import neutralize_csv_cell
+from connectors.textfile import neutralize_csv_cell
 
 DEFAULT_WAREHOUSE = "warehouse/strongties.duckdb"
 DEFAULT_INBOX = "data/sample"

@@ -386,3 +386,44 @@ def test_address_locality_is_kept_for_matching_people_by_town():
     row = parse_vcards(io.BytesIO(card), "c.vcf").rows[TABLE][0]
     assert row["cities"] == ["Oxford", "Bristol"]
     assert row["addresses"][0] == "12 High St, Oxford, OX1 1AA, UK"
+
+
+# ---------------------------------------------------------------------------- fast path shortcuts
+
+
+def test_email_key_gives_what_normalize_email_gives_on_generated_values():
+    from connectors.normalize import normalize_email
+    from connectors.vcard import email_key
+
+    rng = random.Random(20240601)
+    # ASCII and non-ASCII whitespace, every character the address pattern refuses, a mailto: prefix
+    alphabet = "aZ9.@<>(),;: \t\n\x0b\x0c\x1c\x1f\x85\xa0\u2028mailto:MAILTO-_+é"
+    compared = 0
+    for _ in range(50_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        if "<" in value and ">" in value:
+            continue  # email_key first takes what is between the brackets
+        assert email_key(value) == normalize_email(value), repr(value)
+        compared += 1
+    for value in ("ana@example.com", " MAILTO:Ana@Example.COM ", "<ana@example.com>", "a@b.", "a@.b", "a@b.c."):
+        assert email_key(value) == normalize_email(value)
+    assert compared > 40_000
+
+
+def test_decline_markers_are_still_found_in_non_ascii_cards_of_a_marker_free_file():
+    # "ſ" upper-cases to "S": the card holds CHARSET for str.upper though no chunk byte spells it
+    data = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nNOTE:charſet\r\nEND:VCARD\r\n".encode("utf-8")
+    (block,) = list(card_blocks(io.BytesIO(data)))
+    assert block.markers_absent
+    with pytest.raises(Declined):
+        fast_properties(block.data, block.markers_absent)
+    (row,) = parse_vcards(io.BytesIO(data), "x.vcf").rows[TABLE]
+    assert row["parser"] == "vobject"
+
+
+def test_a_marker_anywhere_in_the_file_makes_every_card_check_for_itself():
+    plain = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEND:VCARD\r\n"
+    marked = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo\r\nNOTE:sent as base64\r\nEND:VCARD\r\n"
+    result = parse_vcards(io.BytesIO((plain + marked).encode("utf-8")), "x.vcf")
+    assert [row["parser"] for row in result.rows[TABLE]] == ["fast", "vobject"]
+    assert [block.markers_absent for block in card_blocks(io.BytesIO((plain + marked).encode()))] == [False, False]

@@ -8,7 +8,9 @@ well-formed cards straight from their lines, or, when the fast path declines, to
 after the line-level repairs that let it take what Outlook, Android and iPhone really write
 (quoted-printable soft breaks, raw Shift_JIS, comment lines, backslash line continuations).
 Both paths yield the same (name, value) list and the same row builder turns it into a row,
-so they cannot drift apart silently; a differential test holds them equal.
+so they cannot drift apart silently; a differential test holds them equal. Runs of well-formed
+cards go through a fused form of the fast path (`fast_rows`: one regex pass per run, rows
+built straight from the lines), held equal to reading them card by card by further tests.
 """
 from __future__ import annotations
 
@@ -16,14 +18,28 @@ import base64
 import binascii
 import codecs
 import gc
+import io
+import operator
 import re
+from itertools import accumulate
 from typing import BinaryIO, Iterator
 
 import vobject
 
 from connectors.normalize import normalize_linkedin_url
 from connectors.records import FileResult
-from connectors.vcard_fast import DECLINE_MARKERS, Declined, fast_properties
+from connectors.vcard_fast import (
+    _ESCAPE,
+    DECLINE_MARKERS,
+    Declined,
+    _unescape_pair,
+    fast_properties,
+    PROPERTY_LINE,
+    RUN_PROPERTY_LINE,
+    run_text,
+    split_structured,
+    unfold,
+)
 
 TABLE = "vcard_cards"
 KIND = "vcard"
@@ -88,14 +104,18 @@ def _normalized_line_blocks(stream: BinaryIO) -> Iterator[bytes]:
         data = pending + chunk
         if not at_end:
             # A CR ending the chunk may be the start of CR LF or CR CR LF: decide next time.
-            held = len(data) - len(data.rstrip(b"\r"))
+            held = len(data) - len(data.rstrip(b"\r")) if data.endswith(b"\r") else 0
             pending_cr = data[len(data) - held:] if held else b""
             data = data[: len(data) - held]
         else:
             pending_cr = b""
             if data and not data.endswith((b"\n", b"\r")):
                 data += b"\n"  # the last line has no line end
-        data = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # CR LF files (most) need one pass; any other CR left means the full rule.
+        unified = data.replace(b"\r\n", b"\n")
+        if b"\r" in unified:
+            unified = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        data = unified
         cut = data.rfind(b"\n") + 1
         block, pending = data[:cut], data[cut:]
         if discarding and cut:
@@ -206,6 +226,76 @@ class CardBlock:
         self.size += len(run)
 
 
+class CardRun:
+    """Cards of one marker-free block, read together by the fused fast path (`fast_rows`);
+    `blocks()` gives them as CardBlocks, for when it declines.
+
+    Either simple cards found one by one (whole in the block, no photo, blank line or nested
+    card inside), or all the cards between a BEGIN line and the block's last END line, taken
+    whole from their BEGIN and END lines (`_plain_region`).
+    """
+
+    __slots__ = ("source", "segments", "cards", "lines")
+
+    def __init__(self, source: bytes):
+        self.source = source  # the block the cards are in
+        self.segments: list[list[int]] = []  # [start, end) of runs of adjacent cards in source
+        # (BEGIN line number, body start, body end) of each card; None for a run taken whole
+        # from its BEGIN and END lines (`_plain_region`), which `blocks` reads afresh
+        self.cards: list[tuple[int, int, int]] | None = []
+        self.lines: list[int] = []  # BEGIN line number of each card
+
+    @property
+    def data(self) -> bytes:
+        """The cards one after the other, BEGIN and END lines included."""
+        source = self.source
+        if len(self.segments) == 1:
+            start, end = self.segments[0]
+            return source[start:end]
+        return b"".join(source[start:end] for start, end in self.segments)
+
+    @staticmethod
+    def block(source: bytes, line: int, body_start: int, body_end: int, markers_absent: bool) -> CardBlock:
+        card = CardBlock(line)
+        body = source[body_start:body_end]
+        card.parts.append(body)
+        card.line_count = body.count(b"\n")
+        card.size = body_end - body_start
+        card.markers_absent = markers_absent
+        return card
+
+    def parts(self) -> list[CardBlock | CardRun]:
+        """A run taken whole, as card_runs gives its cards when it finds them one by one: from
+        the run's bytes alone (they start and end between cards), line numbers moved to
+        where the run starts."""
+        (start, end), = self.segments
+        shift = self.lines[0] - 1
+        parts = list(card_runs(io.BytesIO(self.source[start:end]), whole_runs=False))
+        for part in parts:
+            if isinstance(part, CardRun):
+                part.source = self.source
+                part.segments = [[segment_start + start, segment_end + start] for segment_start, segment_end in part.segments]
+                part.cards = [(line + shift, body_start + start, body_end + start)
+                              for line, body_start, body_end in part.cards]
+                part.lines = [line + shift for line in part.lines]
+            else:
+                _shift_lines(part, shift)
+        return parts
+
+    def blocks(self) -> list[CardBlock]:
+        if self.cards is None:
+            return [block for part in self.parts()
+                    for block in (part.blocks() if isinstance(part, CardRun) else (part,))]
+        return [self.block(self.source, line, start, end, True) for line, start, end in self.cards]
+
+
+def _shift_lines(block: CardBlock, shift: int) -> None:
+    block.line += shift
+    block.jumps = [(index, line + shift) for index, line in block.jumps]
+    for child in block.children:
+        _shift_lines(child, shift)
+
+
 # Searched in "\n" + the lower-cased block, so that every match starts at the LF before a line
 # of interest: BEGIN or END of a card, a binary property, a blank line.
 _LINE_OF_INTEREST = re.compile(
@@ -220,6 +310,7 @@ _FOLDED_RUN = re.compile(rb"(?:[ \t][^\n]*\n)*")
 _BASE64_RUN = re.compile(rb"(?:(?:[ \t][^\n]*|[^\n:]+)\n)*")
 _LOWER_DECLINE_MARKERS = tuple(marker.lower().encode("ascii") for marker in DECLINE_MARKERS)
 _BLOB_FOLDED = 1
+_FOLD_BYTES = (32, 9)  # space and tab: a line starting with one continues the line before
 _BLOB_BASE64 = 2
 
 
@@ -232,9 +323,54 @@ def _blob_kind(line: bytes) -> int:
     return _BLOB_FOLDED
 
 
-def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
+def _plain_region(lowered: bytes, start: int) -> tuple[int, list[int]] | None:
+    """(end, line count of each card but the last) of the cards from a BEGIN line at `start` to
+    the block's last END line, taken to be the exact `begin:vcard` lines (any case) there, each
+    right after an exact `end:vcard` line but the first, no card empty or starting with a
+    continuation line; None when these counts and searches say otherwise. That the cards
+    have no other BEGIN or END line is left to fast_rows, which declines the run if they do.
+
+    Such a run is read by the fused path (`fast_rows`) without looking for the cards one by one.
+    Of the other lines card_runs watches for, blank lines and a BOM make it decline the run,
+    which is then read as card_runs finds its cards (`CardRun.parts`); a photo, logo, sound or
+    key line (with the folded lines of its value) it reads as a property no row needs, which
+    is what leaving it out of the card gives, and a 2.1 base64 value goes on in lines that are
+    no property, which it declines.
+    """
+    last = lowered.rfind(b"\nend:vcard\n", start)
+    if last <= start:
+        return None
+    end = last + len(b"end:vcard\n")  # an index of the block: just after that END line
+    cards = lowered.count(b"\nbegin:vcard\n", start, end)
+    # Any other BEGIN or END line (`BEGIN:VCARD `, `item1.END:VCARD`) makes fast_rows find
+    # more BEGIN or END lines than these cards have, and decline.
+    if not (
+        cards - 1 == lowered.count(b"\nend:vcard\nbegin:vcard\n", start, end + 1)
+        and lowered.find(b"\nbegin:vcard\nend:vcard\n", start, end + 1) < 0
+        and lowered.find(b"\nbegin:vcard\n ", start, end) < 0
+        and lowered.find(b"\nbegin:vcard\n\t", start, end) < 0
+    ):
+        return None
+    # Between two "\nbegin:vcard\n": a card's body and its END line but that line's LF.
+    bodies = lowered[start:end].split(b"\nbegin:vcard\n")
+    return end, [body.count(b"\n") + 2 for body in bodies[1:-1]]
+
+
+def card_blocks(stream: BinaryIO, whole_runs: bool = True) -> Iterator[CardBlock]:
     """Top-level cards of a vCard stream, in order; a card whose END:VCARD never comes is given
-    with a `problem`, followed by the complete cards that were taken to be nested in it."""
+    with a `problem`, followed by the complete cards that were taken to be nested in it.
+    `whole_runs` as for `card_runs`."""
+    for item in card_runs(stream, whole_runs):
+        if isinstance(item, CardRun):
+            yield from item.blocks()
+        else:
+            yield item
+
+
+def card_runs(stream: BinaryIO, whole_runs: bool = True) -> Iterator[CardBlock | CardRun]:
+    """What `card_blocks` gives, with the simple cards of a marker-free block (whole in it, no
+    photo, blank line or nested card inside) gathered into CardRuns, in the same order.
+    `whole_runs=False` never takes a run whole from its BEGIN and END lines (`_plain_region`)."""
     stack: list[CardBlock] = []
     blob = 0
     block_first_line = 1  # physical line number of the first line of the current block
@@ -248,6 +384,7 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
     for data in _normalized_line_blocks(_as_utf8_compatible(stream)):
         lowered = b"\n" + data.lower()
         markers_absent = not any(marker in lowered for marker in _LOWER_DECLINE_MARKERS)
+        region_untried = markers_absent and whole_runs
         size = len(data)
         counted_pos, counted_line = 0, block_first_line
 
@@ -258,6 +395,7 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
             return counted_line
 
         pos = 0
+        cards: CardRun | None = None  # simple cards of this block not yet given
         while pos < size:
             if blob:
                 run = (_BASE64_RUN if blob == _BLOB_BASE64 else _FOLDED_RUN).match(data, pos)
@@ -268,6 +406,21 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
                     pos += 1  # the blank line that ends a 2.1 base64 value
                 blob = 0
                 continue
+            if region_untried and not stack and lowered.startswith(b"begin:vcard\n", pos + 1):
+                region_untried = False  # once per block: its checks each pass over the block
+                region = _plain_region(lowered, pos)
+                if region is not None:
+                    if cards is not None:
+                        yield cards
+                        cards = None
+                    end, line_counts = region
+                    whole = CardRun(data)
+                    whole.segments.append([pos, end])
+                    whole.cards = None
+                    whole.lines = list(accumulate(line_counts, operator.add, initial=line_at(pos)))
+                    yield whole
+                    pos = end
+                    continue
             match = _LINE_OF_INTEREST.search(lowered, pos)
             start = match.start() if match else size
             if stack and start > pos:
@@ -291,23 +444,44 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
                 if card is not None and card.parts and card.parts[-1].endswith(b"=\n"):
                     card.add(b"\n", line_at(start))  # ends a quoted-printable value
             elif kind == "begin":
-                card = CardBlock(line_at(start))
+                # line_at(start), written out: this branch runs once per card
+                counted_line += data.count(b"\n", counted_pos, start)
+                counted_pos = start
+                line = counted_line
                 if not stack:
                     # The usual card, whole in this block with no photo, blank line or nested
                     # card in it, is taken in one piece: what the loop would do, in one step.
+                    # Such cards of a marker-free block are gathered into one CardRun.
                     following = _LINE_OF_INTEREST.search(lowered, line_end)
                     if following is not None and following.lastgroup == "end":
                         end_start = following.start()
                         if line_end < end_start <= line_end + MAX_CARD_BYTES:
-                            run = data[line_end:end_start]
-                            card.parts.append(run)
-                            card.line_count = run.count(b"\n")
-                            card.size = end_start - line_end
-                            card.markers_absent = markers_absent
-                            yield card
                             pos = data.find(b"\n", end_start) + 1
+                            # A run's cards must not start with a continuation line (run_text): such a
+                            # card goes alone, and fast_properties declines it.
+                            if markers_absent and data[line_end] not in _FOLD_BYTES:
+                                # the card joins the block's run: adjacent cards make one segment
+                                if cards is None:
+                                    cards = CardRun(data)
+                                    segments = cards.segments
+                                    run_cards = cards.cards
+                                    run_lines = cards.lines
+                                if segments and segments[-1][1] == start:
+                                    segments[-1][1] = pos
+                                else:
+                                    segments.append([start, pos])
+                                run_cards.append((line, line_end, end_start))
+                                run_lines.append(line)
+                            else:
+                                if cards is not None:
+                                    yield cards
+                                    cards = None
+                                yield CardRun.block(data, line, line_end, end_start, markers_absent)
                             continue
-                stack.append(card)
+                if cards is not None:
+                    yield cards
+                    cards = None
+                stack.append(CardBlock(line))
             elif kind == "end":
                 if stack:
                     closed = stack.pop()
@@ -319,6 +493,8 @@ def card_blocks(stream: BinaryIO) -> Iterator[CardBlock]:
             elif stack:
                 blob = _blob_kind(data[start:line_end])
             pos = line_end
+        if cards is not None:
+            yield cards
         block_first_line = counted_line + data.count(b"\n", counted_pos)
     while stack:
         yield from abandon_root("the file ends before this card's END:VCARD line")
@@ -741,6 +917,12 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             birthday = birthday_iso(value)
             if birthday:
                 first["BDAY"] = birthday
+    return _row(source_file, position, line, first, emails, phones, addresses, cities, urls, notes, parser)
+
+
+def _row(source_file: str, position: int, line: int, first: dict, emails: list[str], phones: list[str],
+         addresses: list[str], cities: list[str], urls: list[str], notes: list[str], parser: str) -> dict:
+    """The row from what `card_row` or `fast_rows` gathered from a card's properties."""
     structured_name = first.get("N")
     if structured_name:
         # _name_part, with the usual single-valued component written out (five per card)
@@ -789,6 +971,169 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
     }
 
 
+_BEGIN, _END, _SKIP = range(8, 11)
+# card_row's roles for the fused path, which also meets the BEGIN and END lines of the cards.
+_RUN_ROLES = {**_ROLES, "BEGIN": _BEGIN, "END": _END}
+# The fused path reads a run's lines this many characters at a time: all of a 1 MiB run at
+# once makes every line's strings at once, no longer in cache, and the benchmark file then
+# read about 10% slower than card by card; 8 to 32 kB windows measured best.
+WINDOW_CHARS = 16 * 1024
+
+
+def fast_rows(run: CardRun, source_file: str, first_position: int) -> list[dict] | None:
+    """The rows of a run of cards, the first at `first_position`, each what `card_row` builds
+    from `fast_properties`; None when the fast path declines any card of it (then read the
+    run's cards one by one).
+
+    `fast_properties` and `card_row` fused: one regex pass over the run finds every line, and
+    each goes straight into its card's fields, with no per-card text or property list; the
+    row is made by card_row's own `_row` (differential tests hold the rows equal).
+    """
+    try:
+        text = run_text(run.data, True)
+        folded = "\n " in text or "\n\t" in text
+        rows = _run_rows(text, RUN_PROPERTY_LINE, folded, run.lines, source_file, first_position)
+        if rows is None and folded:
+            # Folding inside a name or its parameters, which RUN_PROPERTY_LINE does not take
+            # in: unfold the whole run first, as fast_properties unfolds each card.
+            text = text.replace("\n ", "").replace("\n\t", "")
+            rows = _run_rows(text, PROPERTY_LINE, False, run.lines, source_file, first_position)
+        return rows
+    except Declined:
+        return None
+    except Exception:  # a bug of ours: the cards are then read one by one, each on its own guard
+        return None
+
+
+def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int], source_file: str,
+              first_position: int) -> list[dict] | None:
+    """fast_rows on the run's text, its lines found by `pattern`; `folded` says values may hold
+    continuation lines; `card_lines` is the BEGIN line number of each card of the run."""
+    card_count = len(card_lines)
+    rows: list[dict] = []
+    roles = dict(_RUN_ROLES)  # names met that no row needs are added as _SKIP
+    unescape = _ESCAPE.sub
+    findall = pattern.findall
+    first: dict[str, object] = {}
+    emails: list[str] = []
+    phones: list[str] = []
+    addresses: list[str] = []
+    cities: list[str] = []
+    urls: list[str] = []
+    notes: list[str] = []
+    begun = pos = 0
+    size = len(text) - 1  # the last line end, which starts no line
+    while pos < size:
+        # A window ends at a line start that is no continuation, so that no value is cut.
+        end = text.find("\n", pos + WINDOW_CHARS)
+        while 0 <= end < size and text[end + 1] in " \t":
+            end = text.find("\n", end + 1)
+        if end < 0 or end > size:
+            end = size
+        lines = findall(text, pos, end)
+        # Every line start that is no continuation must start a match (as in fast_properties):
+        # checked window by window, so that a run with a stray line is given up early.
+        starts = text.count("\n", pos, end)
+        if folded:
+            starts -= text.count("\n ", pos, end) + text.count("\n\t", pos, end)
+        if len(lines) != starts:
+            return None
+        pos = end
+        for name, value in lines:
+            role = roles.get(name)
+            if role is None:
+                upper_name = name.upper()
+                if upper_name != name:
+                    role = roles.get(upper_name)
+                if role is None:
+                    if "_" in name and upper_name.replace("_", "-") in _ROLES:
+                        return None  # fast_properties declines it
+                    roles[name] = _SKIP
+                    continue
+                name = upper_name
+            if role == _SKIP:
+                continue
+            if folded and "\n" in value:
+                value = unfold(value)
+            if role == _SINGLE:
+                if name not in first:
+                    if "\\" in value and name != "VERSION":  # VERSION is kept as written
+                        value = unescape(_unescape_pair, value)
+                    value = value.strip()
+                    if value:
+                        first[name] = value
+            elif role == _BEGIN or role == _END:
+                if value != "VCARD" and value.rstrip(" \t").upper() != "VCARD":
+                    continue  # an ordinary property that happens to be called BEGIN or END
+                if role == _BEGIN:
+                    if begun != len(rows) or begun == card_count:
+                        return None  # not the BEGIN line of a card of the run
+                    begun += 1
+                    first = {}
+                    emails, phones, addresses, cities, urls, notes = [], [], [], [], [], []
+                else:
+                    index = len(rows)
+                    if begun != index + 1:
+                        return None
+                    rows.append(_row(source_file, first_position + index, card_lines[index], first, emails, phones,
+                                     addresses, cities, urls, notes, "fast"))
+            elif role == _EMAIL_ADDRESS:
+                if "\\" in value:
+                    value = unescape(_unescape_pair, value)
+                email = email_key(value)
+                if email and email not in emails:
+                    emails.append(email)
+            elif role == _PHONE:
+                if "\\" in value:
+                    value = unescape(_unescape_pair, value)
+                phone = value.strip()
+                if phone[:4].lower() == "tel:":
+                    phone = phone[4:].strip()
+                if phone and phone not in phones:
+                    phones.append(phone)
+            elif role == _FIRST_STRUCTURED:
+                if name not in first:
+                    if "\\" in value:
+                        value = split_structured(value)
+                        if "".join(map("".join, value)).strip():
+                            first[name] = value
+                    # Without escapes the components hold the value's characters but ; and ,
+                    elif value.replace(";", "").replace(",", "").strip():
+                        if "," in value:
+                            first[name] = [part.split(",") for part in value.split(";")]
+                        else:
+                            first[name] = [[part] for part in value.split(";")]
+            elif role == _WEB:
+                if "\\" in value:
+                    value = unescape(_unescape_pair, value)
+                url = _url(value)
+                if url and url not in urls:
+                    urls.append(url)
+            elif role == _ADDRESS:
+                value = split_structured(value) if "\\" in value else [part.split(",") for part in value.split(";")]
+                address = _address_line(value)
+                if address and address not in addresses:
+                    addresses.append(address)
+                city = _literal(value[ADDRESS_LOCALITY]).strip() if len(value) > ADDRESS_LOCALITY else ""
+                if city and city not in cities:
+                    cities.append(city)
+            elif role == _NOTE:
+                if "\\" in value:
+                    value = unescape(_unescape_pair, value)
+                note = value.strip()
+                if note:
+                    notes.append(note)
+            elif "BDAY" not in first:
+                if "\\" in value:
+                    value = unescape(_unescape_pair, value)
+                birthday = birthday_iso(value)
+                if birthday:
+                    first["BDAY"] = birthday
+    if len(rows) != card_count or begun != card_count:
+        return None  # BEGIN and END lines did not pair up as the run's cards
+    return rows
+
+
 def read_card(block: CardBlock, source_file: str, position: int, use_fast_path: bool = True) -> dict:
     """One card's row; raises CardError when neither path can read it."""
     if use_fast_path:
@@ -813,31 +1158,26 @@ def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = Tr
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for block in card_blocks(stream):
-            result.items += 1
-            if block.problem:
-                result.reject(f"card {result.items} (line {block.line})", block.problem)
+        for item in card_runs(stream):
+            if not isinstance(item, CardRun):
+                _read_block(item, result, rows, source_file, use_fast_path)
                 continue
-            try:
-                if use_fast_path:
-                    # read_card's fast path, written out: it is most of the cards of most files
-                    try:
-                        properties = fast_properties(
-                            block.parts[0] if len(block.parts) == 1 else block.data, block.markers_absent
-                        )
-                    except Declined:
-                        pass
-                    else:
-                        rows.append(card_row(source_file, result.items, block.line, properties, "fast"))
+            fused = fast_rows(item, source_file, result.items + 1) if use_fast_path else None
+            if fused is not None:
+                rows.extend(fused)
+                result.items += len(fused)
+                continue
+            # A run taken whole that the fused path declines: its cards found one by one, and
+            # the runs among them tried again.
+            for part in item.parts() if item.cards is None else (item,):
+                if part is not item and isinstance(part, CardRun):
+                    fused = fast_rows(part, source_file, result.items + 1) if use_fast_path else None
+                    if fused is not None:
+                        rows.extend(fused)
+                        result.items += len(fused)
                         continue
-                rows.append(read_card(block, source_file, result.items, use_fast_path=False))
-            except CardError as error:
-                result.reject(f"card {result.items} (line {block.line})", str(error))
-            except Exception as error:  # a bug of ours must not cost the other cards of the file
-                result.reject(
-                    f"card {result.items} (line {block.line})",
-                    f"unexpected error while reading the card ({type(error).__name__})",
-                )
+                for block in part.blocks() if isinstance(part, CardRun) else (part,):
+                    _read_block(block, result, rows, source_file, use_fast_path)
     finally:
         if collecting:
             gc.enable()
@@ -849,3 +1189,28 @@ def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = Tr
         result.items = 1
         result.reject("line 1", "not a vCard: no BEGIN:VCARD line")
     return result
+
+
+def _read_block(block: CardBlock, result: FileResult, rows: list[dict], source_file: str, use_fast_path: bool) -> None:
+    """One card of `parse_vcards` as a row or a quarantine entry."""
+    result.items += 1
+    if block.problem:
+        result.reject(f"card {result.items} (line {block.line})", block.problem)
+        return
+    try:
+        if use_fast_path:
+            try:
+                properties = fast_properties(block.data, block.markers_absent)
+            except Declined:
+                pass
+            else:
+                rows.append(card_row(source_file, result.items, block.line, properties, "fast"))
+                return
+        rows.append(read_card(block, source_file, result.items, use_fast_path=False))
+    except CardError as error:
+        result.reject(f"card {result.items} (line {block.line})", str(error))
+    except Exception as error:  # a bug of ours must not cost the other cards of the file
+        result.reject(
+            f"card {result.items} (line {block.line})",
+            f"unexpected error while reading the card ({type(error).__name__})",
+        )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.vcard import TABLE, card_blocks, parse_vcards, read_card
+from connectors.vcard import TABLE, CardError, CardRun, card_blocks, card_runs, fast_rows, parse_vcards, read_card
 from connectors.vcard_fast import Declined, fast_properties
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vcard"
@@ -427,3 +427,158 @@ def test_a_marker_anywhere_in_the_file_makes_every_card_check_for_itself():
     result = parse_vcards(io.BytesIO((plain + marked).encode("utf-8")), "x.vcf")
     assert [row["parser"] for row in result.rows[TABLE]] == ["fast", "vobject"]
     assert [block.markers_absent for block in card_blocks(io.BytesIO((plain + marked).encode()))] == [False, False]
+
+
+# ---------------------------------------------------------------------------- fused fast path
+
+
+def _card_by_card(data: bytes, name: str) -> tuple[int, list[dict], list[tuple[str, str]]]:
+    """(items, rows, quarantine) as parse_vcards gives them when every card is read on its own
+    with read_card: the definition the fused path (`fast_rows`) must equal."""
+    rows, quarantine, items = [], [], 0
+    for position, block in enumerate(card_blocks(io.BytesIO(data), whole_runs=False), 1):
+        items = position
+        location = f"card {position} (line {block.line})"
+        if block.problem:
+            quarantine.append((location, block.problem))
+            continue
+        try:
+            rows.append(read_card(block, name, position))
+        except CardError as error:
+            quarantine.append((location, str(error)))
+    return items, rows, quarantine
+
+
+def _assert_fused_equals_card_by_card(data: bytes, name: str) -> None:
+    result = parse_vcards(io.BytesIO(data), name)
+    items, expected_rows, expected_quarantine = _card_by_card(data, name)
+    if items:
+        assert result.items == items, name
+    assert result.rows.get(TABLE, []) == expected_rows, name
+    if items:
+        assert [(entry.location, entry.reason) for entry in result.quarantine] == expected_quarantine, name
+
+
+def _fused_cards(data: bytes) -> int:
+    """How many cards of the data the fused path reads."""
+    read = 0
+    for item in card_runs(io.BytesIO(data)):
+        if isinstance(item, CardRun):
+            rows = fast_rows(item, "x.vcf", 1)
+            read += len(rows) if rows is not None else 0
+    return read
+
+
+def test_fused_path_gives_what_card_by_card_reading_gives_on_every_fixture():
+    for path in sorted(FIXTURES.glob("*.vcf")):
+        _assert_fused_equals_card_by_card(path.read_bytes(), path.name)
+
+
+def test_fused_path_gives_what_card_by_card_reading_gives_on_every_corpus_file():
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "vcard"
+    if not corpus.is_dir():
+        pytest.skip("no shared corpus here")
+    files = sorted(corpus.glob("*.vcf"))
+    for path in files:
+        _assert_fused_equals_card_by_card(path.read_bytes(), path.name)
+    assert files
+
+
+# What can break a run of cards read together: cards next to each other or apart, folds
+# anywhere (also right after BEGIN), properties called BEGIN or END, spellings of BEGIN and
+# END, underscores, lines that are no property, characters str.upper turns into a marker.
+_HAZARDS = [
+    "", "", "", "\r\n", "\r\n\r\n", "junk between cards\r\n", " \r\n", "EMAIL:stray@example.com\r\n",
+    "FN:stray\r\n",
+]
+_INNER_HAZARDS = [
+    "NOTE:ſtraße charſet\r\n", "NOTE:ı and ß and ﬅ\r\n", "X-B:bASE64 written as ſ\r\n", "NOTE:Zoë ß\r\n",
+    "BEGIN:VCALENDAR\r\n", "END:VCALENDAR\r\n", "item1.BEGIN:VCARD\r\n", "X;P=1:END:VCARD\r\n",
+    "EMAIL_X:a@b.c\r\n", "X_SOCIALPROFILE:https\\://linkedin.com/in/x\r\n", "not a property\r\n",
+    "TEL:+1 555\r\n  0100\r\n", "TEL;TY\r\n PE=CELL:+1\r\n", "FN:folded\r\n\t\r\n name\r\n", "X-EMPTY:\r\n",
+    "NOTE:ends with a backslash\\\r\n", "version:4.0\r\n", "Fn:lower\\, case\r\n",
+    # photos and sounds without a decline marker: card_runs leaves them out of the card
+    "PHOTO;VALUE=uri:http://example.com/a.jpg\r\n", "item1.LOGO:http\\://x\r\n", "PHOTO:\r\n AAAA\r\n BBBB\r\n",
+    "SOUND;TYPE=OGG:\r\nAAAA\r\nBBBB\r\n\r\n", "key:xyz\r\n", "NOTE:a blank line follows\r\n\r\n",
+]
+
+
+def _hazardous_stream(rng: random.Random, cards: int, rate: float) -> bytes:
+    """Generated cards, a share `rate` of them (and of the gaps between them) with a hazard."""
+    out = []
+    for _ in range(cards):
+        card = _random_card(rng)
+        risky = rng.random() < rate
+        begin = rng.choice(["BEGIN:VCARD\r\n", "begin:vcard\r\n", "Begin:VCard\r\n"]
+                           + (["BEGIN:VCARD \t\r\n", "BEGIN:VCARD\r\n \r\n", "BEGIN:VCARD\r\n\tFN:x\r\n", "\ufeffBEGIN:VCARD\r\n",
+                               "BEGIN:VCARD\r\nEND:VCARD\r\nBEGIN:VCARD\r\n"] if risky else []))
+        end = rng.choice(["END:VCARD\r\n", "end:VCARD\r\n"]
+                         + (["END:VCARD  \r\n", "END:VCARD\r\n more\r\n", "item1.END:VCARD\r\n"] if risky else []))
+        body = card[len("BEGIN:VCARD\r\n"): -len("END:VCARD\r\n")]
+        lines = body.split("\r\n")
+        if risky:
+            lines.insert(rng.randint(0, len(lines) - 1), rng.choice(_INNER_HAZARDS).removesuffix("\r\n"))
+        gap = rng.choice(_HAZARDS) if rng.random() < rate else ""
+        out.append(gap + begin + "\r\n".join(lines) + end)
+    return "".join(out).encode("utf-8")
+
+
+def test_fused_path_gives_what_card_by_card_reading_gives_on_hazardous_generated_streams():
+    rng = random.Random(1507)
+    fused = whole = 0
+    for round_ in range(120):
+        data = _hazardous_stream(rng, rng.randint(1, 30), rng.choice([0.0, 0.02, 0.1, 0.5, 1.0]))
+        _assert_fused_equals_card_by_card(data, f"hazards-{round_}")
+        fused += _fused_cards(data)
+        whole += sum(isinstance(item, CardRun) and item.cards is None for item in card_runs(io.BytesIO(data)))
+    assert fused > 300  # the fused path itself was compared, not only its fallback
+    assert whole > 30  # and runs taken whole from their BEGIN and END lines
+
+
+def test_fused_path_reads_well_formed_streams_whole_and_numbers_cards_across_runs():
+    rng = random.Random(77)
+    data = "".join(_random_card(rng) for _ in range(300)).encode("utf-8")
+    assert _fused_cards(data) >= 250
+    # taken whole from its BEGIN and END lines, not found card by card
+    assert any(isinstance(item, CardRun) and item.cards is None for item in card_runs(io.BytesIO(data)))
+    _assert_fused_equals_card_by_card(data, "plain")
+    # more than one 1 MiB block, so runs end at block edges and positions go on across them
+    big = data * (2 * 1024 * 1024 // len(data) + 1)
+    _assert_fused_equals_card_by_card(big, "big")
+
+
+def test_a_card_starting_with_a_continuation_line_still_goes_to_vobject_in_a_run():
+    plain = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEND:VCARD\r\n"
+    folded = "BEGIN:VCARD\r\n FN:Bo\r\nVERSION:3.0\r\nEND:VCARD\r\n"
+    result = parse_vcards(io.BytesIO((plain + folded + plain).encode()), "x.vcf")
+    # the card by card path declines it (vobject then reads or quarantines it); its neighbours stay fast
+    assert [(row["position"], row["parser"]) for row in result.rows[TABLE] if row["parser"] == "fast"] == [
+        (1, "fast"), (3, "fast")]
+    assert result.items == 3
+    _assert_fused_equals_card_by_card((plain + folded + plain).encode(), "x.vcf")
+
+
+def test_a_photo_or_blank_line_in_a_run_taken_whole_reads_card_by_card_with_the_same_rows():
+    plain = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEND:VCARD\r\n"
+    for odd in ("PHOTO:\r\n AAAA\r\n", "SOUND:\r\nAAAA\r\nBBBB\r\n\r\n", "NOTE:x\r\n\r\n"):
+        card = plain.replace("FN:Ana\r\n", "FN:Bo\r\n" + odd)
+        data = (plain * 3 + card + plain * 3).encode()
+        assert [type(item) for item in card_runs(io.BytesIO(data))] == [CardRun]
+        _assert_fused_equals_card_by_card(data, "x.vcf")
+        rows = parse_vcards(io.BytesIO(data), "x.vcf").rows[TABLE]
+        assert [row["line"] for row in rows][:4] == [1, 5, 9, 13]
+
+
+@pytest.mark.parametrize("odd", [
+    "EMAIL:stray@example.com\r\n",  # a property between two cards, which no card holds
+    "BEGIN:VCARD\r\nFN:Bo\r\nitem1.END:VCARD\r\nEMAIL:bo@example.com\r\nEND:VCARD\r\n",
+    "BEGIN:VCARD\r\nFN:Bo\r\nitem1.END:VCARD\r\n",  # no real END: the next cards are nested in it
+    "BEGIN:VCARD\r\n \r\nFN:Bo\r\nEND:VCARD\r\n",  # a continuation right after BEGIN
+    "BEGIN:VCARD\r\nEND:VCARD\r\n",  # an empty card
+    "\ufeffBEGIN:VCARD\r\nFN:Bo\r\nEND:VCARD\r\n",
+    "BEGIN:VCARD\r\nFN:Bo\r\nbegin:vcardx\r\nitem1.BEGIN:VCARD\r\nEND:VCARD\r\n",
+    "BEGIN:VCARD\r\nFN:Bo\r\nend:vcardx\r\nitem1.END:VCARD\r\nBEGIN:VCARD\r\nFN:Cy\r\nEND:VCARD\r\n",
+])
+def test_what_a_run_taken_whole_must_not_hold_gives_what_card_by_card_reading_gives(odd):
+    plain = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEMAIL:ana@example.com\r\nEND:VCARD\r\n"
+    _assert_fused_equals_card_by_card((plain * 3 + odd + plain * 3).encode(), "x.vcf")

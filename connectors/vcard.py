@@ -71,6 +71,7 @@ NAME_FIELDS = ("family_name", "given_name", "additional_names", "honorific_prefi
 NAME_PARTS = len(NAME_FIELDS)
 ADDRESS_PARTS = 7  # post office box, extended, street, locality, region, postal code, country
 ADDRESS_LOCALITY = 3  # its index among those parts: the town or city
+ADDRESS_POSTAL_CODE = 5  # and of the postal code
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -873,6 +874,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
     phones: list[str] = []
     addresses: list[str] = []
     cities: list[str] = []
+    postcodes: list[str] = []
     urls: list[str] = []
     notes: list[str] = []
     roles = _ROLES
@@ -906,9 +908,7 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             address = _address_line(value)
             if address and address not in addresses:
                 addresses.append(address)
-            city = _literal(value[ADDRESS_LOCALITY]).strip() if len(value) > ADDRESS_LOCALITY else ""
-            if city and city not in cities:
-                cities.append(city)
+            _add_place(value, cities, postcodes)
         elif role == _NOTE:
             note = value.strip()
             if note:
@@ -917,11 +917,20 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             birthday = birthday_iso(value)
             if birthday:
                 first["BDAY"] = birthday
-    return _row(source_file, position, line, first, emails, phones, addresses, cities, urls, notes, parser)
+    return _row(source_file, position, line, first, emails, phones, addresses, cities, postcodes, urls, notes, parser)
+
+
+def _add_place(address: list[list[str]], cities: list[str], postcodes: list[str]) -> None:
+    """The town and postcode of an ADR, kept apart for matching people by where they live."""
+    for index, places in ((ADDRESS_LOCALITY, cities), (ADDRESS_POSTAL_CODE, postcodes)):
+        place = _literal(address[index]).strip() if len(address) > index else ""
+        if place and place not in places:
+            places.append(place)
 
 
 def _row(source_file: str, position: int, line: int, first: dict, emails: list[str], phones: list[str],
-         addresses: list[str], cities: list[str], urls: list[str], notes: list[str], parser: str) -> dict:
+         addresses: list[str], cities: list[str], postcodes: list[str], urls: list[str], notes: list[str],
+         parser: str) -> dict:
     """The row from what `card_row` or `fast_rows` gathered from a card's properties."""
     structured_name = first.get("N")
     if structured_name:
@@ -962,6 +971,7 @@ def _row(source_file: str, position: int, line: int, first: dict, emails: list[s
         "birthday": first.get("BDAY"),
         "addresses": addresses,
         "cities": cities,
+        "postcodes": postcodes,
         "note": "\n".join(notes) or None,
         "urls": urls,
         "linkedin_url": linkedin_url,
@@ -1019,6 +1029,7 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
     phones: list[str] = []
     addresses: list[str] = []
     cities: list[str] = []
+    postcodes: list[str] = []
     urls: list[str] = []
     notes: list[str] = []
     begun = pos = 0
@@ -1070,13 +1081,13 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                         return None  # not the BEGIN line of a card of the run
                     begun += 1
                     first = {}
-                    emails, phones, addresses, cities, urls, notes = [], [], [], [], [], []
+                    emails, phones, addresses, cities, postcodes, urls, notes = [], [], [], [], [], [], []
                 else:
                     index = len(rows)
                     if begun != index + 1:
                         return None
                     rows.append(_row(source_file, first_position + index, card_lines[index], first, emails, phones,
-                                     addresses, cities, urls, notes, "fast"))
+                                     addresses, cities, postcodes, urls, notes, "fast"))
             elif role == _EMAIL_ADDRESS:
                 if "\\" in value:
                     value = unescape(_unescape_pair, value)
@@ -1114,9 +1125,7 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                 address = _address_line(value)
                 if address and address not in addresses:
                     addresses.append(address)
-                city = _literal(value[ADDRESS_LOCALITY]).strip() if len(value) > ADDRESS_LOCALITY else ""
-                if city and city not in cities:
-                    cities.append(city)
+                _add_place(value, cities, postcodes)
             elif role == _NOTE:
                 if "\\" in value:
                     value = unescape(_unescape_pair, value)

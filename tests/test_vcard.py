@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vcard"
 ROW_KEYS = {
     "source_file", "position", "line", "uid", "full_name", "given_name", "family_name",
     "additional_names", "honorific_prefix", "honorific_suffix", "nickname", "emails", "phones",
-    "org", "title", "birthday", "addresses", "cities", "note", "urls", "linkedin_url", "revision",
+    "org", "title", "birthday", "addresses", "cities", "postcodes", "note", "urls", "linkedin_url", "revision",
     "version", "parser",
 }
 
@@ -385,6 +385,7 @@ def test_address_locality_is_kept_for_matching_people_by_town():
             b"ADR;TYPE=HOME:;;12 High St;Oxford;;OX1 1AA;UK\r\nADR;TYPE=WORK:;;1 Quay;Bristol;;;\r\nEND:VCARD\r\n")
     row = parse_vcards(io.BytesIO(card), "c.vcf").rows[TABLE][0]
     assert row["cities"] == ["Oxford", "Bristol"]
+    assert row["postcodes"] == ["OX1 1AA"]
     assert row["addresses"][0] == "12 High St, Oxford, OX1 1AA, UK"
 
 

@@ -27,7 +27,7 @@ from warehouse.raw_tables import RAW_TABLES, create_statements, raw_name
 log = logging.getLogger(__name__)
 
 # Bump a parser's version when its output changes, so that cached rows are parsed again.
-PARSER_VERSIONS = {"vcard": 2, "calendar": 2, "linkedin": 1, "referrals": 1, "owner": 1, "decisions": 1}
+PARSER_VERSIONS = {"vcard": 3, "calendar": 2, "linkedin": 1, "referrals": 1, "owner": 1, "decisions": 1}
 # Tables that hold per-file rows (the bookkeeping tables are rewritten whole each run).
 ROW_TABLES = [table for table in RAW_TABLES if table not in ("inbox_files", "quarantine")]
 

@@ -11,7 +11,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "full_name": "VARCHAR", "given_name": "VARCHAR", "family_name": "VARCHAR",
         "additional_names": "VARCHAR", "honorific_prefix": "VARCHAR", "honorific_suffix": "VARCHAR",
         "nickname": "VARCHAR", "emails": "VARCHAR[]", "phones": "VARCHAR[]", "org": "VARCHAR",
-        "title": "VARCHAR", "birthday": "VARCHAR", "addresses": "VARCHAR[]", "cities": "VARCHAR[]", "note": "VARCHAR",
+        "title": "VARCHAR", "birthday": "VARCHAR", "addresses": "VARCHAR[]", "cities": "VARCHAR[]", "postcodes": "VARCHAR[]", "note": "VARCHAR",
         "urls": "VARCHAR[]", "linkedin_url": "VARCHAR", "revision": "VARCHAR", "version": "VARCHAR",
         "parser": "VARCHAR",
     },

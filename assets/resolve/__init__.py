@@ -9,7 +9,7 @@ from warehouse.resolution import resolve_people
 from warehouse.resource import StrongtiesWarehouse
 
 RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, emails, phones, linkedin_url, "
-                  "company, title, birthday, city, last_seen::varchar AS last_seen, is_owner")
+                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, is_owner")
 
 
 @dg.multi_asset(

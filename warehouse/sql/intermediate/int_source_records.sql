@@ -12,6 +12,8 @@ vcard as (
         'vcard' as source, source_key, full_name, given_name, family_name, emails, phones,
         linkedin_url, company, title, birthday,
         cities[1] as city,
+        addresses[1] as address,
+        postcodes[1] as postcode,
         try_cast(left(revision, 10) as date) as last_seen,
         null::date as first_seen,
         source_file
@@ -96,6 +98,7 @@ select
     records.source, records.source_key, records.full_name, records.given_name, records.family_name,
     coalesce(records.emails, []) as emails, coalesce(records.phones, []) as phones,
     records.linkedin_url, records.company, records.title, records.birthday, records.city,
+    records.address, records.postcode,
     records.first_seen, records.last_seen, records.source_file,
     coalesce(len(list_intersect(records.emails, owner.emails)) > 0
         or records.linkedin_url = owner.linkedin_url, false) as is_owner

@@ -20,6 +20,7 @@ select
     birthday,
     coalesce(addresses, []) as addresses,
     coalesce(cities, []) as cities,
+    coalesce(postcodes, []) as postcodes,
     linkedin_url,
     revision,
     parser

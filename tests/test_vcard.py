@@ -10,6 +10,7 @@ import pytest
 
 from connectors.vcard import TABLE, CardError, CardRun, card_blocks, card_runs, fast_rows, parse_vcards, read_card
 from connectors.vcard_fast import Declined, fast_properties
+from tests.vcard_support import assert_paths_agree, without_parser
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "vcard"
 ROW_KEYS = {
@@ -34,10 +35,6 @@ def only_row(name: str) -> dict:
     assert result.quarantine == []
     (row,) = result.rows[TABLE]
     return row
-
-
-def without_parser(row: dict) -> dict:
-    return {key: value for key, value in row.items() if key != "parser"}
 
 
 # ---------------------------------------------------------------------------- dialects
@@ -308,28 +305,11 @@ def test_fast_path_reads_plain_cards_and_vobject_only_mode_reads_them_the_same()
     assert list(map(without_parser, fast)) == list(map(without_parser, slow))
 
 
-def _assert_paths_agree(blocks, label: str) -> int:
-    """Every card the fast path takes gives the same row through vobject; returns how many."""
-    compared = 0
-    for position, block in enumerate(blocks, 1):
-        if block.problem:
-            continue
-        try:
-            fast_properties(block.data)
-        except Declined:
-            continue
-        fast = read_card(block, label, position, use_fast_path=True)
-        slow = read_card(block, label, position, use_fast_path=False)
-        assert without_parser(fast) == without_parser(slow), f"{label} card {position}"
-        compared += 1
-    return compared
-
-
 def test_fast_path_equals_vobject_on_every_fixture_card():
     compared = 0
     for path in sorted(FIXTURES.glob("*.vcf")):
         with open(path, "rb") as stream:
-            compared += _assert_paths_agree(list(card_blocks(stream)), path.name)
+            compared += assert_paths_agree(list(card_blocks(stream)), path.name)
     assert compared >= 10
 
 
@@ -377,7 +357,7 @@ def test_fast_path_equals_vobject_on_generated_cards():
     data = "".join(_random_card(rng) for _ in range(400)).encode("utf-8")
     blocks = list(card_blocks(io.BytesIO(data)))
     assert len(blocks) == 400
-    assert _assert_paths_agree(blocks, "generated") >= 300
+    assert assert_paths_agree(blocks, "generated") >= 300
 
 
 def test_address_locality_is_kept_for_matching_people_by_town():

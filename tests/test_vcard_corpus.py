@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.vcard import TABLE, card_blocks, parse_vcards, read_card
-from connectors.vcard_fast import Declined, fast_properties
+from connectors.vcard import TABLE, card_blocks, parse_vcards
+from tests.vcard_support import assert_paths_agree
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -68,19 +68,7 @@ def test_fast_path_equals_vobject_on_every_corpus_card_both_can_read():
     compared = 0
     for path in VCARD_FILES:
         with open(path, "rb") as stream:
-            blocks = list(card_blocks(stream))
-        for position, block in enumerate(blocks, 1):
-            if block.problem:
-                continue
-            try:
-                fast_properties(block.data)
-            except Declined:
-                continue
-            fast = read_card(block, path.name, position, use_fast_path=True)
-            slow = read_card(block, path.name, position, use_fast_path=False)
-            fast.pop("parser"), slow.pop("parser")
-            assert fast == slow, f"{path.name} card {position}"
-            compared += 1
+            compared += assert_paths_agree(list(card_blocks(stream)), path.name)
     assert compared >= 30
 
 

@@ -86,6 +86,16 @@ def split_structured(value: str) -> list[list[str]]:
     return components
 
 
+def _decoded(data: bytes) -> str:
+    """The card text behind a leading LF (so every line, the first too, follows a LF)."""
+    if b"\x00" in data:
+        raise Declined("overlong line")
+    try:
+        return "\n" + data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Declined("not UTF-8")
+
+
 def fast_properties(data: bytes, markers_absent: bool = False) -> list[tuple[str, object]]:
     """(NAME, value) for the properties a row is built from, in card order; raises Declined.
 
@@ -94,12 +104,7 @@ def fast_properties(data: bytes, markers_absent: bool = False) -> list[tuple[str
     bytes the card comes from (`connectors.vcard.card_blocks` looks once per chunk); it holds
     for ASCII cards only, as `str.upper` maps a few other letters (`ſ`, `ı`) into ASCII ones.
     """
-    if b"\x00" in data:
-        raise Declined("overlong line")
-    try:
-        text = "\n" + data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Declined("not UTF-8")
+    text = _decoded(data)
     if not (markers_absent and text.isascii()):
         upper = text.upper()
         for marker in DECLINE_MARKERS:
@@ -175,12 +180,7 @@ def run_text(data: bytes, markers_absent: bool = False) -> str:
     line; a reader must still check that every LF not followed by a space or tab starts a
     match, and unfold the values that hold a LF.
     """
-    if b"\x00" in data:
-        raise Declined("overlong line")
-    try:
-        text = "\n" + data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Declined("not UTF-8")
+    text = _decoded(data)
     if not markers_absent:
         upper = text.upper()
         for marker in DECLINE_MARKERS:

@@ -22,3 +22,19 @@ def test_raw_table_of_an_older_shape_is_rebuilt_and_every_file_parsed_again(tmp_
     assert connection.execute("SELECT count(*) FROM raw_vcard_cards WHERE cities IS NOT NULL").fetchone()[0] == 4
     unchanged = ingest_inbox(connection, str(TINY_INBOX), WINDOW)
     assert unchanged.files_parsed == 0 and unchanged.files_reused == 6
+
+
+def test_rows_of_a_removed_file_are_dropped_and_the_others_kept(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    connection = duckdb.connect(str(tmp_path / "work.duckdb"))
+    ingest_inbox(connection, str(inbox), WINDOW)
+    assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 3
+    (inbox / "referrals.csv").unlink()
+    again = ingest_inbox(connection, str(inbox), WINDOW)
+    assert again.files_parsed == 0 and again.files_reused == 5
+    assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 0
+    assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4
+    assert connection.execute("SELECT count(*) FROM raw_quarantine WHERE source_file = 'referrals.csv'").fetchone()[0] == 0

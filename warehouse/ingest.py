@@ -136,10 +136,7 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_win
     # Rows of files that are gone, changed into duplicates or no longer parsed are dropped.
     live_paths = {row["source_file"] for row in file_rows if row["parse_key"]}
     for table in ROW_TABLES:
-        stale = connection.execute(f"SELECT DISTINCT source_file FROM {raw_name(table)}").fetchall()
-        for (path,) in stale:
-            if path not in live_paths:
-                connection.execute(f"DELETE FROM {raw_name(table)} WHERE source_file = ?", [path])
+        connection.execute(f"DELETE FROM {raw_name(table)} WHERE NOT list_contains(?, source_file)", [sorted(live_paths)])
     reused_quarantine = previous_quarantine[previous_quarantine["source_file"].isin(kept_paths)]
     connection.execute("DELETE FROM raw_quarantine")
     connection.execute("DELETE FROM raw_inbox_files")

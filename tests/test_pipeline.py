@@ -150,3 +150,15 @@ def test_attendee_without_a_display_name_is_matched_by_the_name_in_the_address(t
     assert materialize_all(inbox, warehouse, AS_OF).success
     person_of = dict(rows(warehouse, "SELECT record_key, person_id FROM source_record"))
     assert person_of["vcard:noor"] == person_of["calendar:noor.haddad@work.example.org"]
+
+
+def test_inbox_without_owner_yaml_still_runs_and_ranks(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    (inbox / "owner.yaml").unlink()
+    warehouse = tmp_path / "w.duckdb"
+    assert materialize_all(inbox, warehouse, AS_OF).success
+    assert rows(warehouse, "SELECT count(*) FROM core_list")[0][0] == 10
+    assert rows(warehouse, "SELECT display_name FROM core_list WHERE rank = 1")[0][0] == "Priya Shah"

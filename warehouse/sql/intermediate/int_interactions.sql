@@ -4,9 +4,7 @@
 -- inbound (the other person did), neutral (a third person organised the meeting).
 -- group: metrics
 with owner as (
-    select coalesce(emails, []) as emails from stg_owner
-    union all
-    select [] where not exists (select 1 from stg_owner)
+    select emails from stg_owner
 ),
 cutoff as (
     select (getvariable('as_of')::date + interval 1 day)::timestamptz as run_end

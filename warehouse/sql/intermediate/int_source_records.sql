@@ -3,9 +3,7 @@
 -- group: resolve
 -- stage: ingest
 with owner as (
-    select coalesce(emails, []) as emails, linkedin_url from stg_owner
-    union all
-    select [], null where not exists (select 1 from stg_owner)
+    select emails, linkedin_url from stg_owner
 ),
 vcard as (
     select

@@ -2,9 +2,7 @@
 -- there, how strong each tie is, when you last spoke and what you share, to prepare.
 -- group: metrics
 with owner as (
-    select coalesce(emails, []) as emails from stg_owner
-    union all
-    select [] where not exists (select 1 from stg_owner)
+    select emails from stg_owner
 ),
 upcoming as (
     select m.*

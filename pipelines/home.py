@@ -7,14 +7,23 @@ from pathlib import Path
 from warehouse.resource import REPO_ROOT
 
 DEFAULT_HOME = REPO_ROOT / ".dagster_home"
+WRITTEN_BY_US = "# Written by strongties (pipelines/home.py); remove this line to keep your own edits.\n"
 # One run at a time: the working warehouse has a single writer. Run history and logs are
-# kept in SQLite files inside DAGSTER_HOME; telemetry is off because contact data is private.
-DAGSTER_YAML = """\
+# kept in SQLite files inside DAGSTER_HOME, by Dagster's SQLite event log with its
+# connections kept open (pipelines/event_log.py); telemetry is off because contact data is private.
+DAGSTER_YAML = WRITTEN_BY_US + """\
 run_queue:
   max_concurrent_runs: 1
 telemetry:
   enabled: false
+event_log_storage:
+  module: pipelines.event_log
+  class: KeptOpenSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 """
+# What the first release wrote, without the marker line.
+FIRST_DAGSTER_YAML = "run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
 
 
 def ensure_dagster_home() -> Path:
@@ -22,8 +31,12 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o700)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    wanted = DAGSTER_YAML.format(event_log_dir=home / "history" / "runs")
+    # Rewritten while it is ours (the home may have moved, or this file changed); a
+    # dagster.yaml somebody wrote themselves is left alone.
+    current = config.read_text() if config.exists() else None
+    if current != wanted and (current is None or current == FIRST_DAGSTER_YAML or current.startswith(WRITTEN_BY_US)):
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import atexit
 import os
-import sqlite3
 import sys
-from pathlib import Path
 
 import duckdb
 
@@ -21,28 +19,8 @@ def print_table(title: str, connection: duckdb.DuckDBPyConnection, query: str) -
     print(frame.to_markdown(index=False) if len(frame) else "(none)")
 
 
-def relax_run_history_syncing() -> None:
-    """Dagster records each of a run's ~200 events in SQLite with disk syncs, which on a small
-    machine cost more than the run's own work (1,950 syncs: 5 s of a 14 s run).
-
-    Each run's own event log skips syncing (`synchronous=OFF`): a killed process loses nothing,
-    and a power cut can only damage that run's log. The shared run index keeps `NORMAL`, which
-    in WAL mode cannot be corrupted by a power cut. The warehouse is never affected."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    @event.listens_for(Engine, "connect")
-    def _relaxed_sync(dbapi_connection, _record):
-        if not isinstance(dbapi_connection, sqlite3.Connection):
-            return
-        path = Path(dbapi_connection.execute("PRAGMA database_list").fetchone()[2] or "")
-        one_run_log = path.parent.name == "runs" and path.stem != "index"
-        dbapi_connection.execute(f"PRAGMA synchronous={'OFF' if one_run_log else 'NORMAL'}")
-
-
 def main() -> int:
     ensure_dagster_home()
-    relax_run_history_syncing()
     import dagster as dg  # after DAGSTER_HOME is set, so the run lands in the UI's history
 
     from pipelines.definitions import defs

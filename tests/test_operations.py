@@ -17,6 +17,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster._core.storage.event_log import SqliteEventLogStorage
+
+from pipelines.definitions import defs
+from pipelines.event_log import KeptOpenSqliteEventLogStorage
 from pipelines.schedules import build_daily_refresh, daily_refresh
 from pipelines.sensors import inbox_changed
 from tests.conftest import REPO_ROOT, TINY_INBOX, materialize_all
@@ -167,3 +171,12 @@ def test_make_run_entry_point_creates_an_owner_only_dagster_home(tmp_path):
     # Runs from the command line are recorded where the UI reads them.
     instance = dg.DagsterInstance.from_config(str(home))
     assert len(instance.get_runs()) == 1
+    # History is written by the kept-open event log, into Dagster's own files: Dagster's
+    # default SQLite storage reads every materialization of the run from them.
+    assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
+    run_id = instance.get_runs()[0].run_id
+    plain = SqliteEventLogStorage(str(home / "history" / "runs"))
+    materialized = {record.asset_key for record in plain.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000).records}
+    assert materialized == set(defs.resolve_asset_graph().get_all_asset_keys())
+    assert instance.get_latest_materialization_event(dg.AssetKey("core_list")).run_id == run_id

@@ -1,0 +1,52 @@
+"""DAGSTER_HOME as `make run` prepares it: owner-only, our dagster.yaml, the kept-open event log."""
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.event_log import OPEN_DATABASES, KeptOpenSqliteEventLogStorage
+from pipelines.home import FIRST_DAGSTER_YAML, ensure_dagster_home
+
+
+def test_home_gets_our_dagster_yaml_and_an_instance_loads_from_it(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    ensure_dagster_home()
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
+    assert (home / "history" / "runs" / "index.db").exists()
+
+
+def test_first_release_yaml_is_upgraded_and_a_hand_written_one_kept(tmp_path, monkeypatch):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for home, text in ((ours, FIRST_DAGSTER_YAML), (theirs, "telemetry:\n  enabled: false\n")):
+        home.mkdir()
+        (home / "dagster.yaml").write_text(text)
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        ensure_dagster_home()
+    assert "KeptOpenSqliteEventLogStorage" in (ours / "dagster.yaml").read_text()
+    assert (theirs / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+
+
+def test_a_moved_home_points_its_event_log_at_the_new_place(tmp_path, monkeypatch):
+    old, new = tmp_path / "old", tmp_path / "new"
+    monkeypatch.setenv("DAGSTER_HOME", str(old))
+    ensure_dagster_home()
+    old.rename(new)
+    monkeypatch.setenv("DAGSTER_HOME", str(new))
+    ensure_dagster_home()
+    text = (new / "dagster.yaml").read_text()
+    assert str(new / "history" / "runs") in text and str(old) not in text
+
+
+def test_event_log_keeps_only_the_most_recently_used_databases_open(tmp_path):
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
+    shards = [f"run-{number}" for number in range(OPEN_DATABASES + 3)]
+    for shard in shards:
+        with storage.run_connection(shard) as connection:
+            connection.exec_driver_sql("SELECT 1")
+    assert list(storage._engines) == shards[-OPEN_DATABASES:]
+    with storage.run_connection(shards[-OPEN_DATABASES]) as connection:  # used again: now the newest
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert list(storage._engines)[-1] == shards[-OPEN_DATABASES]
+    storage.dispose()
+    assert not storage._engines

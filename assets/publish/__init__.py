@@ -8,7 +8,7 @@ import dagster as dg
 
 from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
-from warehouse.charts import score_distribution_png
+from warehouse.charts import score_distribution_svg
 from warehouse.models import mart_names
 from warehouse.publish import publish_tables
 from warehouse.resolution.export import write_vcard4
@@ -30,13 +30,13 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Strongties
         counts = publish_tables(connection, warehouse.published_path, mart_names())
         preview = connection.execute(f"SELECT {CORE_LIST_PREVIEW_COLUMNS} FROM core_list ORDER BY rank").fetch_df()
         scores = [score for (score,) in connection.execute("SELECT score FROM tie_strength ORDER BY rank").fetchall()]
-    chart = base64.b64encode(score_distribution_png(scores)).decode()
+    chart = base64.b64encode(score_distribution_svg(scores).encode()).decode()
     context.log.info(f"published {len(counts)} tables to the warehouse file")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(warehouse.published_path),
         "tables": dg.MetadataValue.json(counts),
         "core_list": dg.MetadataValue.md(preview.to_markdown(index=False)),
-        "score_distribution": dg.MetadataValue.md(f"![tie strength with Dunbar layers](data:image/png;base64,{chart})"),
+        "score_distribution": dg.MetadataValue.md(f"![tie strength with Dunbar layers](data:image/svg+xml;base64,{chart})"),
         "dagster/row_count": counts.get("core_list", 0),
     })
 

@@ -29,6 +29,7 @@ AS_OF = "2026-11-20"
 # at a cost of well under 1% of one core.
 POLL_SECONDS = 0.05
 MB = 1024 * 1024
+PROJECT_PACKAGES = ["pipelines", "assets", "connectors", "warehouse", "data"]
 
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -239,6 +240,12 @@ def _peak_between(samples: list[tuple[float, int]], start: float, end: float) ->
     return round(max(inside) / MB, 1) if inside else None
 
 
+def compile_project() -> None:
+    """Byte-compiles the project as `make run` does: a machine that sets PYTHONDONTWRITEBYTECODE
+    (this one does) would otherwise compile every module from source on each run, 0.3 s."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *PROJECT_PACKAGES], cwd=REPO_ROOT, check=True)
+
+
 def run_pipeline(inbox: Path, workdir: Path, as_of: str = AS_OF, fresh: bool = True,
                  label: str = "run", extra_env: dict | None = None) -> dict:
     """`python -m pipelines.run` on an inbox as a user runs it: one whole process, timed.
@@ -254,6 +261,7 @@ def run_pipeline(inbox: Path, workdir: Path, as_of: str = AS_OF, fresh: bool = T
 
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    compile_project()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STRONGTIES_")}
     env.update({"DAGSTER_HOME": str(dagster_home), "STRONGTIES_INBOX": str(inbox),
                 "STRONGTIES_WAREHOUSE": str(warehouse), "STRONGTIES_AS_OF": as_of,

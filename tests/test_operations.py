@@ -61,13 +61,19 @@ def test_schedule_cron_and_timezone_are_configurable():
 def test_sensor_starts_a_run_only_when_the_inbox_changes(tmp_path):
     inbox = copy_of_tiny_inbox(tmp_path)
     resources = {"warehouse": warehouse_for(inbox, tmp_path / "w.duckdb")}
-    first = inbox_changed(dg.build_sensor_context(resources=resources))
+
+    def evaluate(cursor: str | None = None):
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+            return inbox_changed(context)
+
+    first = evaluate()
     assert isinstance(first, dg.RunRequest)
-    unchanged = inbox_changed(dg.build_sensor_context(cursor=first.run_key, resources=resources))
-    assert isinstance(unchanged, dg.SkipReason)
+    assert isinstance(evaluate(first.run_key), dg.SkipReason)
     (inbox / "more.vcf").write_bytes(EXTRA_CARD)
-    changed = inbox_changed(dg.build_sensor_context(cursor=first.run_key, resources=resources))
+    changed = evaluate(first.run_key)
     assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key
+    # Watching the inbox never opens (so never locks) the working warehouse.
+    assert not working_path_for(tmp_path / "w.duckdb").exists()
 
 
 def files_parsed(result: dg.ExecuteInProcessResult) -> int:

@@ -7,13 +7,14 @@ of a run, so an analyst's open session never blocks a run or sees half of one.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from warehouse.config import ScoringConfig, sql_variables
 
@@ -37,6 +38,10 @@ class StrongtiesWarehouse(DuckDBResource):
     published_path: str
     as_of: str = ""  # YYYY-MM-DD; empty means today (UTC)
     core_list_size: int = 10
+    # Within a run, every step shares one connection: opening the working file and
+    # checkpointing it on close cost 30 ms a step, a tenth of a personal run's work.
+    _in_dagster_run: bool = PrivateAttr(default=False)
+    _run_connection: tuple[ExitStack, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
 
     @classmethod
     def from_environment(cls) -> "StrongtiesWarehouse":
@@ -64,9 +69,33 @@ class StrongtiesWarehouse(DuckDBResource):
         end_day = (as_of + timedelta(days=CALENDAR_DAYS_AHEAD + 31)).replace(day=1)
         return start, datetime(end_day.year, end_day.month, 1, tzinfo=timezone.utc)
 
+    def setup_for_execution(self, context) -> None:
+        self._in_dagster_run = True
+
+    def teardown_after_execution(self, context) -> None:
+        if self._run_connection is not None:
+            self._run_connection[0].close()
+            self._run_connection = None
+        self._in_dagster_run = False
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the working database with the run's settings as SQL variables."""
+        """A connection to the working database with the run's settings as SQL variables.
+
+        Inside a Dagster run the first call opens it and later steps reuse it until the run
+        ends; outside one (tests, scripts) each call opens its own, closed on leaving. Sensors
+        and schedules never call this, so they never lock the working file."""
+        if self._run_connection is None:
+            if not self._in_dagster_run:
+                with self._open() as connection:
+                    yield connection
+                return
+            stack = ExitStack()
+            self._run_connection = (stack, stack.enter_context(self._open()))
+        yield self._run_connection[1]
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.database)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -77,4 +106,3 @@ class StrongtiesWarehouse(DuckDBResource):
             for name, value in sql_variables(self.scoring, self.as_of_date.isoformat()).items():
                 connection.execute(f"SET VARIABLE {name} = ?", [value])
             yield connection
-

@@ -1,10 +1,11 @@
-"""DAGSTER_HOME as `make run` prepares it: owner-only, our dagster.yaml, the kept-open event log."""
+"""What a run stands on: DAGSTER_HOME as `make run` prepares it, the kept-open event log, the shared warehouse connection."""
 from __future__ import annotations
 
 import dagster as dg
 
 from pipelines.event_log import OPEN_DATABASES, KeptOpenSqliteEventLogStorage
 from pipelines.home import FIRST_DAGSTER_YAML, ensure_dagster_home
+from warehouse.resource import StrongtiesWarehouse, working_path_for
 
 
 def test_home_gets_our_dagster_yaml_and_an_instance_loads_from_it(tmp_path, monkeypatch):
@@ -50,3 +51,27 @@ def test_event_log_keeps_only_the_most_recently_used_databases_open(tmp_path):
     assert list(storage._engines)[-1] == shards[-OPEN_DATABASES]
     storage.dispose()
     assert not storage._engines
+
+
+def test_steps_of_one_run_share_a_warehouse_connection_closed_when_the_run_ends(tmp_path):
+    # A temporary table lives only as long as its connection: the second step sees the first
+    # step's only if the run shares one connection.
+    @dg.asset
+    def first(warehouse: StrongtiesWarehouse) -> None:
+        with warehouse.connect() as connection:
+            connection.execute("CREATE TEMP TABLE made_in_first AS SELECT 42 AS answer")
+
+    @dg.asset(deps=[first])
+    def second(warehouse: StrongtiesWarehouse) -> int:
+        with warehouse.connect() as connection:
+            return connection.execute("SELECT answer FROM made_in_first").fetchone()[0]
+
+    published = tmp_path / "w.duckdb"
+    warehouse = StrongtiesWarehouse(database=str(working_path_for(published)), inbox=str(tmp_path),
+                                    published_path=str(published))
+    result = dg.materialize([first, second], resources={"warehouse": warehouse})
+    assert result.success and result.output_for_node("second") == 42
+    # Outside a run each call has its own connection; the run's was closed, so it is gone.
+    with warehouse.connect() as connection:
+        assert not connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'made_in_first'").fetchone()[0]

@@ -45,6 +45,8 @@ def fold_text(value: str | None) -> str:
     """Lower case without accents or repeated spaces: for comparing names, never for display."""
     if not value:
         return ""
+    if value.isascii():  # nothing to decompose: most names, at a quarter of the cost
+        return " ".join(value.lower().split())
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())

@@ -12,6 +12,8 @@ from .features import as_list
 # calendar entries rarely carry either, and a vCard is often years old.
 SOURCE_PRIORITY = {"linkedin": 0, "vcard": 1, "referrals": 2, "calendar": 3}
 
+# Source columns a golden record takes text from; a record set without one reads it as empty.
+TEXT_COLUMNS = ("source", "full_name", "linkedin_url", "company", "title", "birthday", "last_seen")
 GOLDEN_COLUMNS = [
     "cluster_key", "display_name", "given_name", "family_name", "emails", "phones", "linkedin_url",
     "company", "title", "birthday", "sources", "record_count", "last_seen",
@@ -32,7 +34,7 @@ def _display(row) -> str:
     given, family = row["given_display"], row["family_display"]
     if given and family:
         return f"{given} {family}"
-    return given or family or _clean(row.get("full_name"))
+    return given or family or row["full_name"]
 
 
 def _name_rank(row: dict) -> tuple:
@@ -52,9 +54,9 @@ def _person(cluster_key: str, ordered: list[dict]) -> dict:
         phones.extend(phone for phone in row["normal_phones"] if phone not in phones)
 
     def first(column: str) -> str | None:
-        return next((text for text in (_clean(row.get(column)) for row in ordered) if text), None)
+        return next((row[column] for row in ordered if row[column]), None)
 
-    birthdays = [text for text in (_clean(row.get("birthday")) for row in ordered) if text]
+    birthdays = [row["birthday"] for row in ordered if row["birthday"]]
     full_birthdays = [text for text in birthdays if not text.startswith("--")]
     return {
         "cluster_key": cluster_key,
@@ -67,7 +69,7 @@ def _person(cluster_key: str, ordered: list[dict]) -> dict:
         "company": first("company"),
         "title": first("title"),
         "birthday": (full_birthdays or birthdays or [None])[0],
-        "sources": sorted({_clean(row.get("source")) for row in ordered if _clean(row.get("source"))}),
+        "sources": sorted({row["source"] for row in ordered if row["source"]}),
         "record_count": len(ordered),
         "last_seen": first("last_seen"),
     }
@@ -76,8 +78,12 @@ def _person(cluster_key: str, ordered: list[dict]) -> dict:
 def golden_records(records: pd.DataFrame, prepared: pd.DataFrame, cluster_keys: pd.Series) -> pd.DataFrame:
     """`records` and `prepared` aligned by position; `cluster_keys` the cluster of each record."""
     # Column lists zipped into dicts: much cheaper than DataFrame.to_dict on Arrow strings.
-    columns = [column for column in records.columns]
-    rows = [dict(zip(columns, values)) for values in zip(*(records[column].tolist() for column in columns))]
+    # Text columns are cleaned once here, not at each of their uses below.
+    columns = [column for column in records.columns if column not in TEXT_COLUMNS] + list(TEXT_COLUMNS)
+    values_by_column = [records[column].tolist() for column in columns if column not in TEXT_COLUMNS] + [
+        [_clean(value) for value in records[column].tolist()] if column in records.columns else [""] * len(records)
+        for column in TEXT_COLUMNS]
+    rows = [dict(zip(columns, values)) for values in zip(*values_by_column)]
     given = prepared["given_display"].to_list()
     family = prepared["family_display"].to_list()
     phones = prepared["phones"].to_list()
@@ -89,7 +95,7 @@ def golden_records(records: pd.DataFrame, prepared: pd.DataFrame, cluster_keys: 
     for cluster_key in sorted(by_cluster):
         # Most recent `last_seen` first; LinkedIn first on ties; record key last for stability.
         ordered = sorted(by_cluster[cluster_key], key=lambda row: (
-            _descending(_clean(row.get("last_seen"))), SOURCE_PRIORITY.get(_clean(row.get("source")), 9),
+            _descending(row["last_seen"]), SOURCE_PRIORITY.get(row["source"], 9),
             str(row["record_key"])))
         people.append(_person(cluster_key, ordered))
     # Object columns keep a missing value as None rather than NaN, for the warehouse and vCard export.

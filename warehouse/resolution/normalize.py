@@ -33,6 +33,8 @@ _nicknamer = NickNamer()
 
 def has_unspaced_script(text: str) -> bool:
     """True for scripts written without spaces between given and family name (CJK, Thai...)."""
+    if text.isascii():
+        return False
     for char in text:
         if char.isalpha():
             name = unicodedata.name(char, "")

@@ -6,15 +6,18 @@ for every one of them, and syncs it to disk each time: on a small machine that w
 6 s run, more than identity resolution. This storage keeps one open connection per database
 file and lets SQLite sync at checkpoints instead of at every commit (WAL with
 `synchronous=NORMAL`: a killed process loses nothing, a power cut can lose the last events of
-a run but never corrupt the history). Everything else is Dagster's: the same files, tables and
-migrations, so the UI and `dagster` commands read them as before.
+a run but never corrupt the history). Dagster also asks, for nearly every event, whether a
+table, a column or a finished data migration exists, each time opening the database to find
+out; once one exists it stays (upgrades only add), so a yes is remembered and a no asked again.
+Everything else is Dagster's: the same files, tables and migrations, so the UI and `dagster`
+commands read them as before.
 
 It is chosen in DAGSTER_HOME's dagster.yaml (pipelines/home.py).
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy
@@ -30,6 +33,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
+        self._known_to_exist: set[tuple[str, str]] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -58,6 +62,25 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as connection, connection.begin():
                 yield connection
+
+    def _exists(self, kind: str, name: str, ask: Callable[[], bool]) -> bool:
+        if (kind, name) in self._known_to_exist:
+            return True
+        if ask():
+            self._known_to_exist.add((kind, name))
+            return True
+        return False
+
+    def has_table(self, table_name: str) -> bool:
+        return self._exists("table", table_name, lambda: super(KeptOpenSqliteEventLogStorage, self).has_table(table_name))
+
+    def has_secondary_index(self, name: str) -> bool:
+        return self._exists("secondary index", name,
+                            lambda: super(KeptOpenSqliteEventLogStorage, self).has_secondary_index(name))
+
+    def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
+        return self._exists("asset key column", column_name, lambda: super(
+            KeptOpenSqliteEventLogStorage, self)._has_asset_key_col_on_connection(conn, column_name))
 
     def dispose(self) -> None:
         with self._db_lock:

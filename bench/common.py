@@ -247,19 +247,22 @@ def compile_project() -> None:
 
 
 def run_pipeline(inbox: Path, workdir: Path, as_of: str = AS_OF, fresh: bool = True,
-                 label: str = "run", extra_env: dict | None = None) -> dict:
+                 label: str = "run", extra_env: dict | None = None, keep_history: bool = False) -> dict:
     """`python -m pipelines.run` on an inbox as a user runs it: one whole process, timed.
 
-    `fresh` starts from an empty DAGSTER_HOME and warehouse in `workdir`; otherwise the
-    previous run's are reused (a second `make run` on the same inbox).
+    `fresh` starts from an empty warehouse in `workdir`, and from an empty DAGSTER_HOME unless
+    `keep_history` (a machine that has run strongties before, so Dagster's run history exists);
+    without `fresh` the previous run's are reused (a second `make run` on the same inbox).
     """
+    import shutil
+
     workdir = Path(workdir)
     dagster_home = workdir / "dagster_home"
     warehouse = workdir / "warehouse" / "strongties.duckdb"
-    if fresh and workdir.exists():
-        import shutil
-
-        shutil.rmtree(workdir)
+    if fresh:
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+        if not keep_history:
+            shutil.rmtree(dagster_home, ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     compile_project()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STRONGTIES_")}

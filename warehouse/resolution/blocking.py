@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import duckdb
 import numpy as np
@@ -20,6 +21,13 @@ SHARED_KINDS = ("email", "phone", "linkedin", "local")
 # Key kinds that join a different kind: a bare address's local part meets name-derived local
 # parts, a lone name token meets every name token.
 _JOINS_AS = {"bare_local": "name_local", "partial_name_token": "name_token"}
+
+
+@lru_cache(maxsize=1)
+def _scratch_database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for the joins below, each on a cursor of its own: starting a
+    database costs 15 ms, a cursor on it a fifth of a millisecond."""
+    return duckdb.connect()
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ def candidate_pairs(keys: EncodedKeys, max_block_size: int = MAX_BLOCK_SIZE,
     two data sets rather than deduplicating one.
     """
     encoded, code = keys.frame, keys.code
-    connection = duckdb.connect()
+    connection = _scratch_database().cursor()
     try:
         connection.register("keys_in", encoded)
         group_filter = group_join = ""
@@ -95,7 +103,7 @@ def shared_identifier_flags(keys: EncodedKeys, pairs: pd.DataFrame) -> pd.DataFr
     encoded, code = keys.frame, keys.code
     identifiers = [code[kind] for kind in ("email", "phone", "linkedin", "local", "name_local")]
     encoded = encoded[np.isin(encoded["join_kind"].to_numpy(), identifiers)]
-    connection = duckdb.connect()
+    connection = _scratch_database().cursor()
     try:
         connection.register("keys_in", encoded)
         connection.register("pairs_in", pairs[["left_idx", "right_idx"]].assign(pair=np.arange(len(pairs))))

@@ -15,7 +15,6 @@ import duckdb
 import pandas as pd
 
 from connectors.decisions import parse_decisions
-from connectors.ics import parse_calendar
 from connectors.inbox import LINKEDIN_FILE_KINDS, InputFile, scan_inbox
 from connectors.linkedin import parse_linkedin_file
 from connectors.owner import parse_owner
@@ -46,6 +45,8 @@ def _parser_for(kind: str, window: tuple[datetime, datetime]) -> tuple[str, Call
     if kind == "vcard":
         return f"vcard/{PARSER_VERSIONS['vcard']}", lambda f: parse_vcards(f.open(), f.path)
     if kind == "calendar":
+        from connectors.ics import parse_calendar  # icalendar loads only when an inbox has calendars
+
         key = f"calendar/{PARSER_VERSIONS['calendar']}/{window[0].date()}/{window[1].date()}"
         return key, lambda f: parse_calendar(f.open(), f.path, *window)
     if kind in LINKEDIN_FILE_KINDS.values():

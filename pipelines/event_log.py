@@ -63,24 +63,20 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as connection, connection.begin():
                 yield connection
 
-    def _exists(self, kind: str, name: str, ask: Callable[[], bool]) -> bool:
-        if (kind, name) in self._known_to_exist:
-            return True
-        if ask():
-            self._known_to_exist.add((kind, name))
-            return True
-        return False
+    def _remembered(self, key: tuple[str, str], ask: Callable[..., bool], *args) -> bool:
+        if key not in self._known_to_exist and ask(*args):
+            self._known_to_exist.add(key)
+        return key in self._known_to_exist
 
     def has_table(self, table_name: str) -> bool:
-        return self._exists("table", table_name, lambda: super(KeptOpenSqliteEventLogStorage, self).has_table(table_name))
+        return self._remembered(("table", table_name), super().has_table, table_name)
 
     def has_secondary_index(self, name: str) -> bool:
-        return self._exists("secondary index", name,
-                            lambda: super(KeptOpenSqliteEventLogStorage, self).has_secondary_index(name))
+        return self._remembered(("secondary index", name), super().has_secondary_index, name)
 
     def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
-        return self._exists("asset key column", column_name, lambda: super(
-            KeptOpenSqliteEventLogStorage, self)._has_asset_key_col_on_connection(conn, column_name))
+        return self._remembered(("asset key column", column_name), super()._has_asset_key_col_on_connection,
+                                conn, column_name)
 
     def dispose(self) -> None:
         with self._db_lock:

@@ -31,6 +31,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from pathlib import Path
 from random import Random
 from urllib.parse import quote, unquote
@@ -399,6 +400,7 @@ class Plan:
     company_gatherings: dict[int, int]  # acquaintance index -> which company gathering
     order_step: int
     order_offset: int
+    met_acquaintances: frozenset[int] = frozenset()  # acquaintances with a meeting of their own
 
     def tier_of(self, index: int) -> str:
         for tier, end in self.layer_ends:
@@ -430,6 +432,11 @@ def layer_ends(people: int) -> list[tuple[str, int]]:
 # Company gatherings acquaintances may attend, at most one each: the monthly all-hands and two
 # one-off events; the sizes keep the all-hands around 40 people with the core colleagues.
 GATHERING_ACQUAINTANCES = (15, 18, 18)
+ACQUAINTANCE_MEETINGS = ("Intro call", "Interview", "Vendor demo", "Conference follow-up", "Advisory call")
+# Beyond the Dunbar 150, about one acquaintance in ten has met the owner once or twice in the
+# calendar's years (an intro call, an interview, a vendor demo): a firm-sized address book
+# comes with a firm-sized calendar, about 3,000 more events per 20,000 people.
+ACQUAINTANCE_MEETING_SHARE = 0.1
 
 
 def make_plan(people: int, seed: int, as_of: date) -> Plan:
@@ -472,10 +479,14 @@ def make_plan(people: int, seed: int, as_of: date) -> Plan:
                 gatherings[index] = gathering
             start += size
 
+    # Drawn from a stream of their own, so that every other choice stays as it was.
+    met = Random(f"{seed}:acquaintance meetings").sample(
+        range(DUNBAR_SIZE, people), round(max(acquaintances, 0) * ACQUAINTANCE_MEETING_SHARE))
+
     step = 7919 if people > 1 else 1
     while math.gcd(step, people) != 1:
         step += 2
-    return Plan(people, seed, as_of, ends, dormant, special, gatherings, step, seed % max(people, 1))
+    return Plan(people, seed, as_of, ends, dormant, special, gatherings, step, seed % max(people, 1), frozenset(met))
 
 
 # --- A person ---------------------------------------------------------------------------
@@ -1114,9 +1125,11 @@ class CalendarBuilder:
     """The owner's work calendar, from the Dunbar 150 and the acquaintances at gatherings;
     also which person each address written belongs to (`truth`)."""
 
-    def __init__(self, plan: Plan, roster: list[Person], gathering_people: list[Person]):
+    def __init__(self, plan: Plan, roster: list[Person], gathering_people: list[Person],
+                 met_acquaintances: list[Person] = ()):
         self.plan = plan
         self.gathering_people = gathering_people
+        self.met_acquaintances = met_acquaintances
         self.rng = plan.rng("calendar")
         self.roster = roster
         self.events: list[Event] = []
@@ -1180,6 +1193,7 @@ class CalendarBuilder:
             if person.dormant:
                 self.dormant_history(person)
         self.upcoming(current)
+        self.acquaintance_meetings()
         for event in self.events:
             for attendee in [event.organizer, *event.attendees]:
                 if attendee.truth:
@@ -1367,6 +1381,21 @@ class CalendarBuilder:
             self.meeting(moment, 60, rng.choice(("Lunch", "Project review", "Catch-up")), owner,
                          [owner, self.person(person, moment.date(), personal=rng.random() < 0.3)])
 
+    def acquaintance_meetings(self) -> None:
+        """One or two one-off meetings with each met acquaintance, now and then with a colleague
+        of theirs; last, so the Dunbar 150's events are drawn exactly as without them."""
+        rng = self.rng
+        met = self.met_acquaintances
+        for position, person in enumerate(met):
+            for _ in range(rng.randint(1, 2)):
+                moment = working_slot(rng, person.window[0], self.as_of)
+                owner = self.owner()
+                attendees = [owner, self.person(person, moment.date())]
+                if len(met) > 1 and rng.random() < 0.25:
+                    other = met[(position + rng.randint(1, len(met) - 1)) % len(met)]
+                    attendees.append(self.person(other, moment.date()))
+                self.meeting(moment, rng.choice((30, 45, 60)), rng.choice(ACQUAINTANCE_MEETINGS), owner, attendees)
+
     def upcoming(self, current: list[Person]) -> None:
         rng = self.rng
         pool = [p for p in current if p.tier in ("closest", "close", "active")]
@@ -1510,10 +1539,11 @@ class TruthWriter:
 
 
 def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person],
-                 truth: TruthWriter, counts: dict) -> list[Person]:
+                 truth: TruthWriter, counts: dict) -> tuple[list[Person], list[Person]]:
     """One pass over everyone: the phone book and the LinkedIn files that grow with people.
 
-    Returns the acquaintances invited to company gatherings, which the calendar needs.
+    Returns the acquaintances invited to company gatherings and those with meetings of their
+    own, which the calendar needs.
     """
     handles = {name: (scratch / name).open("w", encoding="utf-8", newline="") for name in LINKEDIN_STREAMED}
     writers = {name: csv_writer(handle) for name, handle in handles.items()}
@@ -1521,6 +1551,7 @@ def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person]
     for name, header in LINKEDIN_STREAMED.items():
         writers[name].writerow(header)
     gathering_people: list[Person] = []
+    met_acquaintances: list[Person] = []
     truth.add("vcard", OWNER_UID, None)
     truth.add("linkedin", LINKEDIN_PREFIX + OWNER_SLUG, None)
     try:
@@ -1531,6 +1562,8 @@ def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person]
                 person = roster.get(index) or make_person(plan, index, None)
                 if index in plan.company_gatherings:
                     gathering_people.append(person)
+                if index in plan.met_acquaintances:
+                    met_acquaintances.append(person)
                 card_rng = plan.rng("vcard", index)
                 for position, uid in enumerate(person.uids):
                     write_card(vcf, vcard_lines(person, uid, card_rng, old_card=position == 1))
@@ -1563,7 +1596,7 @@ def write_people(out: Path, scratch: Path, plan: Plan, roster: dict[int, Person]
     finally:
         for handle in handles.values():
             handle.close()
-    return sorted(gathering_people, key=lambda person: person.index)
+    return sorted(gathering_people, key=attrgetter("index")), sorted(met_acquaintances, key=attrgetter("index"))
 
 
 def write_linkedin_archive(out: Path, scratch: Path, plan: Plan, dunbar: list[Person],
@@ -1610,10 +1643,10 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
     try:
         with tempfile.TemporaryDirectory(prefix="strongties-inbox-") as scratch_name:
             scratch = Path(scratch_name)
-            gathering_people = write_people(out, scratch, plan, roster, truth, counts)
+            gathering_people, met_acquaintances = write_people(out, scratch, plan, roster, truth, counts)
             write_linkedin_archive(out, scratch, plan, dunbar, truth, counts)
 
-        builder = CalendarBuilder(plan, dunbar, gathering_people)
+        builder = CalendarBuilder(plan, dunbar, gathering_people, met_acquaintances)
         events = builder.build()
         (out / "calendar" / "work.ics").write_text(calendar_text(events, as_of), encoding="utf-8", newline="")
         counts["events"] = len(events)

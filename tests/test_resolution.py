@@ -15,6 +15,7 @@ from warehouse.resolution import Resolution, resolve_people
 from warehouse.resolution.cluster import birthdays_conflict, constrained_clusters
 from warehouse.resolution.export import write_vcard4
 from warehouse.resolution.normalize import (
+    employers_from_addresses,
     normalize_birthday,
     normalize_company,
     normalize_phone,
@@ -117,6 +118,41 @@ def test_company_legal_forms_are_dropped():
     assert normalize_company("Barclays PLC") == "barclays"
 
 
+def test_an_address_names_the_employer_only_when_one_known_company_starts_with_its_domain():
+    companies = ["kestrel robotics", "", "", "", "north star", "northgate bank", "", "acme"]
+    emails = [[], ["ingrid@kestrelrobotics.example.com"], ["ingrid@post.example.org"], ["x@ab.com"],
+              [], [], ["z@north.example.com"], ["someone@kestrelrobotics.com"]]
+    assert employers_from_addresses(companies, emails) == [
+        "kestrel robotics", "kestrel robotics",  # the domain names a company of the book
+        "", "",  # a mail provider names no company; "ab" is too short to tell
+        "north star", "northgate bank", "",  # "north" starts two companies' names: neither
+        "acme",  # a record's own company stands
+    ]
+
+
+def test_calendar_invitee_joins_the_namesake_at_the_company_their_address_names():
+    extra = [
+        {"record_key": "linkedin:https://www.linkedin.com/in/ingrid-solheim", "source": "linkedin",
+         "full_name": "Ingrid Solheim", "given_name": "Ingrid", "family_name": "Solheim",
+         "linkedin_url": "https://www.linkedin.com/in/ingrid-solheim", "company": "Kestrel Robotics",
+         "last_seen": "2026-01-10"},
+        {"record_key": "linkedin:https://www.linkedin.com/in/tomas-reyes", "source": "linkedin",
+         "full_name": "Tomas Reyes", "given_name": "Tomas", "family_name": "Reyes",
+         "linkedin_url": "https://www.linkedin.com/in/tomas-reyes", "company": "Harbourline Logistics",
+         "last_seen": "2026-01-10"},
+        {"record_key": "calendar:ingrid.solheim@kestrelrobotics.com", "source": "calendar",
+         "full_name": "Ingrid Solheim", "emails": ["ingrid.solheim@kestrelrobotics.com"], "last_seen": "2026-05-01"},
+        # A namesake whose address places her at another company the book knows.
+        {"record_key": "calendar:isolheim@harbourline.net", "source": "calendar",
+         "full_name": "Ingrid Solheim", "emails": ["isolheim@harbourline.net"], "last_seen": "2026-05-02"},
+    ]
+    resolution = resolve_people(address_book(extra), default_region="US")
+    assert together(resolution, "linkedin:https://www.linkedin.com/in/ingrid-solheim",
+                    "calendar:ingrid.solheim@kestrelrobotics.com")
+    assert not together(resolution, "linkedin:https://www.linkedin.com/in/ingrid-solheim",
+                        "calendar:isolheim@harbourline.net")
+
+
 def test_birthdays_keep_a_missing_year():
     assert normalize_birthday("1985-03-04") == "1985-03-04"
     assert normalize_birthday("--03-04") == "--03-04"
@@ -209,12 +245,12 @@ def test_cluster_key_is_the_smallest_record_key_and_anchors_have_probability_one
 def test_golden_record_collects_every_email_and_e164_phone_and_sources(resolved):
     person = golden_of(resolved, ROBERT)
     assert person["display_name"] == "Robert Smith"
-    assert set(person["emails"]) == {"robert.smith@acme.com", "bob@smithfamily.net"}
+    assert set(person["emails"]) == {"robert.smith@acme.com", "bob@smithfamily.net", "rsmith@acme.com"}
     assert person["phones"] == ["+14155550134"]
     assert person["linkedin_url"] == "https://www.linkedin.com/in/robert-smith-acme"
     assert person["company"] == "Acme"
     assert person["sources"] == ["calendar", "linkedin", "vcard"]
-    assert person["record_count"] == 4
+    assert person["record_count"] == 5
     assert len(resolved.golden) == resolved.assignments["cluster_key"].nunique()
 
 
@@ -234,6 +270,8 @@ def test_pairs_carry_probability_and_match_weight(resolved):
 def test_bare_calendar_address_is_compared_with_names_through_its_local_part(resolved):
     pairs = resolved.pairs
     assert ((pairs["left_key"] == "calendar:rsmith@acme.com") & (pairs["right_key"] == ROBERT)).any()
+    # r + smith at the domain of the one Acme in the book: Robert Smith of Acme.
+    assert together(resolved, "calendar:rsmith@acme.com", ROBERT)
 
 
 # --- decisions and stability ------------------------------------------------------------------
@@ -292,7 +330,7 @@ def test_vcard4_export_reads_back_with_vobject(resolved, tmp_path):
     by_name = {card.fn.value: card for card in cards}
     robert = by_name["Robert Smith"]
     assert robert.version.value == "4.0"
-    assert {email.value for email in robert.contents["email"]} == {"robert.smith@acme.com", "bob@smithfamily.net"}
+    assert {email.value for email in robert.contents["email"]} == {"robert.smith@acme.com", "bob@smithfamily.net", "rsmith@acme.com"}
     assert robert.tel.value == "tel:+14155550134"
     assert robert.n.value.family == "Smith" and robert.n.value.given == "Robert"
     assert "山田太郎" in by_name and "José García" in by_name

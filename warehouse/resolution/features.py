@@ -14,6 +14,7 @@ from .normalize import (
     fold_name,
     nickname_forms,
     normalize_birthday,
+    employers_from_addresses,
     normalize_company,
     normalize_phone,
     split_name,
@@ -55,6 +56,9 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
         sorted({phone for phone in (_phone_cached(raw, default_region) for raw in as_list(value)) if phone})
         for value in _column(records, "phones")
     ]
+    emails = [sorted({email.strip().lower() for email in as_list(value)}) for value in _column(records, "emails")]
+    companies = employers_from_addresses(
+        [normalize_company(_text(value)) for value in _column(records, "company")], emails)
     return pd.DataFrame({
         "record_key": _column(records, "record_key"),
         "given_display": given_display,
@@ -62,10 +66,10 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
         "given": given,
         "given_first": [value.split(" ", 1)[0] if value else "" for value in given],
         "family": [fold_name(value) for value in family_display],
-        "emails": [sorted({email.strip().lower() for email in as_list(value)}) for value in _column(records, "emails")],
+        "emails": emails,
         "phones": phones,
         "linkedin": [_text(value).lower() for value in _column(records, "linkedin_url")],
-        "company": [normalize_company(_text(value)) for value in _column(records, "company")],
+        "company": companies,
         "title": [fold_name(_text(value)) for value in _column(records, "title")],
         "birthday": [normalize_birthday(_text(value)) for value in _column(records, "birthday")],
         "city": [fold_name(_text(value)) for value in _column(records, "city")],

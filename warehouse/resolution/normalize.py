@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from functools import lru_cache
 
 from nicknames import NickNamer
@@ -127,6 +128,43 @@ def normalize_company(value: str | None) -> str:
     while tokens and tokens[0] == "the" and len(tokens) > 1:
         tokens.pop(0)
     return " ".join(tokens)
+
+
+# A domain label this short ("ab" in ab.example.com) names too many companies to tell which.
+MIN_EMPLOYER_LABEL = 4
+
+
+def employers_from_addresses(companies: list[str], emails: list[list[str]]) -> list[str]:
+    """Each record's normalised company; one without takes the company its address's domain
+    names, when the address book knows a company by that name.
+
+    A calendar invitee is often only a name and a work address: priya.shah@kestrelrobotics.com
+    is the Priya Shah whom a card or a LinkedIn connection places at Kestrel Robotics. Only a
+    company some record names counts, and only when one alone starts with the domain label,
+    so a mail provider's domain (post.example.org) never becomes anybody's employer.
+    """
+    by_compact = {name.replace(" ", ""): name for name in companies if name}
+    compact_names = sorted(by_compact)
+
+    @lru_cache(maxsize=None)
+    def named_by(domain: str) -> str:
+        for label in domain.split(".")[:-1]:  # the last label is the top-level domain
+            if len(label) < MIN_EMPLOYER_LABEL:
+                continue
+            first = bisect_left(compact_names, label)
+            starting = compact_names[first:first + 2]
+            if starting and starting[0].startswith(label) and not (
+                    len(starting) > 1 and starting[1].startswith(label)):
+                return by_compact[starting[0]]
+        return ""
+
+    result = []
+    for company, addresses in zip(companies, emails):
+        if not company:
+            company = next((name for name in (named_by(address.rpartition("@")[2]) for address in addresses)
+                            if name), "")
+        result.append(company)
+    return result
 
 
 def normalize_birthday(value: str | None) -> str:

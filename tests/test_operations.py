@@ -83,16 +83,34 @@ def files_parsed(result: dg.ExecuteInProcessResult) -> int:
     raise AssertionError("read_inbox reported no raw_inbox_files materialization")
 
 
+def resolution_reused(result: dg.ExecuteInProcessResult) -> bool:
+    reused = {materialization.metadata["reused"].value
+              for materialization in result.asset_materializations_for_node("resolve_people")}
+    assert len(reused) == 1, reused
+    return reused.pop()
+
+
 def test_unchanged_files_are_not_parsed_again_and_a_new_file_alone_is(tmp_path):
     inbox = copy_of_tiny_inbox(tmp_path)
     published = tmp_path / "w.duckdb"
-    assert files_parsed(materialize_all(inbox, published, AS_OF)) == 6
-    assert files_parsed(materialize_all(inbox, published, AS_OF)) == 0
+    first = materialize_all(inbox, published, AS_OF)
+    assert files_parsed(first) == 6 and not resolution_reused(first)
+    with duckdb.connect(str(published), read_only=True) as connection:
+        people_before = connection.execute("SELECT * FROM person ORDER BY person_id").fetchall()
+    # Nothing changed: nothing parsed, nobody resolved again, the same people published.
+    again = materialize_all(inbox, published, AS_OF)
+    assert files_parsed(again) == 0 and resolution_reused(again)
+    with duckdb.connect(str(published), read_only=True) as connection:
+        assert connection.execute("SELECT * FROM person ORDER BY person_id").fetchall() == people_before
     (inbox / "more.vcf").write_bytes(EXTRA_CARD)
     third = materialize_all(inbox, published, AS_OF)
-    assert files_parsed(third) == 1
+    assert files_parsed(third) == 1 and not resolution_reused(third)
     with duckdb.connect(str(published), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM person WHERE display_name = 'Noor Haddad'").fetchone()[0] == 1
+    # A decision of the owner's is an input too: the records are resolved again.
+    decisions = inbox / "decisions.csv"
+    decisions.write_text("left_key,right_key,decision\nvcard:late-addition,vcard:nobody,different\n")
+    assert not resolution_reused(materialize_all(inbox, published, AS_OF))
 
 
 def run_pipeline(inbox: Path, published: Path, home: Path, **popen) -> subprocess.Popen:

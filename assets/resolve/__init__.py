@@ -1,15 +1,11 @@
 """Resolve: the same person across sources becomes one golden record with a stable person_id."""
 
 import dagster as dg
-import pandas as pd
 
 from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
-from warehouse.resolution import resolve_people
+from warehouse.resolution.store import resolve_in_warehouse
 from warehouse.resource import StrongtiesWarehouse
-
-RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, emails, phones, linkedin_url, "
-                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, is_owner")
 
 
 @dg.multi_asset(
@@ -30,25 +26,12 @@ RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, email
     name="resolve_people",
 )
 def resolve_people_asset(warehouse: StrongtiesWarehouse):
-    """Blocks, compares and clusters source records (rapidfuzz, Fellegi-Sunter), applying the owner's decisions."""
+    """Blocks, compares and clusters source records (rapidfuzz, Fellegi-Sunter), applying the owner's
+    decisions; last run's tables are kept when the records, decisions and resolver are unchanged."""
     with warehouse.connect() as connection:
-        records = connection.execute(f"SELECT {RECORD_COLUMNS} FROM int_source_records ORDER BY record_key").fetch_df()
-        decisions = connection.execute("SELECT left_key, right_key, decision FROM stg_decisions").fetch_df()
-        region = connection.execute("SELECT max(default_region) FROM stg_owner").fetchone()[0]
-        resolution = resolve_people(
-            records, decisions, default_region=region,
-            owner_keys=set(records.loc[records["is_owner"], "record_key"]))
-        outputs = {
-            "int_person_clusters": resolution.assignments,
-            "int_golden_records": resolution.golden,
-            "int_match_review": resolution.review,
-            "int_match_pairs": resolution.pairs,
-        }
-        for table, frame in outputs.items():
-            frame = pd.DataFrame(frame)  # noqa: F841 (read by DuckDB below)
-            connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
-    for table, frame in outputs.items():
-        yield dg.MaterializeResult(asset_key=table, metadata={"dagster/row_count": len(frame)})
+        stored = resolve_in_warehouse(connection)
+    for table, rows in stored.row_counts.items():
+        yield dg.MaterializeResult(asset_key=table, metadata={"dagster/row_count": rows, "reused": stored.reused})
 
 
 checks = [

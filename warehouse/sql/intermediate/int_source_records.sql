@@ -31,31 +31,44 @@ linkedin_mentions as (
 ),
 linkedin as (
     -- The connection row is the authority on name, company and title; messages fill gaps.
+    -- Ties (two messages, two spellings) go to the alphabetically first, so runs agree.
     select
         'linkedin' as source,
         source_key,
-        arg_min(full_name, authority) filter (where full_name is not null) as full_name,
+        first(full_name order by authority, full_name) filter (where full_name is not null) as full_name,
         null::varchar as given_name,
         null::varchar as family_name,
-        list_distinct(list(email) filter (where email is not null)) as emails,
+        list_sort(list_distinct(list(email) filter (where email is not null))) as emails,
         []::varchar[] as phones,
         max(profile_url) as linkedin_url,
-        arg_min(company, authority) filter (where company is not null) as company,
-        arg_min(title, authority) filter (where title is not null) as title,
+        first(company order by authority, company) filter (where company is not null) as company,
+        first(title order by authority, title) filter (where title is not null) as title,
         null::varchar as birthday,
         null::varchar as city,
         max(seen_on) as last_seen,
         min(seen_on) as first_seen,
-        arg_min(source_file, authority) as source_file
+        first(source_file order by authority, source_file) as source_file
     from linkedin_mentions
     group by source_key
+),
+attendee_names as (
+    -- The name an address is written with most often ("Rodríguez, William" from Outlook,
+    -- "William Rodríguez" elsewhere); a tie goes to the alphabetically first, so runs agree.
+    select email, first(name order by uses desc, name) as name
+    from (
+        select email, name, count(*) as uses
+        from stg_calendar_attendees
+        where name is not null and name <> email
+        group by email, name
+    )
+    group by email
 ),
 calendar as (
     select
         'calendar' as source,
         a.email as source_key,
         coalesce(
-            mode(a.name) filter (where a.name is not null and a.name <> a.email),
+            min(n.name),
             -- Invitations often carry no display name; a work address such as
             -- susan.thompson@ or susan_thompson@ still spells one out.
             case when regexp_full_match(split_part(a.email, '@', 1), '[a-z]{2,}[._][a-z]{2,}')
@@ -70,6 +83,7 @@ calendar as (
         min(a.source_file) as source_file
     from stg_calendar_attendees as a
     join stg_calendar_meetings as m using (occurrence_id)
+    left join attendee_names as n on n.email = a.email
     group by a.email
 ),
 referrals as (
@@ -77,7 +91,7 @@ referrals as (
         'referrals' as source,
         source_key,
         max(person_name) as full_name,
-        list_distinct(list(person_email) filter (where person_email is not null)) as emails,
+        list_sort(list_distinct(list(person_email) filter (where person_email is not null))) as emails,
         max(person_linkedin_url) as linkedin_url,
         max(occurred_on) as last_seen,
         min(occurred_on) as first_seen,

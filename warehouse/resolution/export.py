@@ -28,6 +28,8 @@ def _escape(value: str) -> str:
 
 def _fold(line: str) -> str:
     """Split a content line into pieces of at most 75 octets without cutting a UTF-8 character."""
+    if len(line.encode("utf-8")) <= FOLD_OCTETS:  # most lines: nothing to fold
+        return line
     pieces, current, size = [], "", 0
     for char in line:
         width = len(char.encode("utf-8"))

@@ -2,17 +2,20 @@
 
 A scheduled run on an unchanged inbox would otherwise resolve every record again: at 200,000
 people that is 40 s of a 60 s run. The fingerprint covers every column the resolver reads, the
-owner's decisions and region, and the resolver's own source code, so a change to any of them
-resolves again.
+owner's decisions and region, the resolver's own source code and the versions of the libraries
+it compares with, so a change to any of them resolves again.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+import connectors.normalize as normalize_module
 
 from .resolve import resolve_people
 
@@ -20,6 +23,7 @@ RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, email
                   "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, is_owner")
 OUTPUT_TABLES = ("int_person_clusters", "int_golden_records", "int_match_review", "int_match_pairs")
 STATE_TABLE = "resolution_fingerprint"  # bookkeeping, not published
+RESOLVER_LIBRARIES = ("rapidfuzz", "nameparser", "nicknames", "phonenumbers", "pandas", "numpy", "duckdb")
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,13 @@ def input_fingerprint(connection: duckdb.DuckDBPyConnection) -> str:
 
 
 def resolver_fingerprint() -> str:
-    """The resolver's source: editing any of its modules resolves everything again."""
+    """The resolver's source and the libraries it compares with: editing any of its modules,
+    or upgrading one of them, resolves everything again."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), normalize_module.__file__]:
+        digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes())
+    for library in RESOLVER_LIBRARIES:
+        digest.update(f"{library}=={metadata.version(library)}".encode())
     return digest.hexdigest()
 
 

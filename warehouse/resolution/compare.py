@@ -24,7 +24,7 @@ CLOSE_CITY = 0.90
 # long addresses sharing a prefix (james.smith12@ and james.smith345@) for one person.
 MAX_EMAIL_TYPO_EDITS = 1
 _NOT_DIGITS = re.compile(r"\D+")
-PARALLEL_PAIRS = 20_000
+PARALLEL_PAIRS = 20_000  # distinct pairs from which rapidfuzz runs on every core (see _scores)
 CLOSE_TEXT = 90.0  # token-set ratio (0-100) for company names and street addresses
 
 

@@ -11,10 +11,10 @@ import pandas as pd
 from .normalize import (
     email_local_key,
     email_local_with_digits,
+    employers_from_addresses,
     fold_name,
     nickname_forms,
     normalize_birthday,
-    employers_from_addresses,
     normalize_company,
     normalize_phone,
     split_name,

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -254,8 +255,6 @@ def run_pipeline(inbox: Path, workdir: Path, as_of: str = AS_OF, fresh: bool = T
     `keep_history` (a machine that has run strongties before, so Dagster's run history exists);
     without `fresh` the previous run's are reused (a second `make run` on the same inbox).
     """
-    import shutil
-
     workdir = Path(workdir)
     dagster_home = workdir / "dagster_home"
     warehouse = workdir / "warehouse" / "strongties.duckdb"

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX
+from warehouse.charts import BAR_COLOUR
 from tests.ui_support import (
     Image,
     TERMINAL_RUN_STATUSES,
@@ -58,6 +59,7 @@ WINDOW = (1600, 1000)
 # At this window width the left navigation and the asset-group tree end at x = 540 and the
 # toolbar at y = 110; the graph canvas is the rest, minus the zoom controls on the right edge.
 GRAPH_CANVAS = (545, 112, 1540, 1000)
+CHART_BAR_RGB = tuple(int(BAR_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
 
 
 @dataclass
@@ -165,6 +167,29 @@ def test_lineage_page_renders_the_asset_graph_in_headless_chromium(ui, tmp_path)
     assert len(nodes) >= len(GROUPS), f"expected a box per group in the graph, found {nodes}"
     # The groups lie in a left-to-right flow: ingest, resolve, metrics, publish in three or more columns.
     assert len({left // 20 for left, _, _, _ in nodes}) >= 3, f"the boxes are not laid out as a graph: {nodes}"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_score_chart_from_the_ui_draws_its_bars_in_headless_chromium(ui, tmp_path):
+    wait_until_idle(ui.server)
+    node = ui.server.graphql("""{ assetNodeOrError(assetKey: {path: ["published_warehouse"]}) {
+        ... on AssetNode { assetMaterializations(limit: 1) { metadataEntries {
+            label ... on MarkdownMetadataEntry { mdStr } } } } } }""")["assetNodeOrError"]
+    [materialization] = node["assetMaterializations"]
+    markdown = next(entry["mdStr"] for entry in materialization["metadataEntries"]
+                    if entry["label"] == "score_distribution")
+    # The UI's Markdown view allows data: image sources; the chart is the image that view shows.
+    source = re.fullmatch(r"!\[[^\]]*\]\((data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)\)", markdown).group(1)
+    page = tmp_path / "chart.html"
+    page.write_text(f'<html><body style="margin:0;background:white"><img src="{source}"></body></html>')
+    screenshot = tmp_path / "chart.png"
+    run_chromium(CHROMIUM, page.as_uri(), [f"--screenshot={screenshot}"], tmp_path / "profile-chart", (820, 340))
+    image = read_png(screenshot)
+    colours = image.colours((0, 0, image.width, image.height))
+    assert colours.get(CHART_BAR_RGB, 0) > 500, "no histogram bars were drawn"
+    # The dashed layer lines and their labels are anti-aliased: count the reddish pixels.
+    reddish = sum(count for (red, green, blue), count in colours.items() if red > 150 and green < 140 and blue < 140)
+    assert reddish > 20, "no Dunbar layer line was drawn"
 
 
 def wait_for_run(server: DagsterServer, run_id: str) -> str:

@@ -70,8 +70,9 @@ def _greedy_clusters(
     forced_different: list[tuple[int, int]],
     check_birthdays: bool = True,
     veto_below: float = 0.0,
-) -> Clustering:
-    """Greedy merges, strongest link first, each refused when it would join records in conflict."""
+) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """Greedy merges, strongest link first, each refused when it would join records in conflict:
+    a cluster label per record, and the links refused."""
     parent = np.arange(n_records)
     clusters: dict[int, _Cluster] = {}
     for index in np.unique(np.concatenate([left, right, np.array(forced_same, dtype=np.int64).reshape(-1)])).tolist():
@@ -114,12 +115,10 @@ def _greedy_clusters(
         merged.birthdays |= absorbed.birthdays
         merged.forbidden |= absorbed.forbidden
 
-    link_probability = np.zeros(n_records)
     for a, b in forced_same:
         root_a, root_b = find(a), find(b)
         if root_a != root_b:
             union(root_a, root_b)
-        link_probability[a] = link_probability[b] = 1.0
 
     refused: set[tuple[int, int]] = set()
     order = np.argsort(-probability, kind="stable")
@@ -133,13 +132,11 @@ def _greedy_clusters(
             refused.add((a, b))
             continue
         union(root_a, root_b)
-        link_probability[a] = max(link_probability[a], probability[position])
-        link_probability[b] = max(link_probability[b], probability[position])
 
     labels = np.arange(n_records)
     touched = [member for cluster in clusters.values() for member in cluster.members]
     labels[touched] = [find(index) for index in touched]
-    return Clustering(labels=labels, link_probability=link_probability, refused=refused)
+    return labels, refused
 
 
 def constrained_clusters(
@@ -183,12 +180,12 @@ def constrained_clusters(
             dirty[distinct.index[distinct.to_numpy() > 1].to_numpy()] = True
 
     in_dirty = dirty[component[left]] & inside
-    greedy = _greedy_clusters(
+    greedy_labels, greedy_refused = _greedy_clusters(
         n_records, left[in_dirty], right[in_dirty], probability[in_dirty], pair_conflict[in_dirty], merge_threshold,
         linkedin, birthday, [(a, b) for a, b in forced_same if dirty[component[a]]], forced_different,
         check_birthdays=check_birthdays, veto_below=veto_below,
     )
-    labels = np.where(dirty[component], greedy.labels, component)
+    labels = np.where(dirty[component], greedy_labels, component)
 
     link_probability = np.zeros(n_records)
     joined = accepted & (labels[left] == labels[right])
@@ -196,5 +193,5 @@ def constrained_clusters(
     np.maximum.at(link_probability, right[joined], probability[joined])
     link_probability[same_left] = link_probability[same_right] = 1.0
     conflicting = (probability >= merge_threshold) & pair_conflict & (labels[left] != labels[right])
-    refused = greedy.refused | set(zip(left[conflicting].tolist(), right[conflicting].tolist()))
+    refused = greedy_refused | set(zip(left[conflicting].tolist(), right[conflicting].tolist()))
     return Clustering(labels=labels, link_probability=link_probability, refused=refused)

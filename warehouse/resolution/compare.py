@@ -148,7 +148,7 @@ def _birthday_levels(prepared: pd.DataFrame, left_idx: np.ndarray, right_idx: np
 
 
 def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Level arrays (one entry per pair) for every comparison, plus whether names were read swapped."""
+    """Level arrays (one entry per pair) for every comparison."""
     left_idx = pairs["left_idx"].to_numpy()
     right_idx = pairs["right_idx"].to_numpy()
     jaro_winkler = JaroWinkler.normalized_similarity
@@ -209,9 +209,9 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     both_emails = has_emails[left_idx] & has_emails[right_idx]
     email = np.where(both_emails, 0, -1).astype(np.int8)
     # A mistyped address: the first (alphabetical) address of each record, compared whole.
-    (first_left, first_right), addresses = _factorized(
-        prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[left_idx],
-        prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object)[right_idx])
+    (first_codes,), addresses = _factorized(
+        prepared["emails"].map(lambda emails: emails[0] if len(emails) else "").to_numpy(dtype=object))
+    first_left, first_right = first_codes[left_idx], first_codes[right_idx]
     # One slip of the keyboard, in the letters only: addresses differing in their digits
     # (james.smith12@ and james.smith34@) are namesakes' addresses, not one mistyped.
     differing = both_emails & (first_left != first_right)
@@ -230,5 +230,4 @@ def compare_pairs(prepared: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.n
     levels["city"] = _text_levels(prepared, "city", left_idx, right_idx, jaro_winkler, CLOSE_CITY)
     levels["address"] = _text_levels(prepared, "address", left_idx, right_idx, fuzz.token_set_ratio, CLOSE_TEXT)
     levels["postcode"] = _text_levels(prepared, "postcode", left_idx, right_idx, Levenshtein.distance, 1, distance=True)
-    levels["_swapped"] = swap
     return levels

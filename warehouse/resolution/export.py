@@ -1,24 +1,17 @@
 """The merged address book as one vCard 4.0 file (RFC 6350), one card per resolved person."""
 from __future__ import annotations
 
-import math
 import uuid
 from pathlib import Path
 
 import pandas as pd
 
-from .features import as_list
+from .features import as_list, clean_text
 
 # Fixed namespace so that a person's UID is the same on every export (importers update the
 # card instead of adding a duplicate); derived from the cluster key, which is stable.
 UID_NAMESPACE = uuid.UUID("5f0f6a52-7c1e-4d0e-9a53-2b8e6f1d9c41")
 FOLD_OCTETS = 75  # RFC 6350 section 3.2: lines longer than 75 octets are folded
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
 
 
 def _escape(value: str) -> str:
@@ -51,13 +44,13 @@ def _birthday(value: str) -> str:
 
 
 def card_lines(person: dict) -> list[str]:
-    display = _text(person.get("display_name")) or _text(person.get("cluster_key"))
+    display = clean_text(person.get("display_name")) or clean_text(person.get("cluster_key"))
     lines = [
         "BEGIN:VCARD",
         "VERSION:4.0",
-        f"UID:urn:uuid:{uuid.uuid5(UID_NAMESPACE, _text(person.get('cluster_key')))}",
+        f"UID:urn:uuid:{uuid.uuid5(UID_NAMESPACE, clean_text(person.get('cluster_key')))}",
         f"FN:{_escape(display)}",
-        f"N:{_escape(_text(person.get('family_name')))};{_escape(_text(person.get('given_name')))};;;",
+        f"N:{_escape(clean_text(person.get('family_name')))};{_escape(clean_text(person.get('given_name')))};;;",
     ]
     for preference, email in enumerate(as_list(person.get("emails")), start=1):
         lines.append(f"EMAIL;PREF={preference}:{_escape(email)}" if preference == 1 else f"EMAIL:{_escape(email)}")
@@ -66,14 +59,14 @@ def card_lines(person: dict) -> list[str]:
             lines.append(f"TEL;VALUE=uri:tel:{phone}")
         else:
             lines.append(f"TEL;VALUE=text:{_escape(phone)}")
-    if _text(person.get("linkedin_url")):
-        lines.append(f"URL;TYPE=linkedin:{_text(person.get('linkedin_url'))}")
-    if _text(person.get("company")):
-        lines.append(f"ORG:{_escape(_text(person.get('company')))}")
-    if _text(person.get("title")):
-        lines.append(f"TITLE:{_escape(_text(person.get('title')))}")
-    if _text(person.get("birthday")):
-        lines.append(f"BDAY:{_birthday(_text(person.get('birthday')))}")
+    if clean_text(person.get("linkedin_url")):
+        lines.append(f"URL;TYPE=linkedin:{clean_text(person.get('linkedin_url'))}")
+    if clean_text(person.get("company")):
+        lines.append(f"ORG:{_escape(clean_text(person.get('company')))}")
+    if clean_text(person.get("title")):
+        lines.append(f"TITLE:{_escape(clean_text(person.get('title')))}")
+    if clean_text(person.get("birthday")):
+        lines.append(f"BDAY:{_birthday(clean_text(person.get('birthday')))}")
     lines.append("END:VCARD")
     return [_fold(line) for line in lines]
 

@@ -23,7 +23,8 @@ from .normalize import (
 _LETTERS = re.compile(r"[^a-z]+")  # folded names: keep the ASCII letters an address can hold
 
 
-def _text(value) -> str:
+def clean_text(value) -> str:
+    """A value as stripped text; missing (None, NaN) as the empty string."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()
@@ -47,7 +48,7 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
     Besides the records interface, optional `address` and `postcode` columns are compared when
     present (the benchmark's data sets carry them); absent columns count as missing values.
     """
-    names = [_split_cached(_text(full), _text(given), _text(family)) for full, given, family in zip(
+    names = [_split_cached(clean_text(full), clean_text(given), clean_text(family)) for full, given, family in zip(
         _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"))]
     given_display = [given for given, _ in names]
     family_display = [family for _, family in names]
@@ -58,7 +59,7 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
     ]
     emails = [sorted({email.strip().lower() for email in as_list(value)}) for value in _column(records, "emails")]
     companies = employers_from_addresses(
-        [normalize_company(_text(value)) for value in _column(records, "company")], emails)
+        [normalize_company(clean_text(value)) for value in _column(records, "company")], emails)
     return pd.DataFrame({
         "record_key": _column(records, "record_key"),
         "given_display": given_display,
@@ -68,13 +69,13 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
         "family": [fold_name(value) for value in family_display],
         "emails": emails,
         "phones": phones,
-        "linkedin": [_text(value).lower() for value in _column(records, "linkedin_url")],
+        "linkedin": [clean_text(value).lower() for value in _column(records, "linkedin_url")],
         "company": companies,
-        "title": [fold_name(_text(value)) for value in _column(records, "title")],
-        "birthday": [normalize_birthday(_text(value)) for value in _column(records, "birthday")],
-        "city": [fold_name(_text(value)) for value in _column(records, "city")],
-        "address": [fold_name(_text(value)) for value in _column(records, "address")],
-        "postcode": [fold_name(_text(value)).replace(" ", "") for value in _column(records, "postcode")],
+        "title": [fold_name(clean_text(value)) for value in _column(records, "title")],
+        "birthday": [normalize_birthday(clean_text(value)) for value in _column(records, "birthday")],
+        "city": [fold_name(clean_text(value)) for value in _column(records, "city")],
+        "address": [fold_name(clean_text(value)) for value in _column(records, "address")],
+        "postcode": [fold_name(clean_text(value)).replace(" ", "") for value in _column(records, "postcode")],
     }, dtype=object)
 
 

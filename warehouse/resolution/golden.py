@@ -1,12 +1,11 @@
 """Golden records: one best-of row per resolved person, built from its source records."""
 from __future__ import annotations
 
-import math
 import unicodedata
 
 import pandas as pd
 
-from .features import as_list
+from .features import as_list, clean_text
 
 # On equal recency, LinkedIn is the source people keep current for employer and title;
 # calendar entries rarely carry either, and a vCard is often years old.
@@ -18,12 +17,6 @@ GOLDEN_COLUMNS = [
     "cluster_key", "display_name", "given_name", "family_name", "emails", "phones", "linkedin_url",
     "company", "title", "birthday", "sources", "record_count", "last_seen",
 ]
-
-
-def _clean(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
 
 
 def _accented_letters(text: str) -> int:
@@ -81,7 +74,7 @@ def golden_records(records: pd.DataFrame, prepared: pd.DataFrame, cluster_keys: 
     # Text columns are cleaned once here, not at each of their uses below.
     columns = [column for column in records.columns if column not in TEXT_COLUMNS] + list(TEXT_COLUMNS)
     values_by_column = [records[column].tolist() for column in columns if column not in TEXT_COLUMNS] + [
-        [_clean(value) for value in records[column].tolist()] if column in records.columns else [""] * len(records)
+        [clean_text(value) for value in records[column].tolist()] if column in records.columns else [""] * len(records)
         for column in TEXT_COLUMNS]
     rows = [dict(zip(columns, values)) for values in zip(*values_by_column)]
     given = prepared["given_display"].to_list()

@@ -213,10 +213,10 @@ def refine_prior(model: MatchModel, weights_without_prior: np.ndarray, n_records
     record and iterate prior = sum of candidate posteriors / all pairs to its fixed point.
     Strangers sharing a common name then count for what they are worth, not as matches.
     """
-    total_pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    total_pairs = _all_pairs(n_records)
     prior = float(np.clip(n_records / total_pairs, 1e-12, 0.5))
     for _ in range(PRIOR_ITERATIONS):
-        posterior = 1.0 / (1.0 + np.power(2.0, -np.clip(weights_without_prior + np.log2(prior / (1 - prior)), -100, 100)))
+        posterior = probability_from_weight(weights_without_prior + prior_weight(prior))
         updated = float(np.clip(posterior.sum() / total_pairs, 1e-12, 0.5))
         converged = abs(np.log(updated / prior)) < 1e-3
         prior = updated
@@ -227,23 +227,22 @@ def refine_prior(model: MatchModel, weights_without_prior: np.ndarray, n_records
 
 def fit(prepared: pd.DataFrame, keys: EncodedKeys, levels: dict[str, np.ndarray]) -> MatchModel:
     u = estimate_u(prepared, keys)
-    m, candidate_share = estimate_m(levels, u)
     anchors = anchor_pairs(levels)
     if anchors.sum() >= MIN_ANCHOR_PAIRS:
         m = estimate_m_from_anchors(levels, anchors)
         return MatchModel(m=m, u=u, prior_match=0.5, term_frequency=term_frequencies(prepared, u), anchored=True)
-    n_records = len(prepared)
-    total_pairs = max(n_records * (n_records - 1) / 2, 1.0)
+    m, candidate_share = estimate_m(levels, u)
     n_candidates = len(levels["given"])
-    prior = float(np.clip(candidate_share * n_candidates / total_pairs, 1e-9, 0.5))
+    prior = float(np.clip(candidate_share * n_candidates / _all_pairs(len(prepared)), 1e-9, 0.5))
     return MatchModel(m=m, u=u, prior_match=prior, term_frequency=term_frequencies(prepared, u))
 
 
 def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame,
                   levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Total match weight (log2 odds) per pair, prior included."""
+    """Total match weight (log2 odds) per pair, prior included (added last, so that a weight
+    computed with prior 0.5 plus `prior_weight(p)` is exactly the weight with prior p)."""
     left_idx = pairs["left_idx"].to_numpy()
-    total = np.full(len(left_idx), np.log2(model.prior_match / (1 - model.prior_match)), dtype=float)
+    total = np.zeros(len(left_idx), dtype=float)
     for comparison in COMPARISONS:
         level = levels[comparison.name]
         weights = np.log2(model.m[comparison.name] / model.u[comparison.name])
@@ -257,7 +256,15 @@ def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame
             shares = np.array([table.get(value, default) for value in values], dtype=float)
             contribution[at_top] = np.log2(model.m[comparison.name][top] / shares)
         total += contribution
-    return total
+    return total + prior_weight(model.prior_match)
+
+
+def prior_weight(prior: float) -> float:
+    return float(np.log2(prior / (1 - prior)))
+
+
+def _all_pairs(n_records: int) -> float:
+    return max(n_records * (n_records - 1) / 2, 1.0)
 
 
 def probability_from_weight(weight: np.ndarray) -> np.ndarray:

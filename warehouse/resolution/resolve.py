@@ -11,7 +11,7 @@ from .cluster import Clustering, birthdays_conflict, constrained_clusters
 from .compare import COMPARISONS, compare_pairs
 from .features import blocking_keys, prepare_records
 from .golden import golden_records
-from .model import MatchModel, fit, match_weights, probability_from_weight, refine_prior
+from .model import MatchModel, fit, match_weights, prior_weight, probability_from_weight, refine_prior
 
 # Pairs at or above MERGE_THRESHOLD are linked; pairs between REVIEW_THRESHOLD and it go to the
 # owner. 0.5 is where the model finds a match as likely as not; bench/bench_matching.py prints
@@ -119,7 +119,7 @@ def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups
     weight = match_weights(model, prepared, pairs, levels)
     if model.anchored:  # fitted with prior 0.5, i.e. weights without prior
         model = refine_prior(model, weight, len(prepared))
-        weight = match_weights(model, prepared, pairs, levels)
+        weight = weight + prior_weight(model.prior_match)
     pairs = pairs.assign(match_weight=weight, probability=probability_from_weight(weight))
     return Scored(prepared, keys, pairs, levels, model)
 
@@ -205,7 +205,6 @@ def resolve_people(
     records: pd.DataFrame,
     decisions: pd.DataFrame | None = None,
     default_region: str | None = None,
-    owner_keys: set[str] | frozenset[str] = frozenset(),
     *,
     merge_threshold: float = MERGE_THRESHOLD,
     review_threshold: float = REVIEW_THRESHOLD,
@@ -213,7 +212,7 @@ def resolve_people(
     review_limit: int = REVIEW_LIMIT,
     groups: np.ndarray | None = None,
 ) -> Resolution:
-    """Cluster source records into people. `owner_keys` are resolved like any other record.
+    """Cluster source records into people (the owner's own records like any other).
 
     `groups` (benchmark use) links records across groups only, instead of deduplicating.
     """

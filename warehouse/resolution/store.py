@@ -13,15 +13,14 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 import connectors.normalize as normalize_module
+from warehouse.models import PYTHON_TABLES
 
 from .resolve import resolve_people
 
 RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, emails, phones, linkedin_url, "
-                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, is_owner")
-OUTPUT_TABLES = ("int_person_clusters", "int_golden_records", "int_match_review", "int_match_pairs")
+                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen")
 STATE_TABLE = "resolution_fingerprint"  # bookkeeping, not published
 RESOLVER_LIBRARIES = ("rapidfuzz", "nameparser", "nicknames", "phonenumbers", "pandas", "numpy", "duckdb")
 
@@ -36,17 +35,16 @@ def resolve_in_warehouse(connection: duckdb.DuckDBPyConnection) -> StoredResolut
     """Writes the int_* resolution tables from int_source_records, stg_decisions and stg_owner."""
     fingerprint = input_fingerprint(connection)
     if stored_fingerprint(connection) == fingerprint:
-        return StoredResolution({table: _rows(connection, table) for table in OUTPUT_TABLES}, reused=True)
+        return StoredResolution({table: _rows(connection, table) for table in PYTHON_TABLES}, reused=True)
     # Forgotten first: a run killed while writing must not leave new tables under an old fingerprint.
     connection.execute(f"DROP TABLE IF EXISTS {STATE_TABLE}")
-    records = connection.execute(f"SELECT {RECORD_COLUMNS} FROM int_source_records ORDER BY record_key").fetch_df()
+    records = connection.execute(f"SELECT {RECORD_COLUMNS} FROM int_source_records").fetch_df()
     decisions = connection.execute("SELECT left_key, right_key, decision FROM stg_decisions").fetch_df()
     region = connection.execute("SELECT max(default_region) FROM stg_owner").fetchone()[0]
-    resolution = resolve_people(records, decisions, default_region=region,
-                                owner_keys=set(records.loc[records["is_owner"], "record_key"]))
-    outputs = dict(zip(OUTPUT_TABLES, (resolution.assignments, resolution.golden, resolution.review, resolution.pairs)))
-    for table, frame in outputs.items():
-        frame = pd.DataFrame(frame)  # noqa: F841 (read by DuckDB below)
+    resolution = resolve_people(records, decisions, default_region=region)
+    outputs = {"int_person_clusters": resolution.assignments, "int_golden_records": resolution.golden,
+               "int_match_review": resolution.review, "int_match_pairs": resolution.pairs}
+    for table, frame in outputs.items():  # noqa: B007 (`frame` is read by DuckDB by name)
         connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
     connection.execute(f"CREATE TABLE {STATE_TABLE} AS SELECT ? AS input_fingerprint", [fingerprint])
     return StoredResolution({table: len(frame) for table, frame in outputs.items()}, reused=False)
@@ -78,7 +76,7 @@ def resolver_fingerprint() -> str:
 def stored_fingerprint(connection: duckdb.DuckDBPyConnection) -> str | None:
     """The fingerprint last run's tables were written for; None when any of them is missing."""
     present = {name for (name,) in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if not {STATE_TABLE, *OUTPUT_TABLES} <= present:
+    if not {STATE_TABLE, *PYTHON_TABLES} <= present:
         return None
     row = connection.execute(f"SELECT input_fingerprint FROM {STATE_TABLE}").fetchone()
     return row[0] if row else None

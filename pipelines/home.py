@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from warehouse.resource import REPO_ROOT
+from warehouse.config import REPO_ROOT
 
 DEFAULT_HOME = REPO_ROOT / ".dagster_home"
 WRITTEN_BY_US = "# Written by strongties (pipelines/home.py); remove this line to keep your own edits.\n"

@@ -470,3 +470,12 @@ def test_review_queue_is_capped_and_keeps_the_likeliest_pairs():
     assert len(full.review) > 5 and len(capped.review) == 5
     assert capped.review["probability"].tolist() == full.review["probability"].head(5).tolist()
     assert capped.review["left_summary"].str.contains(" | ").all()
+
+
+def test_review_finds_the_default_warehouse_and_inbox_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRONGTIES_WAREHOUSE", "")  # set but empty counts as unset, as everywhere else
+    monkeypatch.delenv("STRONGTIES_INBOX", raising=False)
+    repo = Path(__file__).resolve().parents[1]
+    assert review.warehouse_path() == repo / "warehouse" / "strongties.duckdb"
+    assert review.decisions_path() == repo / "data" / "sample" / "decisions.csv"

@@ -4,7 +4,23 @@ docs/scoring.md states the formula these feed and the research each value rests 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INBOX = REPO_ROOT / "data" / "sample"
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "strongties.duckdb"
+
+
+def inbox_from_environment() -> Path:
+    """STRONGTIES_INBOX, or the shipped sample when it is unset or empty."""
+    return Path(os.environ.get("STRONGTIES_INBOX") or DEFAULT_INBOX).resolve()
+
+
+def published_warehouse_from_environment() -> Path:
+    """STRONGTIES_WAREHOUSE, or warehouse/strongties.duckdb in the checkout when unset or empty."""
+    return Path(os.environ.get("STRONGTIES_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
 
 
 @dataclass(frozen=True)

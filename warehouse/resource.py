@@ -16,11 +16,13 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import (
+    ScoringConfig,
+    inbox_from_environment,
+    published_warehouse_from_environment,
+    sql_variables,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INBOX = REPO_ROOT / "data" / "sample"
-DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "strongties.duckdb"
 # Calendars hold decades of history and recurring events without end: expand ten years back
 # and one year ahead (the upcoming year feeds meeting preparation).
 CALENDAR_YEARS_BACK = 10
@@ -45,10 +47,10 @@ class StrongtiesWarehouse(DuckDBResource):
 
     @classmethod
     def from_environment(cls) -> "StrongtiesWarehouse":
-        published = Path(os.environ.get("STRONGTIES_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+        published = published_warehouse_from_environment()
         return cls(
             database=str(working_path_for(published)),
-            inbox=str(Path(os.environ.get("STRONGTIES_INBOX") or DEFAULT_INBOX).resolve()),
+            inbox=str(inbox_from_environment()),
             published_path=str(published),
             as_of=os.environ.get("STRONGTIES_AS_OF", ""),
             core_list_size=int(os.environ.get("STRONGTIES_CORE_LIST_SIZE", "10")),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -17,20 +16,19 @@ from pathlib import Path
 import duckdb
 
 from connectors.textfile import neutralize_csv_cell
+from warehouse.config import inbox_from_environment, published_warehouse_from_environment
 
-DEFAULT_WAREHOUSE = "warehouse/strongties.duckdb"
-DEFAULT_INBOX = "data/sample"
 DECISIONS_HEADER = ["left_key", "right_key", "decision"]
 ANSWERS = ("same", "different")
 COLUMN_WIDTH = 48
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("STRONGTIES_WAREHOUSE", DEFAULT_WAREHOUSE))
+    return published_warehouse_from_environment()
 
 
 def decisions_path() -> Path:
-    return Path(os.environ.get("STRONGTIES_INBOX", DEFAULT_INBOX)) / "decisions.csv"
+    return inbox_from_environment() / "decisions.csv"
 
 
 def load_queue(path: Path) -> list[dict]:

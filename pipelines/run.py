@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-CORE_LIST_QUERY = "SELECT rank, display_name, round(score, 3) AS score, why FROM core_list ORDER BY rank"
 DORMANT_QUERY = "SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why FROM dormant_ties ORDER BY rank LIMIT 5"
 
 
@@ -28,6 +27,7 @@ def main() -> int:
     import duckdb
 
     from pipelines.home import ensure_dagster_home
+    from warehouse.publish import CORE_LIST_PREVIEW_QUERY
 
     ensure_dagster_home()
     import dagster as dg  # after DAGSTER_HOME is set, so the run lands in the UI's history
@@ -48,7 +48,7 @@ def main() -> int:
         print("The run failed; see the messages above or the run in `make ui`.", file=sys.stderr)
         return 1
     with duckdb.connect(warehouse.published_path, read_only=True) as connection:
-        print_table("Your core list", connection, CORE_LIST_QUERY)
+        print_table("Your core list", connection, CORE_LIST_PREVIEW_QUERY)
         print_table("Strong ties gone quiet", connection, DORMANT_QUERY)
         quarantined = connection.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     print(f"\nWarehouse: {warehouse.published_path}")

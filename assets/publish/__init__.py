@@ -1,8 +1,6 @@
 """Publish: the core list and dormant ties, then the warehouse file readers query, swapped in atomically."""
 
 import base64
-import os
-from pathlib import Path
 
 import dagster as dg
 
@@ -10,12 +8,8 @@ from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.charts import score_distribution_svg
 from warehouse.models import mart_names
-from warehouse.publish import publish_tables
-from warehouse.resolution.export import write_vcard4
+from warehouse.publish import CORE_LIST_PREVIEW_QUERY, publish_address_book, publish_tables
 from warehouse.resource import StrongtiesWarehouse
-
-CORE_LIST_PREVIEW_COLUMNS = "rank, display_name, round(score, 3) AS score, why"
-
 
 @dg.asset(
     name="published_warehouse",
@@ -28,7 +22,7 @@ CORE_LIST_PREVIEW_COLUMNS = "rank, display_name, round(score, 3) AS score, why"
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
     with warehouse.connect() as connection:
         counts = publish_tables(connection, warehouse.published_path, mart_names())
-        preview = connection.execute(f"SELECT {CORE_LIST_PREVIEW_COLUMNS} FROM core_list ORDER BY rank").fetch_df()
+        preview = connection.execute(CORE_LIST_PREVIEW_QUERY).fetch_df()
         scores = [score for (score,) in connection.execute("SELECT score FROM tie_strength ORDER BY rank").fetchall()]
     chart = base64.b64encode(score_distribution_svg(scores).encode()).decode()
     context.log.info(f"published {len(counts)} tables to the warehouse file")
@@ -39,17 +33,6 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Strongties
         "score_distribution": dg.MetadataValue.md(f"![tie strength with Dunbar layers](data:image/svg+xml;base64,{chart})"),
         "dagster/row_count": counts.get("core_list", 0),
     })
-
-
-ADDRESS_BOOK_QUERY = """
-    SELECT DISTINCT ids.cluster_key, p.*
-    FROM person AS p JOIN int_person_ids AS ids USING (person_id)
-    ORDER BY p.display_name, p.person_id
-"""
-
-
-def address_book_path(published_path: str) -> Path:
-    return Path(published_path).with_suffix(".vcf")
 
 
 @dg.asset(
@@ -63,13 +46,7 @@ def address_book_path(published_path: str) -> Path:
 )
 def address_book(warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
     with warehouse.connect() as connection:
-        people = connection.execute(ADDRESS_BOOK_QUERY).fetch_df()
-    target = address_book_path(warehouse.published_path)
-    # Written beside, then renamed over: an importer never reads half a file.
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    cards = write_vcard4(people, partial)
-    partial.chmod(0o600)
-    os.replace(partial, target)
+        target, cards = publish_address_book(connection, warehouse.published_path)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target)), "cards": cards,
                                           "dagster/row_count": cards})
 

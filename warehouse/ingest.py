@@ -100,7 +100,6 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_win
         for path, sha256, parse_key, items, quarantined in connection.execute(
             "SELECT source_file, sha256, parse_key, items, quarantined FROM raw_inbox_files").fetchall()
     }
-    previous_quarantine = connection.execute("SELECT source_file, location, reason FROM raw_quarantine").fetch_df()
     summary = IngestSummary(files_seen=len(inbox.files))
     file_rows: list[dict] = []
     quarantine_rows: list[dict] = [q.__dict__ for q in inbox.quarantine]
@@ -138,11 +137,9 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_win
     live_paths = {row["source_file"] for row in file_rows if row["parse_key"]}
     for table in ROW_TABLES:
         connection.execute(f"DELETE FROM {raw_name(table)} WHERE NOT list_contains(?, source_file)", [sorted(live_paths)])
-    reused_quarantine = previous_quarantine[previous_quarantine["source_file"].isin(kept_paths)]
-    connection.execute("DELETE FROM raw_quarantine")
+    # Unchanged files keep their quarantine rows as they keep their data rows.
+    connection.execute("DELETE FROM raw_quarantine WHERE NOT list_contains(?, source_file)", [sorted(kept_paths)])
     connection.execute("DELETE FROM raw_inbox_files")
     _insert(connection, "inbox_files", file_rows)
-    _insert(connection, "quarantine", quarantine_rows + reused_quarantine.to_dict("records"))
-    log.info("inbox: %d files, %d parsed, %d unchanged, %d items, %d quarantined",
-             summary.files_seen, summary.files_parsed, summary.files_reused, summary.items, summary.quarantined)
+    _insert(connection, "quarantine", quarantine_rows)
     return summary

@@ -72,6 +72,7 @@ def read_inbox(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse
         reasons = connection.execute(
             "SELECT regexp_replace(reason, '\\d+', 'N', 'g') AS reason, count(*) AS rows FROM raw_quarantine "
             "GROUP BY 1 ORDER BY 2 DESC LIMIT 20").fetch_df()
+        check_results = [check.evaluate(connection) for check in selected_checks(context, [CONSERVATION])]
     context.log.info(
         f"read {summary.files_seen} files ({summary.files_parsed} parsed, {summary.files_reused} unchanged): "
         f"{summary.items} items, {summary.quarantined} quarantined")
@@ -83,9 +84,7 @@ def read_inbox(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse
         if table == "quarantine" and len(reasons):
             metadata["by_reason"] = dg.MetadataValue.md(reasons.to_markdown(index=False))
         yield dg.MaterializeResult(asset_key=raw_name(table), metadata=metadata)
-    with warehouse.connect() as connection:
-        for check in selected_checks(context, [CONSERVATION]):
-            yield check.evaluate(connection)
+    yield from check_results
 
 
 defs = dg.Definitions(assets=[read_inbox, sql_models_asset("ingest")])

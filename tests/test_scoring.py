@@ -3,6 +3,7 @@ a referral and a tie gone quiet (tests/fixtures/tiny_inbox, as of 2026-11-20).""
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import fields
 
 import pytest
@@ -107,3 +108,46 @@ def test_core_list_size_is_configurable(tmp_path):
     core = query(warehouse, "SELECT rank, display_name FROM core_list ORDER BY rank")
     assert list(core["rank"]) == [1, 2, 3]
     assert core.loc[0, "display_name"] == "Priya Shah"
+
+
+@pytest.fixture(scope="module")
+def tiny_warehouse_with_extras(tmp_path_factory):
+    """The tiny inbox plus two referrals from Priya on one day (same kind), one logged after the
+    as-of date, and an upcoming meeting the owner declined."""
+    inbox = tmp_path_factory.mktemp("inbox") / "tiny_inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    with (inbox / "referrals.csv").open("a", encoding="utf-8") as referrals:
+        referrals.write("2026-09-01,priya.shah@example.com,received,intro,2,a founder\n"
+                        "2026-09-01,priya.shah@example.com,received,intro,3,another founder\n"
+                        "2026-12-01,priya.shah@example.com,received,client,4,after the as-of date\n")
+    calendar = inbox / "calendar.ics"
+    calendar.write_text(calendar.read_text(encoding="utf-8").replace("END:VCALENDAR", "\n".join([
+        "BEGIN:VEVENT", "UID:owner-declined@example.com", "DTSTAMP:20261101T000000Z",
+        "DTSTART:20261204T090000Z", "DTEND:20261204T100000Z", "SUMMARY:Offsite",
+        "ORGANIZER;CN=Morgan Blake:mailto:ceo@example.com",
+        "ATTENDEE;CN=Alex Morgan;PARTSTAT=DECLINED:mailto:alex@example.com",
+        "ATTENDEE;CN=Priya Shah;PARTSTAT=ACCEPTED:mailto:priya.shah@example.com",
+        "END:VEVENT", "END:VCALENDAR", ""])), encoding="utf-8")
+    warehouse = tmp_path_factory.mktemp("extras") / "strongties.duckdb"
+    assert materialize_all(inbox, warehouse, "2026-11-20").success
+    return warehouse
+
+
+def test_referrals_count_alike_everywhere_each_logged_row_once_up_to_as_of(tiny_warehouse_with_extras):
+    # Priya: the job offer (5) and the two same-day intros (2 and 3); the December client is after as-of.
+    priya = tie(tiny_warehouse_with_extras, "Priya Shah")
+    assert (priya["referrals_received"], priya["referral_value_received"]) == (3, 10)
+    assert "referred you 3 times" in priya["explanation"]
+    summary = query(tiny_warehouse_with_extras,
+                    "SELECT referrals_received, value_received FROM referral_summary WHERE display_name = 'Priya Shah'")
+    assert summary.to_dict("records") == [{"referrals_received": 3, "value_received": 10}]
+    late = query(tiny_warehouse_with_extras, "SELECT * FROM referral WHERE occurred_on > DATE '2026-11-20'")
+    assert late.empty
+
+
+def test_upcoming_meeting_the_owner_declined_needs_no_prep(tiny_warehouse_with_extras):
+    prep = query(tiny_warehouse_with_extras, "SELECT summary, attendee FROM meeting_prep ORDER BY starts_at, attendee")
+    assert prep.to_dict("records") == [
+        {"summary": "Planning", "attendee": "Priya Shah"},
+        {"summary": "Planning", "attendee": "Sam Ortiz"},
+    ]

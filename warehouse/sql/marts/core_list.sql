@@ -19,6 +19,7 @@ ranked as (
     select
         *,
         row_number() over (order by core_score desc, score desc, person_id) as core_rank,
+        -- Not tie_strength.top_20_percent: ties of unknown strength do not count towards the fifth.
         count(*) filter (where evidence = 'measured') over () as measured_ties
     from combined
 )

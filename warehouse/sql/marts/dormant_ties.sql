@@ -5,16 +5,12 @@
 -- 2021 was top of the network of 2021, even if today's ties have since grown stronger), and
 -- against all-time peaks where too few ties were active then to judge.
 -- group: publish
-with params as (
-    select getvariable('as_of')::date as as_of
-),
-monthly as (
+with monthly as (
     select
         person_id,
         date_diff('month', date '2000-01-01', occurred_at::date) as month_index,
         count(distinct occurred_at::date) as contact_days,
-        coalesce(sum(minutes / greatest(group_size - 1, 1)) filter (where channel = 'meeting'), 0) / 60.0 as hours_together,
-        coalesce(sum(value) filter (where channel = 'referral' and direction = 'inbound'), 0) as referral_value
+        coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) / 60.0 as hours_together
     from interaction
     group by all
 ),

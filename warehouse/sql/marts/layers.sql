@@ -1,15 +1,9 @@
 -- How many people fall in each Dunbar-style layer by rank (about 5, 15, 50 and 150), and the
 -- score it takes to be in it: a few close ties, then widening circles.
 -- group: metrics
-with bounds(layer, layer_order, max_rank) as (
-    values ('support clique', 1, 5), ('sympathy group', 2, 15), ('close network', 3, 50),
-           ('active network', 4, 150), ('acquaintances', 5, 2147483647)
-),
-placed as (
-    select
-        t.*,
-        (select min(layer_order) from bounds where t.rank <= bounds.max_rank) as layer_order
-    from tie_strength as t
+with bounds(layer, layer_order, min_rank, max_rank) as (
+    values ('support clique', 1, 1, 5), ('sympathy group', 2, 6, 15), ('close network', 3, 16, 50),
+           ('active network', 4, 51, 150), ('acquaintances', 5, 151, 2147483647)
 )
 select
     b.layer_order,
@@ -20,6 +14,6 @@ select
     round(max(p.score), 4) as max_score,
     count(p.person_id) filter (where p.evidence = 'unknown') as unknown_strength
 from bounds as b
-left join placed as p using (layer_order)
+left join tie_strength as p on p.rank between b.min_rank and b.max_rank
 group by all
 order by b.layer_order

@@ -1,21 +1,10 @@
 -- For each upcoming meeting in the calendars (from the as-of date, a year ahead), who will be
 -- there, how strong each tie is, when you last spoke and what you share, to prepare.
 -- group: metrics
-with owner as (
-    select emails from stg_owner
-),
-upcoming as (
-    select m.*
-    from stg_calendar_meetings as m
-    where m.starts_at >= getvariable('as_of')::date + interval 1 day
-        and m.status <> 'CANCELLED'
-),
-attendees as (
-    select u.occurrence_id, u.starts_at, u.summary, u.duration_minutes, u.attendee_count, a.email, a.partstat
-    from upcoming as u
-    join stg_calendar_attendees as a using (occurrence_id)
-    cross join owner
-    where not list_contains(owner.emails, a.email) and a.partstat <> 'DECLINED'
+with attendees as (
+    select starts_at, summary, duration_minutes, attendee_count, email, partstat
+    from int_meeting_attendance
+    where starts_at >= getvariable('as_of')::date + interval 1 day
 ),
 history as (
     select

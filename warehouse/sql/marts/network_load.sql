@@ -4,8 +4,7 @@
 -- tie strength), of new ones (first met within the previous 90 days) and of the rest (weak).
 -- group: metrics
 with strong as (
-    select person_id from tie_strength
-    where rank <= ceil(0.2 * (select count(*) from tie_strength))
+    select person_id from tie_strength where top_20_percent
 ),
 first_contact as (
     select person_id, min(occurred_at) as first_contact_at from interaction group by person_id

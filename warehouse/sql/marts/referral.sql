@@ -1,4 +1,4 @@
--- One row per logged referral, with the person it came from or went to.
+-- One row per logged referral up to the as-of date, with the person it came from or went to.
 -- group: metrics
 select
     p.person_id,
@@ -15,3 +15,4 @@ select
 from stg_referrals as r
 join int_person_ids as p on p.record_key = 'referrals:' || r.source_key
 where not p.is_owner
+    and r.occurred_on <= getvariable('as_of')::date

@@ -14,7 +14,7 @@ network as (
     select count(*) as ties from tie_strength
 ),
 top_ties as (
-    select person_id from tie_strength, network where rank <= ceil(0.2 * network.ties)
+    select person_id from tie_strength where top_20_percent
 )
 select
     (select ties from network) as ties,

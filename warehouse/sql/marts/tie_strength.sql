@@ -31,8 +31,8 @@ per_person as (
         count(*) filter (where channel = 'message' and age_days < 365) as messages_365d,
         count(*) filter (where channel = 'message' and age_days < 365 and direction = 'inbound') as messages_from_them_365d,
         -- Minutes together, shared among the others present (Onnela et al. 2007).
-        coalesce(sum(minutes / greatest(group_size - 1, 1)) filter (where channel = 'meeting'), 0) as minutes_together,
-        coalesce(sum(minutes / greatest(group_size - 1, 1) * exp(-params.time_rate * age_days))
+        coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together,
+        coalesce(sum(shared_minutes * exp(-params.time_rate * age_days))
             filter (where channel = 'meeting'), 0) as decayed_minutes_together,
         count(*) filter (where channel = 'referral' and direction = 'inbound') as referrals_received,
         count(*) filter (where channel = 'referral' and direction = 'outbound') as referrals_given,
@@ -125,6 +125,8 @@ select
     display_name,
     round(score, 6) as score,
     row_number() over (order by score desc, person_id) as rank,
+    -- The fifth of the network that, by the 80/20 rule, should carry most of the opportunities.
+    rank <= ceil(0.2 * count(*) over ()) as top_20_percent,
     evidence,
     round(recency, 6) as recency,
     round(frequency, 6) as frequency,

@@ -43,7 +43,6 @@ EXPONENT_MIN_PEOPLE = 2_000
 
 def size_name(text: str) -> str:
     aliases = {str(people): name for name, people in SIZES.items() if people}
-    aliases.update({"2000": "2k", "20000": "20k", "200000": "200k"})
     name = aliases.get(text, text)
     if name not in SIZES:
         raise argparse.ArgumentTypeError(f"unknown size {text!r}; choose from {', '.join(SIZES)}")

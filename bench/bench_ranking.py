@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE_DIR, SAMPLE_INBOX, SAMPLE_TRUTH, cached_inbox, is_true, machine_description, read_truth,
+    CACHE_DIR, cached_inbox, is_true, machine_description, read_truth,
     run_pipeline, write_json,
 )
 
@@ -87,11 +87,8 @@ def score_warehouse(warehouse: Path, truth: list[dict]) -> dict:
     }
 
 
-def bench_inbox(people: int, seed: int, use_sample: bool = False) -> dict:
-    if use_sample:
-        inbox, truth_path = SAMPLE_INBOX, SAMPLE_TRUTH
-    else:
-        inbox, truth_path, _ = cached_inbox(people, seed)
+def bench_inbox(people: int, seed: int) -> dict:
+    inbox, truth_path, _ = cached_inbox(people, seed)
     workdir = CACHE_DIR / "runs" / f"ranking-{people}-s{seed}"
     run = run_pipeline(inbox, workdir, fresh=True, label="ranking")
     entry = {"people": people, "seed": seed, "wall_s": run["wall_s"], "returncode": run["returncode"]}

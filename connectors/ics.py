@@ -68,6 +68,7 @@ except ImportError:  # pragma: no cover - older icalendar
 
 from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
+from connectors.textfile import UTF16_BOMS, PrefixedStream
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
@@ -121,7 +122,6 @@ RESOURCE_ADDRESS_SUFFIXES = (
 ROOM_MAILBOX = re.compile(r"^(room|rooms|conf|confroom|conference|meetingroom|mr|rm)[._-]", re.I)
 
 _UTF8_BOM = codecs.BOM_UTF8
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _PROPERTY_NAME = re.compile(r"^([A-Za-z0-9-]+)[;:]")
 
 
@@ -230,15 +230,13 @@ def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
     ends a line (old Mac files, CR CR LF endings); the pieces keep the line number.
     """
     head = stream.read(4)
-    if head[:2] in _UTF16_BOMS:
-        text_stream = io.TextIOWrapper(
-            io.BufferedReader(_Prefixed(head, stream)), encoding="utf-16", errors="replace", newline=""
-        )
+    raw_lines = io.BufferedReader(PrefixedStream(head, stream))
+    if head[:2] in UTF16_BOMS:
+        text_stream = io.TextIOWrapper(raw_lines, encoding="utf-16", errors="replace", newline="")
         for number, line in enumerate(text_stream, start=1):
             for piece in line.rstrip("\r\n").split("\r"):
                 yield number, piece.lstrip("\ufeff")
         return
-    raw_lines = _prefixed_lines(head, stream)
     for number, raw in enumerate(raw_lines, start=1):
         if number == 1 and raw.startswith(_UTF8_BOM):
             raw = raw[len(_UTF8_BOM):]
@@ -251,38 +249,6 @@ def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
                 yield number, piece.decode("utf-8")
             except UnicodeDecodeError:
                 yield number, None
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream with a few already-read bytes put back in front."""
-
-    def __init__(self, prefix: bytes, rest: BinaryIO):
-        self._prefix = prefix
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self._prefix:
-            size = min(len(buffer), len(self._prefix))
-            buffer[:size] = self._prefix[:size]
-            self._prefix = self._prefix[size:]
-            return size
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _prefixed_lines(prefix: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    first = True
-    for line in stream:
-        if first:
-            line = prefix + line
-            first = False
-        yield line
-    if first and prefix:
-        yield prefix
 
 
 def _logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | None]]:

@@ -15,6 +15,7 @@ from zipfile import BadZipFile
 
 from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
+from connectors.textfile import UTF16_BOMS, PrefixedStream
 
 # How much of the file is read up front to tell text from binary and find the delimiter:
 # enough for the 3-line `Notes:` preamble and the header of any export.
@@ -372,27 +373,6 @@ FILE_SPECS: dict[str, FileSpec] = {
 # Reading a file
 # ---------------------------------------------------------------------------------------------
 
-class _ReplayHead(io.RawIOBase):
-    """The bytes already sniffed, then the rest of the caller's stream, which it leaves open."""
-
-    def __init__(self, head: bytes, stream: BinaryIO):
-        self._head = memoryview(head)
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if len(self._head):
-            count = min(len(buffer), len(self._head))
-            buffer[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        data = self._stream.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
-
-
 def _read_head(stream: BinaryIO) -> bytes:
     chunks, size = [], 0
     while size < SNIFF_BYTES:
@@ -405,7 +385,7 @@ def _read_head(stream: BinaryIO) -> bytes:
 
 
 def _encoding_of(head: bytes) -> str:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith(UTF16_BOMS):
         return "utf-16"
     return "utf-8-sig"
 
@@ -573,7 +553,7 @@ def parse_linkedin_file(stream: BinaryIO, source_file: str, kind: str) -> FileRe
 
     reading = _FileReader(spec, result)
     delimiter = _delimiter_of(head.decode(encoding, errors=_FALLBACK_ERRORS), set(reading.known))
-    with io.TextIOWrapper(io.BufferedReader(_ReplayHead(head, stream)), encoding=encoding,
+    with io.TextIOWrapper(io.BufferedReader(PrefixedStream(head, stream)), encoding=encoding,
                           errors=_FALLBACK_ERRORS, newline="") as text:
         overlong: set[int] = set()
         reader = csv.reader(_bounded_lines(text, overlong), delimiter=delimiter, strict=False)

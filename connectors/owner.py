@@ -21,7 +21,7 @@ def parse_owner(stream: BinaryIO, source_file: str) -> FileResult:
         result.reject("whole file", "expected a mapping with name, emails and linkedin")
         return result
     raw_emails = document.get("emails") or []
-    if isinstance(raw_emails, str):
+    if not isinstance(raw_emails, list):  # a single value, as for phones: an address or not
         raw_emails = [raw_emails]
     if document.get("email"):
         raw_emails.append(document["email"])

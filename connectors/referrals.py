@@ -44,7 +44,7 @@ def parse_referrals(stream: BinaryIO, source_file: str) -> FileResult:
             continue
         try:
             value = int(float(cell["value"]))
-        except ValueError:
+        except (ValueError, OverflowError):  # "inf" and "1e400" read as an infinite float
             value = None
         if value not in VALUE_RANGE:
             result.reject(location, f"value {cell['value']!r} is not a whole number from 1 to 5")

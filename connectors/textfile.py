@@ -1,6 +1,7 @@
 """Opening the owner's hand-kept text files (CSV logs, YAML) whatever their encoding."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from typing import BinaryIO, Iterator
@@ -10,6 +11,33 @@ from connectors.records import FileResult
 # Excel on Windows saves CSV as cp1252 unless asked otherwise; UTF-8 (with or without BOM)
 # is what everything else writes. A NUL byte only appears in binary files.
 _ENCODINGS = ("utf-8-sig", "cp1252")
+
+# The byte order marks that say a file is UTF-16 (Windows tools write it, BOM first).
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+class PrefixedStream(io.RawIOBase):
+    """The bytes already read to sniff a file's encoding put back in front of the rest of its
+    stream, which is left open. Wrap it in io.BufferedReader for full reads and lines."""
+
+    def __init__(self, prefix: bytes, rest: BinaryIO):
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if len(self._prefix):
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        if hasattr(self._rest, "readinto"):  # straight into the buffer: no copy of a 1 MiB chunk
+            return self._rest.readinto(buffer)
+        data = self._rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
 
 class NotText(ValueError):

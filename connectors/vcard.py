@@ -26,8 +26,9 @@ from typing import BinaryIO, Iterator
 
 import vobject
 
-from connectors.normalize import normalize_linkedin_url
+from connectors.normalize import _EMAIL, normalize_linkedin_url
 from connectors.records import FileResult
+from connectors.textfile import UTF16_BOMS, PrefixedStream
 from connectors.vcard_fast import (
     _ESCAPE,
     DECLINE_MARKERS,
@@ -74,7 +75,6 @@ ADDRESS_LOCALITY = 3  # its index among those parts: the town or city
 ADDRESS_POSTAL_CODE = 5  # and of the postal code
 
 _BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _PROPERTY_START = re.compile(rb"(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+[;:]")
 
 
@@ -147,26 +147,10 @@ class _Utf16AsUtf8:
         return self._decoder.decode(raw, final=not raw).encode("utf-8")
 
 
-class _Prefixed:
-    """A stream with a few already-read bytes put back in front."""
-
-    def __init__(self, head: bytes, stream: BinaryIO):
-        self._head = head
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            if size is None or size < 0:
-                return head + self._stream.read()
-            return head + self._stream.read(max(size - len(head), 1))
-        return self._stream.read(size)
-
-
 def _as_utf8_compatible(stream: BinaryIO):
     head = stream.read(4)
-    rest = _Prefixed(head, stream)
-    if head[:2] in _UTF16_BOMS:
+    rest = io.BufferedReader(PrefixedStream(head, stream))
+    if head[:2] in UTF16_BOMS:
         return _Utf16AsUtf8(rest, "utf-16")
     # UTF-16 without a byte order mark: every other byte of "BEGIN" is NUL.
     if len(head) == 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
@@ -583,8 +567,9 @@ def _is_quoted_printable(parts: list[bytes]) -> bool:
     return b"QUOTED-PRINTABLE" in b"".join(parts).partition(b":")[0].upper()
 
 
-def _logical_lines(block: CardBlock) -> list[tuple[int, bytes, bool]]:
-    """(first line index, unfolded bytes, was-rewritten) for each property of the card.
+def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, bytes, bool]]:
+    """(first line index, unfolded bytes, was-rewritten) for each property of the card, whose
+    `lines` (`block.lines`, split once by the caller) are given.
 
     Joins folded lines (even a name folded in the middle), quoted-printable soft line breaks
     (whatever the next line starts with), and 2.1 values continued after a trailing backslash;
@@ -611,7 +596,7 @@ def _logical_lines(block: CardBlock) -> list[tuple[int, bytes, bool]]:
             return
         raise CardError(f"line {line} is not a vCard property (no NAME: at its start)")
 
-    for index, raw in enumerate(block.lines):
+    for index, raw in enumerate(lines):
         if not raw:
             if unit is not None:
                 unit[3] = False  # a blank line ends a quoted-printable value
@@ -664,14 +649,14 @@ def _param_flags(params: list[str]) -> tuple[bool, bool, str | None, bool]:
 def _clean_card_text(block: CardBlock) -> str:
     """The card as text vobject can take: decoded, quoted-printable and base64 text resolved,
     unreadable-for-vobject lines repaired; untouched lines keep their folding for vobject."""
-    whole = b"\n".join(block.lines)
     try:
-        whole.decode("utf-8")
+        block.data.decode("utf-8")
         card_is_utf8 = True
     except UnicodeDecodeError:
         card_is_utf8 = False
+    lines = block.lines  # a split of the whole card: done once, not for each line
     out = ["BEGIN:VCARD"]
-    for index, raw, rewritten in _logical_lines(block):
+    for index, raw, rewritten in _logical_lines(block, lines):
         split = _split_head(raw)
         if split is None:
             raise CardError(f"line {block.line_number(index)} has no colon between name and value")
@@ -701,9 +686,9 @@ def _clean_card_text(block: CardBlock) -> str:
                     continue
             # Untouched: keep the original folding so that vobject unfolds it itself.
             start, end = index, index
-            while end + 1 < len(block.lines) and block.lines[end + 1][:1] in (b" ", b"\t"):
+            while end + 1 < len(lines) and lines[end + 1][:1] in (b" ", b"\t"):
                 end += 1
-            out.extend(line.decode("utf-8") for line in block.lines[start:end + 1])
+            out.extend(line.decode("utf-8") for line in lines[start:end + 1])
             continue
         value = _decode_bytes(value_bytes, charset)
         kept_params = [
@@ -759,13 +744,6 @@ def vobject_properties(block: CardBlock) -> list[tuple[str, object]]:
 # ---------------------------------------------------------------------------- rows
 
 
-def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
 def _name_part(values: list[str]) -> str | None:
     """One N component; several values (`John,Q`) read as words, as vobject prints them."""
     if len(values) == 1:
@@ -780,12 +758,11 @@ def _literal(values: list[str]) -> str:
     return values[0] if len(values) == 1 else ",".join(values)
 
 
-# The same test as `connectors.normalize.normalize_email` (a differential test holds them
-# equal), written into `email_key` so that the address a card gives costs one call, not three.
-_EMAIL = re.compile(r"[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[^@\s<>(),;:]+$")
-# The same for ASCII text, twice as fast: `\s` spelled out as the ASCII characters it matches
-# (str.isspace), which lets the engine test each character against a bitmap; possessive where
-# the next token cannot be in the run.
+# `email_key` does what `connectors.normalize.normalize_email` does (a differential test holds
+# them equal) with its `_EMAIL` pattern, so that the address a card gives costs one call, not
+# three. The same pattern for ASCII text, twice as fast: `\s` spelled out as the ASCII
+# characters it matches (str.isspace), which lets the engine test each character against a
+# bitmap; possessive where the next token cannot be in the run.
 _EMAIL_ASCII = re.compile(
     r"[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]++@[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]+\.[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]++$"
 )
@@ -1207,15 +1184,7 @@ def _read_block(block: CardBlock, result: FileResult, rows: list[dict], source_f
         result.reject(f"card {result.items} (line {block.line})", block.problem)
         return
     try:
-        if use_fast_path:
-            try:
-                properties = fast_properties(block.data, block.markers_absent)
-            except Declined:
-                pass
-            else:
-                rows.append(card_row(source_file, result.items, block.line, properties, "fast"))
-                return
-        rows.append(read_card(block, source_file, result.items, use_fast_path=False))
+        rows.append(read_card(block, source_file, result.items, use_fast_path))
     except CardError as error:
         result.reject(f"card {result.items} (line {block.line})", str(error))
     except Exception as error:  # a bug of ours must not cost the other cards of the file

@@ -56,12 +56,6 @@ def _unescape_pair(match: re.Match) -> str:
     return _UNESCAPED.get(char, match.group(0))
 
 
-def unescape_text(value: str) -> str:
-    if "\\" not in value:
-        return value
-    return _ESCAPE.sub(_unescape_pair, value)
-
-
 def split_structured(value: str) -> list[list[str]]:
     """Components of N, ADR or ORG, each a list of its comma-separated values."""
     if "\\" not in value:

@@ -303,3 +303,14 @@ def test_every_vevent_not_quarantined_is_accounted_for_as_an_event_row():
     assert len(events) + len(result.quarantine) == result.items
     outcomes = {row["vevent_position"]: row["outcome"] for row in events}
     assert outcomes[1] == "meetings" and outcomes[2].startswith("no occurrence")
+
+
+def test_a_blank_first_line_keeps_the_calendars_zone_and_method():
+    data = _calendar("DTSTART:20240102T090000", "DURATION:PT1H", header="METHOD:CANCEL\r\nX-WR-TIMEZONE:Europe/Paris")
+    expected = [(row["starts_at"], row["status"]) for row in meetings(read_bytes(data))]
+    assert expected == [("2024-01-02T08:00:00+00:00", "CANCELLED")]
+    # A lone CR ends a line without starting a new line number (see _physical_lines).
+    for blank, vevent_line in ((b"\r\n", 7), (b"\n", 7), (b"\xef\xbb\xbf\r\n", 7), (b"\r", 6)):
+        result = read_bytes(blank + data)
+        assert [(row["starts_at"], row["status"]) for row in meetings(result)] == expected, blank
+        assert [row["line"] for row in result.rows["calendar_events"]] == [vevent_line], blank

@@ -161,6 +161,20 @@ def test_utf16_tab_separated_unicode_text_from_excel_reads_whole():
     assert result.rows["linkedin_connections"][0]["first_name"] == "Łucja"
 
 
+def test_a_stream_with_only_read_is_read_whole_past_the_sniffed_head():
+    class ReadOnly:
+        def __init__(self, data: bytes):
+            self._data = io.BytesIO(data)
+
+        def read(self, size: int = -1) -> bytes:
+            return self._data.read(size)
+
+    rows = 5000  # about 120 kB: the rows go on well past the bytes sniffed first
+    stream = ReadOnly(b"First Name,Last Name,Connected On\n" + b"Cato,Brenn,16 Dec 2024\n" * rows)
+    result = parse_linkedin_file(stream, "x.zip!Connections.csv", "linkedin_connections")
+    assert not result.quarantine and len(result.rows["linkedin_connections"]) == rows
+
+
 # --- Bad input -----------------------------------------------------------------------------------
 
 def test_binary_garbage_is_one_quarantined_item():

@@ -87,3 +87,23 @@ def test_decisions_accept_same_and_different_only():
     assert result.items == 3 and len(result.rows["decisions"]) == 1
     assert "neither 'same' nor 'different'" in result.quarantine[0].reason
     assert "source:source_key" in result.quarantine[1].reason
+
+
+def test_referral_value_too_large_for_a_number_is_quarantined_and_the_rest_kept():
+    result = referrals(
+        "date,person,direction,kind,value,note\n"
+        "2026-01-05,Ana,received,intro,inf,\n"
+        "2026-01-05,Ana,received,intro,1e400,\n"
+        "2026-01-05,Ana,received,intro,nan,\n"
+        "2026-01-06,Ana,received,intro,3,\n")
+    assert result.items == 4 and [row["value"] for row in result.rows["referrals"]] == [3]
+    assert [q.reason for q in result.quarantine] == [
+        f"value {value!r} is not a whole number from 1 to 5" for value in ("inf", "1e400", "nan")
+    ]
+
+
+def test_owner_yaml_with_a_number_or_a_single_address_for_emails_is_read():
+    result = parse_owner(io.BytesIO(b"name: Alex Morgan\nemails: 5\nemail: Alex@Example.com\nphones: 5\n"), "owner.yaml")
+    assert result.quarantine == []
+    owner = result.rows["owner"][0]
+    assert owner["emails"] == ["alex@example.com"] and owner["phones"] == ["5"]

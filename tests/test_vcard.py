@@ -286,6 +286,15 @@ def test_200_mb_of_photos_streams_in_bounded_memory(unfolded):
     assert result.rows[TABLE][-1]["emails"] == ["card100@example.com"]
 
 
+def test_a_card_of_5000_lines_is_read_whole_by_vobject():
+    numbers = b"".join(b"TEL:+41 44 %07d\r\n" % n for n in range(5000))
+    card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Many Numbers\r\n" + numbers + b"END:VCARD\r\n"
+    result = parse_vcards(io.BytesIO(card), "many.vcf", use_fast_path=False)
+    assert result.quarantine == []
+    (row,) = result.rows[TABLE]
+    assert row["parser"] == "vobject" and len(row["phones"]) == 5000 and row["phones"][-1] == "+41 44 0004999"
+
+
 # ---------------------------------------------------------------------------- fast path
 
 

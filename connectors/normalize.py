@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
-_EMAIL = re.compile(r"^[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[^@\s<>(),;:]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[^@\s<>(),;:]+$")
 # Public profile URLs in every shape LinkedIn and its exports write them: with or without
 # scheme, any country subdomain, trailing slash, query string or fragment.
 _LINKEDIN_PROFILE = re.compile(
@@ -27,7 +27,7 @@ def normalize_email(value: str | None) -> str | None:
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:"):]
     text = text.strip().lower()
-    return text if _EMAIL.match(text) else None
+    return text if EMAIL_PATTERN.match(text) else None
 
 
 def normalize_linkedin_url(value: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """Shared test helpers: where ../shared is, and running the whole graph into a temporary warehouse."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,13 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures"
 TINY_INBOX = FIXTURES / "tiny_inbox"
 SAMPLE_INBOX = REPO_ROOT / "data" / "sample"
 SAMPLE_AS_OF = "2026-11-20"
+
+
+def copy_of_tiny_inbox(folder: Path) -> Path:
+    """The tiny fixture inbox copied to `folder`/inbox, for a test to add, change or remove files."""
+    inbox = folder / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    return inbox
 
 
 def shared_path(*parts: str) -> Path:

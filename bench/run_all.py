@@ -183,8 +183,9 @@ def febrl_section(febrl: dict) -> str:
         "## Febrl dataset3 as a vCard file, against Splink",
         f"Measured: {machine_line(febrl['machine'])}.",
         f"{febrl['records']} records of {febrl['entities']} people. strongties: the whole `python -m pipelines.run` "
-        "on one .vcf, from an empty warehouse; Splink 5 (DuckDB): the whole `python script.py` (read CSV, u by "
-        f"random sampling, m by EM, predict, cluster at {febrl.get('splink', {}).get('cluster_threshold', '')}). "
+        "on one .vcf, from an empty warehouse; Splink 5 (DuckDB): the whole `python bench/splink_febrl.py` (read CSV, "
+        "u from 1e7 random pairs, m by EM, predict, "
+        f"cluster at {febrl.get('splink', {}).get('cluster_threshold', '')}). "
         f"{febrl.get('repeats', 1)} rounds of each in turns; the median round's figures, every round's wall time. "
         "The first run also creates Dagster's run history (DAGSTER_HOME). Pairwise scores of the clusters.",
         table(["", "wall s (median)", "every round", "CPU s", "peak MB", "precision", "recall", "F1"], rows),

@@ -12,7 +12,7 @@ import pytest
 import vobject
 
 from warehouse.resolution import Resolution, resolve_people
-from warehouse.resolution.cluster import birthdays_conflict, constrained_clusters
+from warehouse.resolution.cluster import Constraints, birthdays_conflict, constrained_clusters
 from warehouse.resolution.export import write_vcard4
 from warehouse.resolution.normalize import (
     employers_from_addresses,
@@ -396,10 +396,10 @@ def test_a_clear_mismatch_vetoes_a_chain_of_plausible_links():
     left, right = np.array([0, 1, 0]), np.array([1, 2, 2])
     probability = np.array([0.9, 0.8, 1e-7])
     nothing = np.array(["", "", ""], dtype=object)
-    chained = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5, nothing, nothing,
-                                   [], [], veto_below=0.0)
-    vetoed = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5, nothing, nothing,
-                                  [], [], veto_below=1e-5)
+    chained = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5,
+                                   Constraints(nothing, nothing, veto_below=0.0))
+    vetoed = constrained_clusters(3, left, right, probability, np.zeros(3, dtype=bool), 0.5,
+                                  Constraints(nothing, nothing, veto_below=1e-5))
     assert len(set(chained.labels)) == 1
     assert vetoed.labels[0] == vetoed.labels[1] != vetoed.labels[2]
     assert (1, 2) in vetoed.refused

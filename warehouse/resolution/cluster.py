@@ -8,7 +8,7 @@ A and C together; resolve.cluster_scored also compares A with C when blocking di
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,18 @@ class Clustering:
     refused: set[tuple[int, int]]  # pairs above the merge threshold refused for a conflict
 
 
+@dataclass(frozen=True)
+class Constraints:
+    """What keeps records apart besides the pair scores."""
+
+    linkedin: np.ndarray  # profile URL per record, "" when none
+    birthday: np.ndarray  # normalised birthday per record, "" when none
+    forced_same: list[tuple[int, int]] = field(default_factory=list)  # the owner's "same" answers
+    forced_different: list[tuple[int, int]] = field(default_factory=list)  # and "different" ones
+    check_birthdays: bool = True  # whether clearly different birthdays keep records apart
+    veto_below: float = 0.0  # a compared pair under this probability never shares a cluster
+
+
 def _greedy_clusters(
     n_records: int,
     left: np.ndarray,
@@ -64,15 +76,12 @@ def _greedy_clusters(
     probability: np.ndarray,
     pair_conflict: np.ndarray,
     merge_threshold: float,
-    linkedin: np.ndarray,
-    birthday: np.ndarray,
-    forced_same: list[tuple[int, int]],
-    forced_different: list[tuple[int, int]],
-    check_birthdays: bool = True,
-    veto_below: float = 0.0,
+    constraints: Constraints,
 ) -> tuple[np.ndarray, set[tuple[int, int]]]:
     """Greedy merges, strongest link first, each refused when it would join records in conflict:
     a cluster label per record, and the links refused."""
+    linkedin, birthday, forced_same = constraints.linkedin, constraints.birthday, constraints.forced_same
+    check_birthdays = constraints.check_birthdays
     parent = np.arange(n_records)
     clusters: dict[int, _Cluster] = {}
     for index in np.unique(np.concatenate([left, right, np.array(forced_same, dtype=np.int64).reshape(-1)])).tolist():
@@ -82,11 +91,12 @@ def _greedy_clusters(
         if birthday[index] and not birthday[index].startswith("--"):
             cluster.birthdays.add(birthday[index])
         clusters[index] = cluster
-    for a, b in forced_different:
+    for a, b in constraints.forced_different:
         if a in clusters and b in clusters:
             clusters[a].forbidden.add(b)
             clusters[b].forbidden.add(a)
-    for a, b in zip(left[probability < veto_below].tolist(), right[probability < veto_below].tolist()):
+    vetoed = probability < constraints.veto_below
+    for a, b in zip(left[vetoed].tolist(), right[vetoed].tolist()):
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
 
@@ -146,20 +156,17 @@ def constrained_clusters(
     probability: np.ndarray,
     pair_conflict: np.ndarray,
     merge_threshold: float,
-    linkedin: np.ndarray,
-    birthday: np.ndarray,
-    forced_same: list[tuple[int, int]],
-    forced_different: list[tuple[int, int]],
-    check_birthdays: bool = True,
-    veto_below: float = 0.0,
+    constraints: Constraints,
 ) -> Clustering:
     """Clusters from links at or above `merge_threshold`, never joining records in conflict.
 
-    A compared pair with probability under `veto_below` never shares a cluster, nor do records
-    the owner said are different, two LinkedIn profiles or (with `check_birthdays`) clearly
-    different birthdays. Components of the link graph holding no possible conflict are clusters
-    as they stand; only the others are rebuilt link by link, strongest first.
+    A compared pair with probability under `constraints.veto_below` never shares a cluster, nor
+    do records the owner said are different, two LinkedIn profiles or (with `check_birthdays`)
+    clearly different birthdays. Components of the link graph holding no possible conflict are
+    clusters as they stand; only the others are rebuilt link by link, strongest first.
     """
+    forced_same, forced_different = constraints.forced_same, constraints.forced_different
+    linkedin, birthday = constraints.linkedin, constraints.birthday
     same_left = np.array([a for a, _ in forced_same], dtype=np.int64)
     same_right = np.array([b for _, b in forced_same], dtype=np.int64)
     accepted = (probability >= merge_threshold) & ~pair_conflict
@@ -168,13 +175,13 @@ def constrained_clusters(
 
     dirty = np.zeros(n_records, dtype=bool)  # indexed by component label
     inside = component[left] == component[right]
-    dirty[component[left[inside & (probability < veto_below)]]] = True
+    dirty[component[left[inside & (probability < constraints.veto_below)]]] = True
     for a, b in forced_different:
         if component[a] == component[b]:
             dirty[component[a]] = True
     frame = pd.DataFrame({"component": component, "linkedin": linkedin,
                           "birthday": np.where([len(value) == 10 for value in birthday], birthday, "")})
-    for column, applies in (("linkedin", True), ("birthday", check_birthdays)):
+    for column, applies in (("linkedin", True), ("birthday", constraints.check_birthdays)):
         if applies:
             distinct = frame[frame[column] != ""].groupby("component")[column].nunique()
             dirty[distinct.index[distinct.to_numpy() > 1].to_numpy()] = True
@@ -182,8 +189,7 @@ def constrained_clusters(
     in_dirty = dirty[component[left]] & inside
     greedy_labels, greedy_refused = _greedy_clusters(
         n_records, left[in_dirty], right[in_dirty], probability[in_dirty], pair_conflict[in_dirty], merge_threshold,
-        linkedin, birthday, [(a, b) for a, b in forced_same if dirty[component[a]]], forced_different,
-        check_birthdays=check_birthdays, veto_below=veto_below,
+        replace(constraints, forced_same=[(a, b) for a, b in forced_same if dirty[component[a]]]),
     )
     labels = np.where(dirty[component], greedy_labels, component)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .blocking import EncodedKeys, candidate_pairs, encode_keys, shared_identifier_flags
-from .cluster import Clustering, birthdays_conflict, constrained_clusters
+from .cluster import Clustering, Constraints, birthdays_conflict, constrained_clusters
 from .compare import COMPARISONS, compare_pairs
 from .features import blocking_keys, prepare_records
 from .golden import golden_records
@@ -146,15 +146,18 @@ def cluster_scored(scored: Scored, merge_threshold: float, veto_threshold: float
     ever being compared. Scoring those pairs too turns a clear A/C mismatch into a veto.
     """
     n_records = len(scored.prepared)
-    linkedin = scored.prepared["linkedin"].to_numpy(dtype=object)
-    birthday = scored.prepared["birthday"].to_numpy(dtype=object)
-    check_birthdays = birthdays_are_reliable(scored.prepared, scored.pairs, merge_threshold)
+    constraints = Constraints(
+        linkedin=scored.prepared["linkedin"].to_numpy(dtype=object),
+        birthday=scored.prepared["birthday"].to_numpy(dtype=object),
+        forced_same=list(same), forced_different=list(different),
+        check_birthdays=birthdays_are_reliable(scored.prepared, scored.pairs, merge_threshold),
+        veto_below=veto_threshold,
+    )
     for _ in range(VERIFY_ROUNDS + 1):
         pairs = scored.pairs
         clustering = constrained_clusters(
             n_records, pairs["left_idx"].to_numpy(), pairs["right_idx"].to_numpy(), pairs["probability"].to_numpy(),
-            pair_conflicts(scored.levels), merge_threshold, linkedin, birthday, list(same), list(different),
-            check_birthdays=check_birthdays, veto_below=veto_threshold,
+            pair_conflicts(scored.levels), merge_threshold, constraints,
         )
         extra = _unscored_pairs_within(clustering.labels, pairs, MAX_VERIFIED_CLUSTER)
         if extra.empty or _ == VERIFY_ROUNDS:

@@ -70,6 +70,9 @@ from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
 from connectors.textfile import UTF16_BOMS, PrefixedStream
 
+# Bump when this connector's rows change, so that files read by an older version are read again.
+PARSER_VERSION = 2
+
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
 MEETINGS_TABLE = "calendar_meetings"

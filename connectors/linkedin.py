@@ -17,6 +17,9 @@ from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
 from connectors.textfile import UTF16_BOMS, PrefixedStream
 
+# Bump when this connector's rows change, so that files read by an older version are read again.
+PARSER_VERSION = 1
+
 # How much of the file is read up front to tell text from binary and find the delimiter:
 # enough for the 3-line `Notes:` preamble and the header of any export.
 SNIFF_BYTES = 64 * 1024

@@ -9,6 +9,9 @@ from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
 from connectors.textfile import NotText, decode_text
 
+# Bump when this connector's rows change, so that files read by an older version are read again.
+PARSER_VERSION = 1
+
 
 def parse_owner(stream: BinaryIO, source_file: str) -> FileResult:
     result = FileResult(source_file, kind="owner", items=1)

@@ -8,6 +8,9 @@ from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
 from connectors.textfile import logged_rows
 
+# Bump when this connector's rows change, so that files read by an older version are read again.
+PARSER_VERSION = 1
+
 REQUIRED_COLUMNS = ("date", "person", "direction", "kind", "value")
 DIRECTIONS = ("received", "given")
 KNOWN_KINDS = ("job_offer", "client", "speaking", "intro", "mentorship")

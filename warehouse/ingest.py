@@ -25,8 +25,13 @@ from warehouse.raw_tables import RAW_TABLES, create_statements, raw_name
 
 log = logging.getLogger(__name__)
 
-# Bump a parser's version when its output changes, so that cached rows are parsed again.
-PARSER_VERSIONS = {"vcard": 3, "calendar": 2, "linkedin": 1, "referrals": 1, "owner": 1, "decisions": 1}
+from connectors import decisions as _decisions_connector, linkedin as _linkedin_connector, owner as _owner_connector
+from connectors import referrals as _referrals_connector, vcard as _vcard_connector
+
+# Each connector owns its PARSER_VERSION (bumped when its output changes, so cached rows are parsed again).
+PARSER_VERSIONS = {"vcard": _vcard_connector.PARSER_VERSION, "linkedin": _linkedin_connector.PARSER_VERSION,
+                   "referrals": _referrals_connector.PARSER_VERSION, "owner": _owner_connector.PARSER_VERSION,
+                   "decisions": _decisions_connector.PARSER_VERSION}
 # Tables that hold per-file rows (the bookkeeping tables are rewritten whole each run).
 ROW_TABLES = [table for table in RAW_TABLES if table not in ("inbox_files", "quarantine")]
 
@@ -45,9 +50,9 @@ def _parser_for(kind: str, window: tuple[datetime, datetime]) -> tuple[str, Call
     if kind == "vcard":
         return f"vcard/{PARSER_VERSIONS['vcard']}", lambda f: parse_vcards(f.open(), f.path)
     if kind == "calendar":
-        from connectors.ics import parse_calendar  # icalendar loads only when an inbox has calendars
+        from connectors.ics import PARSER_VERSION, parse_calendar  # icalendar loads only when an inbox has calendars
 
-        key = f"calendar/{PARSER_VERSIONS['calendar']}/{window[0].date()}/{window[1].date()}"
+        key = f"calendar/{PARSER_VERSION}/{window[0].date()}/{window[1].date()}"
         return key, lambda f: parse_calendar(f.open(), f.path, *window)
     if kind in LINKEDIN_FILE_KINDS.values():
         return f"linkedin/{PARSER_VERSIONS['linkedin']}", lambda f: parse_linkedin_file(f.open(), f.path, kind)

@@ -11,6 +11,10 @@ class Quarantine:
     source_file: str  # relative to the inbox; `archive.zip!member` for archive members
     location: str  # "line 12", "card 3 (line 40)", "row 7", "VEVENT 2 (line 18)"
     reason: str
+    # What was lost: the whole "file", one "item" (card, row, event), or only one "property" of
+    # an item that was still read (a repaired byte, a duplicate DTSTART ignored, a TEL that is
+    # not a number). Only file and item rows count as quarantined items.
+    scope: str = "item"
 
 
 @dataclass
@@ -18,8 +22,9 @@ class FileResult:
     """Everything one input file yielded.
 
     `items` counts what was read (cards, data rows or events); every item ends up either in
-    `rows` (one or more rows of some raw table) or as exactly one entry of `quarantine`,
-    so that `items - quarantined` items reached the warehouse.
+    `rows` (one or more rows of some raw table) or as exactly one item-scope entry of
+    `quarantine`, so that `items - quarantined` items reached the warehouse. Property-scope
+    entries (`note`) say what was lost or repaired inside an item that was kept.
     """
 
     source_file: str
@@ -32,4 +37,14 @@ class FileResult:
         self.rows.setdefault(table, []).append(row)
 
     def reject(self, location: str, reason: str) -> None:
+        """The item at `location` could not be used at all."""
         self.quarantine.append(Quarantine(self.source_file, location, reason))
+
+    def note(self, location: str, reason: str) -> None:
+        """The item at `location` was kept, but part of it was dropped or repaired."""
+        self.quarantine.append(Quarantine(self.source_file, location, reason, scope="property"))
+
+    @property
+    def quarantined(self) -> int:
+        """Items (not properties) that ended in quarantine."""
+        return sum(1 for entry in self.quarantine if entry.scope != "property")

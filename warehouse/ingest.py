@@ -126,7 +126,7 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_win
         else:
             started = time.perf_counter()
             result = parse(input_file)
-            row.update(items=result.items, quarantined=len(result.quarantine), parse_key=parse_key,
+            row.update(items=result.items, quarantined=result.quarantined, parse_key=parse_key,
                        parse_seconds=time.perf_counter() - started)
             for table in ROW_TABLES:
                 connection.execute(f"DELETE FROM {raw_name(table)} WHERE source_file = ?", [input_file.path])

@@ -75,7 +75,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "duplicate_of": "VARCHAR", "items": "INTEGER", "quarantined": "INTEGER", "parse_key": "VARCHAR",
         "parse_seconds": "DOUBLE",
     },
-    "quarantine": {"source_file": "VARCHAR", "location": "VARCHAR", "reason": "VARCHAR"},
+    "quarantine": {"source_file": "VARCHAR", "location": "VARCHAR", "reason": "VARCHAR", "scope": "VARCHAR"},
 }
 
 

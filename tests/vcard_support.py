@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from connectors.vcard import read_card
-from connectors.vcard_fast import Declined, fast_properties
+from connectors.vcard.fast import Declined, fast_properties
 
 
 def without_parser(row: dict) -> dict:

@@ -3,7 +3,7 @@
 A file is streamed in 1 MiB chunks (never read whole) and split into cards here, at line
 level, so that one broken card never costs the others, and so that photos, logos, sounds and
 keys are dropped before any parser sees them (a 200 MB export full of photos reads in
-bounded memory). Each card then goes to the fast path (`connectors.vcard_fast`), which reads
+bounded memory). Each card then goes to the fast path (`connectors.vcard.fast`), which reads
 well-formed cards straight from their lines, or, when the fast path declines, to vobject
 after the line-level repairs that let it take what Outlook, Android and iPhone really write
 (quoted-printable soft breaks, raw Shift_JIS, comment lines, backslash line continuations).
@@ -29,7 +29,7 @@ import vobject
 from connectors.normalize import EMAIL_PATTERN, normalize_linkedin_url
 from connectors.records import FileResult
 from connectors.textfile import UTF16_BOMS, PrefixedStream
-from connectors.vcard_fast import (
+from connectors.vcard.fast import (
     _ESCAPE,
     DECLINE_MARKERS,
     Declined,
@@ -181,7 +181,7 @@ class CardBlock:
         self.problem: str | None = None
         self.size = 0
         self.children: list[CardBlock] = []  # nested cards already closed
-        # No decline marker of the fast path (`vcard_fast.DECLINE_MARKERS`) in any case in the
+        # No decline marker of the fast path (`fast.DECLINE_MARKERS`) in any case in the
         # chunks the card's lines come from: it then need not look for them card by card.
         self.markers_absent = True
 

@@ -6,14 +6,14 @@ quoted-printable, charsets, base64 or other encodings, comment lines, quoted par
 that are not properties, bytes that are not UTF-8. Declined cards go to vobject.
 
 What "the same as vobject" means, property by property (vobject 0.9.9, after the repairs of
-`connectors.vcard._clean_card_text`, which escape bare commas so text values are not cut):
+`connectors.vcard.vobject_path.clean_card_text`, which escape bare commas so text values are not cut):
 - text values (FN, EMAIL, TEL, NOTE, UID, ...): `\\n`/`\\N` become a line break, `\\\\`, `\\;`,
   `\\,` and `\\"` their character, any other backslash pair is kept as written;
 - N, ADR and ORG: split at unescaped `;`, each component at unescaped `,`, then unescaped;
 - VERSION: as written.
 
 `run_text` and RUN_PROPERTY_LINE do the same checks for a run of whole cards at once, for the
-fused path of `connectors.vcard.fast_rows`.
+fused path of `connectors.vcard.fused.fast_rows`.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ _KINDS = {
     "BDAY": _TEXT, "NOTE": _TEXT, "URL": _TEXT, "X-SOCIALPROFILE": _TEXT, "REV": _TEXT,
     "UID": _TEXT, "N": _STRUCTURED, "ADR": _STRUCTURED, "ORG": _STRUCTURED, "VERSION": _AS_WRITTEN,
 }
-_ESCAPE = re.compile(r"\\(.)|\\$", re.DOTALL)
+ESCAPE = re.compile(r"\\(.)|\\$", re.DOTALL)
 _STRUCTURED_TOKEN = re.compile(r"\\.|\\$|[;,]|[^\\;,]+", re.DOTALL)
 _UNESCAPED = {"n": "\n", "N": "\n", "\\": "\\", ";": ";", ",": ",", '"': '"'}
 
@@ -49,7 +49,7 @@ class Declined(Exception):
     """The card holds something only the full vobject path reproduces."""
 
 
-def _unescape_pair(match: re.Match) -> str:
+def unescape_pair(match: re.Match) -> str:
     char = match.group(1)
     if char is None:  # a lone backslash at the end of the value
         return "\\"
@@ -95,7 +95,7 @@ def fast_properties(data: bytes, markers_absent: bool = False) -> list[tuple[str
 
     `data` is the card's lines, each ended by LF, BEGIN and END and binary values left out.
     `markers_absent` says the caller has found none of the decline markers in any case in the
-    bytes the card comes from (`connectors.vcard.card_blocks` looks once per chunk); it holds
+    bytes the card comes from (`connectors.vcard.blocks.card_runs` looks once per chunk); it holds
     for ASCII cards only, as `str.upper` maps a few other letters (`ſ`, `ı`) into ASCII ones.
     """
     text = _decoded(data)
@@ -131,7 +131,7 @@ def fast_properties(data: bytes, markers_absent: bool = False) -> list[tuple[str
         # The common cases are written out: a text value without a backslash keeps the tuple
         # findall made, and a call per line would cost a tenth of the whole.
         if kind == _TEXT:
-            append(line if "\\" not in value else (name, _ESCAPE.sub(_unescape_pair, value)))
+            append(line if "\\" not in value else (name, ESCAPE.sub(unescape_pair, value)))
         elif kind == _STRUCTURED:
             if "\\" in value:
                 append((name, split_structured(value)))
@@ -169,7 +169,7 @@ def run_text(data: bytes, markers_absent: bool = False) -> str:
     Declined wherever `fast_properties` would decline one of the cards.
 
     `data` is whole cards one after the other, BEGIN and END lines included, each line ended by
-    LF, and no card's first line after BEGIN a continuation (`connectors.vcard.card_runs` sees
+    LF, and no card's first line after BEGIN a continuation (`connectors.vcard.blocks.card_runs` sees
     to it); `markers_absent` as for `fast_properties`. The text ends with the LF of its last
     line; a reader must still check that every LF not followed by a space or tab starts a
     match, and unfold the values that hold a LF.

@@ -1,0 +1,226 @@
+"""Row building: the `vcard_cards` row of a card from the (NAME, value) list either path yields."""
+from __future__ import annotations
+
+import re
+
+from connectors.normalize import EMAIL_PATTERN, normalize_linkedin_url
+
+NAME_FIELDS = ("family_name", "given_name", "additional_names", "honorific_prefix", "honorific_suffix")
+NAME_PARTS = len(NAME_FIELDS)
+ADDRESS_PARTS = 7  # post office box, extended, street, locality, region, postal code, country
+ADDRESS_LOCALITY = 3  # its index among those parts: the town or city
+ADDRESS_POSTAL_CODE = 5  # and of the postal code
+
+
+def _name_part(values: list[str]) -> str | None:
+    """One N component; several values (`John,Q`) read as words, as vobject prints them."""
+    if len(values) == 1:
+        value = values[0]
+        return (value.strip() or None) if value else None
+    return " ".join(value.strip() for value in values if value.strip()) or None
+
+
+def _literal(values: list[str]) -> str:
+    """An ORG or ADR component as written: 2.1 writers leave commas bare, and vobject's
+    splitting them into values is undone here."""
+    return values[0] if len(values) == 1 else ",".join(values)
+
+
+# `email_key` does what `connectors.normalize.normalize_email` does (a differential test holds
+# them equal) with its `EMAIL_PATTERN`, so that the address a card gives costs one call, not
+# three. The same pattern for ASCII text, twice as fast: `\s` spelled out as the ASCII
+# characters it matches (str.isspace), which lets the engine test each character against a
+# bitmap; possessive where the next token cannot be in the run.
+_EMAIL_ASCII = re.compile(
+    r"[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]++@[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]+\.[^@ \t\n\r\f\v\x1c-\x1f<>(),;:]++$"
+)
+
+
+def email_key(value: str) -> str | None:
+    """The address in `Name <address>` or a bare address, as `normalize_email` gives it; None if
+    there is none."""
+    if "<" in value and ">" in value:
+        value = value[value.rfind("<") + 1: value.rfind(">")]
+    if not value:
+        return None
+    text = value.strip().strip("<>").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip().lower()
+    return text if (_EMAIL_ASCII if text.isascii() else EMAIL_PATTERN).match(text) else None
+
+
+_ISO_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?")
+_NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
+# Apple and Thunderbird write year 1604 for "birthday known, year not": that year never
+# appears in a living contact's birth date.
+UNKNOWN_YEAR_PLACEHOLDERS = frozenset({"1604"})
+
+
+def birthday_iso(value: str | None) -> str | None:
+    """`YYYY-MM-DD`, or `--MM-DD` when the year is not known; None for text like `circa 1800`."""
+    if not value:
+        return None
+    value = value.strip()
+    match = _ISO_DATE.fullmatch(value)
+    if match:
+        year, month, day = match.groups()
+    else:
+        match = _NO_YEAR.fullmatch(value)
+        if not match:
+            return None
+        year = None
+        month, day = match.groups()
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    if year is None or year in UNKNOWN_YEAR_PLACEHOLDERS:
+        return f"--{month}-{day}"
+    return f"{year}-{month}-{day}"
+
+
+def address_line(parts: list[list[str]]) -> str | None:
+    """An ADR as one line: its non-empty parts (box, extended, street, locality, region, code,
+    country) joined by ", ", line breaks inside a part read as ", " too."""
+    pieces = []
+    for component in parts[:ADDRESS_PARTS]:
+        text = _literal(component)
+        if "\n" in text or "\r" in text:
+            pieces.extend(piece.strip(" ,\t") for piece in re.split(r"[\r\n]+", text))
+        else:
+            pieces.append(text.strip(" ,\t"))
+    return ", ".join(piece for piece in pieces if piece) or None
+
+
+def url_value(value: str) -> str | None:
+    # Google writes `http\://`; the escaped colon survives text decoding in every parser.
+    if "\\:" in value:
+        value = value.replace("\\:", ":")
+    return value.strip() or None
+
+
+# What card_row does with each property, looked up once per property instead of a chain of
+# membership tests; the branches below are in the order of how often cards hold them.
+SINGLE, EMAIL_ADDRESS, PHONE, FIRST_STRUCTURED, ADDRESS, WEB, NOTE, BIRTHDAY = range(8)
+ROLES = {
+    "FN": SINGLE, "NICKNAME": SINGLE, "TITLE": SINGLE, "UID": SINGLE, "REV": SINGLE, "VERSION": SINGLE,
+    "EMAIL": EMAIL_ADDRESS, "TEL": PHONE, "N": FIRST_STRUCTURED, "ORG": FIRST_STRUCTURED,
+    "ADR": ADDRESS, "URL": WEB, "X-SOCIALPROFILE": WEB, "NOTE": NOTE, "BDAY": BIRTHDAY,
+}
+
+
+def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str) -> dict:
+    """The `vcard_cards` row for one card, from the (NAME, value) list either path yields.
+
+    Single-valued fields take the first non-empty occurrence (with ALTID alternatives, the
+    first written); lists keep card order without repeats.
+    """
+    first: dict[str, object] = {}
+    emails: list[str] = []
+    phones: list[str] = []
+    addresses: list[str] = []
+    cities: list[str] = []
+    postcodes: list[str] = []
+    urls: list[str] = []
+    notes: list[str] = []
+    roles = ROLES
+    for name, value in properties:
+        role = roles.get(name)
+        if role is None:
+            continue
+        if role == SINGLE:
+            if name not in first:
+                value = value.strip()
+                if value:
+                    first[name] = value
+        elif role == EMAIL_ADDRESS:
+            email = email_key(value)
+            if email and email not in emails:
+                emails.append(email)
+        elif role == PHONE:
+            phone = value.strip()
+            if phone[:4].lower() == "tel:":
+                phone = phone[4:].strip()
+            if phone and phone not in phones:
+                phones.append(phone)
+        elif role == FIRST_STRUCTURED:
+            if name not in first and "".join(map("".join, value)).strip():
+                first[name] = value
+        elif role == WEB:
+            url = url_value(value)
+            if url and url not in urls:
+                urls.append(url)
+        elif role == ADDRESS:
+            address = address_line(value)
+            if address and address not in addresses:
+                addresses.append(address)
+            add_place(value, cities, postcodes)
+        elif role == NOTE:
+            note = value.strip()
+            if note:
+                notes.append(note)
+        elif "BDAY" not in first:
+            birthday = birthday_iso(value)
+            if birthday:
+                first["BDAY"] = birthday
+    return build_row(source_file, position, line, first, emails, phones, addresses, cities, postcodes, urls, notes, parser)
+
+
+def add_place(address: list[list[str]], cities: list[str], postcodes: list[str]) -> None:
+    """The town and postcode of an ADR, kept apart for matching people by where they live."""
+    for index, places in ((ADDRESS_LOCALITY, cities), (ADDRESS_POSTAL_CODE, postcodes)):
+        place = _literal(address[index]).strip() if len(address) > index else ""
+        if place and place not in places:
+            places.append(place)
+
+
+def build_row(source_file: str, position: int, line: int, first: dict, emails: list[str], phones: list[str],
+         addresses: list[str], cities: list[str], postcodes: list[str], urls: list[str], notes: list[str],
+         parser: str) -> dict:
+    """The row from what `card_row` or `fast_rows` gathered from a card's properties."""
+    structured_name = first.get("N")
+    if structured_name:
+        # _name_part, with the usual single-valued component written out (five per card)
+        parts = [
+            (values[0].strip() or None) if len(values) == 1 else _name_part(values)
+            for values in structured_name[:NAME_PARTS]
+        ]
+        if len(parts) < NAME_PARTS:
+            parts += [None] * (NAME_PARTS - len(parts))
+        family, given, additional, prefix, suffix = parts
+    else:
+        family = given = additional = prefix = suffix = None
+    org = first.get("ORG")
+    if org:
+        org = ", ".join(text for text in (_literal(values).strip() for values in org) if text) or None
+    linkedin_url = None
+    for url in urls:
+        linkedin_url = normalize_linkedin_url(url)
+        if linkedin_url:
+            break
+    return {
+        "source_file": source_file,
+        "position": position,
+        "line": line,
+        "uid": first.get("UID"),
+        "full_name": first.get("FN"),
+        "given_name": given,
+        "family_name": family,
+        "additional_names": additional,
+        "honorific_prefix": prefix,
+        "honorific_suffix": suffix,
+        "nickname": first.get("NICKNAME"),
+        "emails": emails,
+        "phones": phones,
+        "org": org,
+        "title": first.get("TITLE"),
+        "birthday": first.get("BDAY"),
+        "addresses": addresses,
+        "cities": cities,
+        "postcodes": postcodes,
+        "note": "\n".join(notes) or None,
+        "urls": urls,
+        "linkedin_url": linkedin_url,
+        "revision": first.get("REV"),
+        "version": first.get("VERSION"),
+        "parser": parser,
+    }

@@ -1,0 +1,283 @@
+"""The vobject path: a card the fast path declines, repaired at line level (quoted-printable,
+charsets, base64 text, comments, 2.1 continuations) into text vobject reads, and read by it."""
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+
+import vobject
+
+from connectors.vcard.blocks import CardBlock
+from connectors.vcard.lines import MAX_LINE_BYTES, OVERLONG_MARK
+
+# Binary payloads: never decoded, never kept. X-MS-CARDPICTURE is Outlook's business-card image.
+BLOB_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE"})
+# Single-valued text properties vobject would cut at the first unescaped comma (it applies the
+# 3.0 list rule to every text value, while 2.1 writers leave commas bare).
+TEXT_PROPERTIES = frozenset(
+    {"FN", "NICKNAME", "EMAIL", "TEL", "TITLE", "BDAY", "NOTE", "URL", "X-SOCIALPROFILE", "REV", "UID"}
+)
+STRUCTURED_PROPERTIES = frozenset({"N", "ADR", "ORG"})
+# vobject takes a PROFILE line as a second component name and gives up on the card.
+DROPPED_PROPERTIES = frozenset({"PROFILE"})
+
+_PROPERTY_START = re.compile(rb"(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+[;:]")
+
+
+class CardError(ValueError):
+    """A card that cannot be read; the message is the quarantine reason."""
+
+
+def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
+    """(group.name;params, value) at the first colon outside double quotes."""
+    colon = line.find(b":")
+    if colon < 0:
+        return None
+    quote = line.find(b'"', 0, colon)
+    if quote < 0:
+        return line[:colon], line[colon + 1:]
+    in_quotes = False
+    for index in range(len(line)):
+        char = line[index]
+        if char == 34:
+            in_quotes = not in_quotes
+        elif char == 58 and not in_quotes:
+            return line[:index], line[index + 1:]
+    return None
+
+
+def _split_params(head: str) -> tuple[str, list[str]]:
+    """(group.name, [param, ...]) splitting at semicolons outside double quotes; empty
+    parameters (`TEL;;CELL`) are left out."""
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    for char in head:
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == ";" and not in_quotes:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts[0], [part for part in parts[1:] if part.strip()]
+
+
+def _decode_bytes(value: bytes, charset: str | None) -> str:
+    """Text in the declared charset, else UTF-8; a declared charset the bytes break is kept with
+    replacement characters for the broken bytes; undeclared non-UTF-8 is Windows-1252 (what old
+    Windows exporters write), else Latin-1. Never fails."""
+    if charset:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = None
+    for candidate in (charset, "utf-8"):
+        if candidate:
+            try:
+                return value.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+    if charset:
+        return value.decode(charset, errors="replace")
+    try:
+        return value.decode("cp1252")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+_BARE_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
+_TRAILING_ODD_BACKSLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\$")
+
+
+def _escape_for_vobject(name: str, value: str) -> str:
+    """Keep values whole through vobject: bare commas in single text values, a trailing lone
+    backslash, and raw line breaks left by quoted-printable decoding."""
+    if "\r" in value or "\n" in value:
+        value = value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    if name in TEXT_PROPERTIES and "," in value:
+        value = _BARE_COMMA.sub(r"\1\\,", value)
+    if value.endswith("\\"):
+        value = _TRAILING_ODD_BACKSLASH.sub(r"\1\\\\", value)
+    return value
+
+
+def _is_quoted_printable(parts: list[bytes]) -> bool:
+    return b"QUOTED-PRINTABLE" in b"".join(parts).partition(b":")[0].upper()
+
+
+def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, bytes, bool]]:
+    """(first line index, unfolded bytes, was-rewritten) for each property of the card, whose
+    `lines` (`block.lines`, split once by the caller) are given.
+
+    Joins folded lines (even a name folded in the middle), quoted-printable soft line breaks
+    (whatever the next line starts with), and 2.1 values continued after a trailing backslash;
+    drops `#` comment lines.
+    """
+    logical: list[list] = []  # [first index, [parts], rewritten, quoted-printable]
+    unit: list | None = None  # the line being gathered, with its folded continuations
+
+    def close(unit: list) -> None:
+        joined = b"".join(unit[1])
+        line = block.line_number(unit[0])
+        if OVERLONG_MARK in joined:
+            raise CardError(f"line {line} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo")
+        if _PROPERTY_START.match(joined):
+            logical.append(unit)
+            return
+        if joined.startswith(b"#"):
+            return
+        previous = logical[-1] if logical else None
+        if previous is not None and previous[1][-1].endswith(b"\\"):
+            previous[1][-1] = previous[1][-1][:-1] + b"\\n"
+            previous[1].extend(unit[1])
+            previous[2] = True
+            return
+        raise CardError(f"line {line} is not a vCard property (no NAME: at its start)")
+
+    for index, raw in enumerate(lines):
+        if not raw:
+            if unit is not None:
+                unit[3] = False  # a blank line ends a quoted-printable value
+            continue
+        if unit is not None and unit[3] and unit[1][-1].endswith(b"="):
+            unit[1][-1] = unit[1][-1][:-1]
+            unit[1].append(raw)
+            unit[2] = True
+            continue
+        if raw[:1] in (b" ", b"\t"):
+            if unit is None:
+                raise CardError(f"line {block.line_number(index)} continues a line that does not exist")
+            unit[1].append(raw[1:])
+            unit[3] = _is_quoted_printable(unit[1])
+            continue
+        if unit is not None:
+            close(unit)
+        unit = [index, [raw], False, _is_quoted_printable([raw])]
+    if unit is not None:
+        close(unit)
+    return [(item[0], b"".join(item[1]), item[2] or item[3]) for item in logical]
+
+
+def _param_flags(params: list[str]) -> tuple[bool, bool, str | None, bool]:
+    """(quoted-printable, base64, charset, any encoding) from a property's parameters, 2.1 bare
+    ones included. Any ENCODING (8BIT too) must go: vobject would take it for base64."""
+    quoted_printable = base64_encoded = any_encoding = False
+    charset = None
+    for param in params:
+        key, has_value, values = param.partition("=")
+        key = key.strip().upper()
+        if not has_value:
+            if key == "QUOTED-PRINTABLE":
+                quoted_printable = True
+            elif key in ("BASE64", "B"):
+                base64_encoded = True
+            continue
+        values_upper = values.strip().strip('"').upper()
+        if key == "ENCODING":
+            any_encoding = True
+            if values_upper == "QUOTED-PRINTABLE":
+                quoted_printable = True
+            elif values_upper in ("B", "BASE64"):
+                base64_encoded = True
+        elif key == "CHARSET":
+            charset = values.strip().strip('"')
+    return quoted_printable, base64_encoded, charset, any_encoding or quoted_printable or base64_encoded
+
+
+def clean_card_text(block: CardBlock) -> str:
+    """The card as text vobject can take: decoded, quoted-printable and base64 text resolved,
+    unreadable-for-vobject lines repaired; untouched lines keep their folding for vobject."""
+    try:
+        block.data.decode("utf-8")
+        card_is_utf8 = True
+    except UnicodeDecodeError:
+        card_is_utf8 = False
+    lines = block.lines  # a split of the whole card: done once, not for each line
+    out = ["BEGIN:VCARD"]
+    for index, raw, rewritten in _logical_lines(block, lines):
+        split = _split_head(raw)
+        if split is None:
+            raise CardError(f"line {block.line_number(index)} has no colon between name and value")
+        head_bytes, value_bytes = split
+        head = head_bytes.decode("latin-1")
+        name_part, params = _split_params(head)
+        name = name_part.rpartition(".")[2].upper().replace("_", "-")
+        if name in DROPPED_PROPERTIES:
+            continue
+        quoted_printable, base64_encoded, charset, any_encoding = _param_flags(params)
+        needs_text_fix = name in TEXT_PROPERTIES or name in STRUCTURED_PROPERTIES
+        if quoted_printable:
+            value_bytes = binascii.a2b_qp(value_bytes)
+        elif base64_encoded and name not in BLOB_PROPERTIES:
+            try:
+                value_bytes = base64.b64decode(re.sub(rb"\s+", b"", value_bytes), validate=False)
+            except (binascii.Error, ValueError):
+                raise CardError(f"line {block.line_number(index)}: its base64 value does not decode")
+        if not (any_encoding or charset or rewritten or not card_is_utf8):
+            text_line = raw.decode("utf-8")
+            if needs_text_fix:
+                value = text_line.partition(":")[2] if '"' not in head else _decode_bytes(value_bytes, None)
+                fixed = _escape_for_vobject(name, value)
+                if fixed != value:
+                    text_line = head + ":" + fixed
+                    out.append(text_line)
+                    continue
+            # Untouched: keep the original folding so that vobject unfolds it itself.
+            start, end = index, index
+            while end + 1 < len(lines) and lines[end + 1][:1] in (b" ", b"\t"):
+                end += 1
+            out.extend(line.decode("utf-8") for line in lines[start:end + 1])
+            continue
+        value = _decode_bytes(value_bytes, charset)
+        kept_params = [
+            param for param in params
+            if param.partition("=")[0].strip().upper() not in ("ENCODING", "CHARSET", "QUOTED-PRINTABLE", "BASE64", "B")
+        ]
+        out.append(";".join([name_part, *kept_params]) + ":" + _escape_for_vobject(name, value))
+    out.append("END:VCARD")
+    return "\r\n".join(out) + "\r\n"
+
+
+def _components(value) -> list[str]:
+    """A structured field from vobject (a string or a list) as a list of strings."""
+    if isinstance(value, (list, tuple)):
+        return [str(part) for part in value]
+    return [str(value)]
+
+
+def vobject_properties(block: CardBlock) -> list[tuple[str, object]]:
+    """(NAME, value) for each property vobject reads, in card order.
+
+    Text values are strings; N, ADR and ORG are lists of components, each a list of strings.
+    """
+    text = clean_card_text(block)
+    try:
+        component = vobject.readOne(text)
+    except Exception as error:  # vobject raises many types; all mean "unreadable card"
+        line = getattr(error, "lineNumber", None)
+        where = f" near line {line} of the card" if line else ""
+        raise CardError(f"vobject could not read the card{where} ({type(error).__name__})")
+    properties: list[tuple[int, str, object]] = []
+    for line in component.lines():
+        name = line.name.upper()
+        value = line.value
+        if name == "N":
+            value = [_components(getattr(value, part)) for part in ("family", "given", "additional", "prefix", "suffix")]
+        elif name == "ADR":
+            value = [
+                _components(getattr(value, part))
+                for part in ("box", "extended", "street", "city", "region", "code", "country")
+            ]
+        elif name == "ORG":
+            value = [_components(part) for part in value]
+        elif isinstance(value, bytes):
+            value = _decode_bytes(value, None)
+        elif not isinstance(value, str):
+            value = str(value)
+        properties.append((line.lineNumber or 0, name, value))
+    properties.sort(key=lambda item: item[0])
+    return [(name, value) for _, name, value in properties]

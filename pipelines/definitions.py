@@ -2,10 +2,15 @@
 import dagster as dg
 
 from assets import ingest, metrics, publish, resolve
+from pipelines.home import owner_only_files
 from pipelines.jobs import refresh_warehouse
 from pipelines.schedules import daily_refresh
 from pipelines.sensors import inbox_changed
 from warehouse.resource import StrongtiesWarehouse
+
+# `dagster dev`'s code server and every run it launches load this module: from here on what
+# they write (warehouse, WAL, address book, run history) is readable by the owner alone.
+owner_only_files()
 
 defs = dg.Definitions.merge(
     ingest.defs,

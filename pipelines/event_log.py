@@ -24,6 +24,13 @@ import sqlalchemy
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from sqlalchemy.pool import StaticPool
 
+from pipelines.home import owner_only_files
+
+# Every Dagster process using this DAGSTER_HOME (the webserver, the daemon, run workers)
+# imports this module through dagster.yaml: the history it writes holds names, so it is
+# written readable by the owner alone.
+owner_only_files()
+
 # Databases kept open at once: a run writes to its own file and to the shared index; the UI
 # reads many runs' files, so older ones are closed again.
 OPEN_DATABASES = 8

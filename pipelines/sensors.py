@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.jobs import refresh_warehouse
+from pipelines.run_health import fail_runs_whose_process_is_gone
 from warehouse.resource import StrongtiesWarehouse
 
 
@@ -35,6 +36,9 @@ def inbox_fingerprint(inbox: str) -> str:
     description="Starts a refresh when a file in the inbox is added, changed or removed.",
 )
 def inbox_changed(context: dg.SensorEvaluationContext, warehouse: StrongtiesWarehouse):
+    if context.instance_ref is not None:
+        # A killed run left STARTED would hold the one-run queue, and this run would wait behind it.
+        fail_runs_whose_process_is_gone(context.instance)
     fingerprint = inbox_fingerprint(warehouse.inbox)
     if not fingerprint or fingerprint == context.cursor:
         return dg.SkipReason("the inbox has not changed since the last run")

@@ -5,7 +5,9 @@ docs/scoring.md states the formula these feed and the research each value rests 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +23,109 @@ def inbox_from_environment() -> Path:
 def published_warehouse_from_environment() -> Path:
     """STRONGTIES_WAREHOUSE, or warehouse/strongties.duckdb in the checkout when unset or empty."""
     return Path(os.environ.get("STRONGTIES_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+
+
+# The earliest exports the connectors read (vCard 2.1, 1996) come after 1990; an as-of date
+# after 2199 is a typo, and 9999-12-31 would overflow the calendar's one-year look-ahead.
+EARLIEST_AS_OF = date(1990, 1, 1)
+LATEST_AS_OF = date(2199, 12, 31)
+# Dunbar's widest named layer of personal ties holds about 1,500 people; a longer "core"
+# list is a mistake, and one of none would publish an empty list without saying so.
+MAX_CORE_LIST_SIZE = 1500
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WAREHOUSE_SUFFIXES = (".duckdb", ".db")
+# Every DuckDB database file carries these bytes at this offset (its main header's magic).
+DUCKDB_MAGIC, DUCKDB_MAGIC_OFFSET = b"DUCK", 8
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line naming the variable, its value and what is allowed."""
+
+    def __init__(self, variable: str, value: str, allowed: str):
+        self.variable = variable
+        super().__init__(f"{variable}={value!r} cannot be used: {allowed}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every `STRONGTIES_*` setting of a run, checked: read once, by `settings_from_environment`."""
+
+    inbox: Path
+    warehouse: Path
+    as_of: str  # YYYY-MM-DD, or empty for today
+    core_list_size: int
+    log_level: str
+    names_in_ui: bool
+
+
+def settings_from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+    """Reads and checks the settings before any work starts; raises SettingsError on the first bad one."""
+    environ = os.environ if environ is None else environ
+    inbox = Path(environ.get("STRONGTIES_INBOX") or DEFAULT_INBOX).resolve()
+    if not inbox.is_dir():
+        raise SettingsError("STRONGTIES_INBOX", str(inbox), "no such folder; set it to the folder holding your exports")
+    return Settings(
+        inbox=inbox,
+        warehouse=_checked_warehouse(Path(environ.get("STRONGTIES_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve(), inbox),
+        as_of=_checked_as_of(environ.get("STRONGTIES_AS_OF", "").strip()),
+        core_list_size=_checked_core_list_size(environ.get("STRONGTIES_CORE_LIST_SIZE", "").strip()),
+        log_level=_checked_choice("STRONGTIES_LOG_LEVEL", environ.get("STRONGTIES_LOG_LEVEL") or "INFO", LOG_LEVELS),
+        names_in_ui=_checked_choice("STRONGTIES_NAMES_IN_UI", environ.get("STRONGTIES_NAMES_IN_UI") or "0", ("0", "1")) == "1",
+    )
+
+
+def _checked_warehouse(warehouse: Path, inbox: Path) -> Path:
+    """The published file must be a DuckDB file of ours: never an address book, an input or a folder."""
+    variable = "STRONGTIES_WAREHOUSE"
+    if warehouse.suffix.lower() not in WAREHOUSE_SUFFIXES:
+        raise SettingsError(variable, str(warehouse), "the warehouse file name must end in .duckdb (or .db); "
+                            "the address book and reminders are written beside it under their own names")
+    if warehouse.is_dir():
+        raise SettingsError(variable, str(warehouse), "this is a folder; name a file, for example strongties.duckdb")
+    if warehouse.is_relative_to(inbox):
+        raise SettingsError(variable, str(warehouse), "the warehouse must not be inside the inbox "
+                            "(STRONGTIES_INBOX), where its own files would be read back as input")
+    if warehouse.exists() and not _is_duckdb_file(warehouse):
+        raise SettingsError(variable, str(warehouse), "this file exists and is not a DuckDB database; "
+                            "it would be overwritten: choose a new file name")
+    return warehouse
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
+    except OSError:
+        return False
+    # An empty file is what a run killed at its first byte leaves; DuckDB starts it afresh.
+    return not header or header[DUCKDB_MAGIC_OFFSET:] == DUCKDB_MAGIC
+
+
+def _checked_as_of(text: str) -> str:
+    allowed = f"a date as YYYY-MM-DD from {EARLIEST_AS_OF} to {LATEST_AS_OF}, or unset for today"
+    if not text:
+        return ""
+    try:
+        as_of = date.fromisoformat(text)
+    except ValueError:
+        raise SettingsError("STRONGTIES_AS_OF", text, allowed) from None
+    if len(text) != len("YYYY-MM-DD") or not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise SettingsError("STRONGTIES_AS_OF", text, allowed)
+    return as_of.isoformat()
+
+
+def _checked_core_list_size(text: str) -> int:
+    if not text:
+        return ScoringConfig.core_list_size
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CORE_LIST_SIZE:
+        raise SettingsError("STRONGTIES_CORE_LIST_SIZE", text, f"a whole number from 1 to {MAX_CORE_LIST_SIZE}")
+    return int(text)
+
+
+def _checked_choice(variable: str, text: str, choices: tuple[str, ...]) -> str:
+    if text.strip().upper() not in choices:
+        raise SettingsError(variable, text, "one of " + ", ".join(choices))
+    return text.strip().upper()
 
 
 @dataclass(frozen=True)

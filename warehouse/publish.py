@@ -17,8 +17,12 @@ import pandas as pd
 from warehouse.resolution.export import write_vcard4
 
 OWNER_ONLY = 0o600
-# The core list as `make run` prints it and the UI previews it.
+# The core list as `make run` prints it, and as the UI previews it when the owner opts in to
+# names there (STRONGTIES_NAMES_IN_UI=1).
 CORE_LIST_PREVIEW_QUERY = "SELECT rank, display_name, round(score, 3) AS score, why FROM core_list ORDER BY rank"
+# The UI's preview by default: the run history in DAGSTER_HOME keeps it for good, so it holds
+# no names, and no `why` either (it quotes referral kinds as the owner typed them).
+CORE_LIST_ANONYMOUS_PREVIEW_QUERY = "SELECT rank, person_id, round(score, 3) AS score FROM core_list ORDER BY rank"
 # One row per person, with the cluster key the vCard UID is derived from.
 ADDRESS_BOOK_QUERY = """
     SELECT ids.cluster_key, p.*
@@ -48,6 +52,12 @@ def replace_atomically(target: Path, write: Callable[[Path], object]):
     return result
 
 
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal, for statements that take no parameters (ATTACH): a
+    folder such as `o'brien` must not end the literal early."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def publish_tables(connection: duckdb.DuckDBPyConnection, published_path: str | os.PathLike, tables: list[str]) -> dict[str, int]:
     """Copies `tables` from the working database into a fresh file and swaps it in."""
 
@@ -56,7 +66,7 @@ def publish_tables(connection: duckdb.DuckDBPyConnection, published_path: str | 
         duckdb.connect(str(staging)).close()
         staging.chmod(OWNER_ONLY)
         counts: dict[str, int] = {}
-        connection.execute(f"ATTACH '{staging}' AS published")
+        connection.execute(f"ATTACH {sql_string(str(staging))} AS published")
         try:
             for table in tables:
                 connection.execute(f"CREATE TABLE published.main.{table} AS SELECT * FROM main.{table}")

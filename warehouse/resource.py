@@ -7,6 +7,7 @@ of a run, so an analyst's open session never blocks a run or sees half of one.
 from __future__ import annotations
 
 import os
+import socket
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,17 +17,38 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from warehouse.config import (
-    ScoringConfig,
-    inbox_from_environment,
-    published_warehouse_from_environment,
-    sql_variables,
-)
+from warehouse.config import ScoringConfig, settings_from_environment, sql_variables
 
 # Calendars hold decades of history and recurring events without end: expand ten years back
 # and one year ahead (the upcoming year feeds meeting preparation).
 CALENDAR_YEARS_BACK = 10
 CALENDAR_DAYS_AHEAD = 365
+
+
+# The process running a run is recorded on the run as host:pid:start-time (the start time
+# so that a pid the system has since reused is not taken for it): a run whose process is
+# gone is marked failed by pipelines/run_health.py instead of blocking the run queue.
+RUN_PROCESS_TAG = "strongties/process"
+
+
+def process_identity(pid: int) -> str | None:
+    """`host:pid:start-time` of a live process, None when there is no such process."""
+    try:
+        # Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. The command
+        # name (field 2) is in parentheses and may itself hold spaces, so split after it.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        started = fields[19]
+    except FileNotFoundError:
+        return None
+    except (OSError, IndexError):  # no /proc (macOS): whether the pid is alive is all we can tell
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        started = "?"
+    return f"{socket.gethostname()}:{pid}:{started}"
 
 
 def working_path_for(published: Path) -> Path:
@@ -40,6 +62,9 @@ class StrongtiesWarehouse(DuckDBResource):
     published_path: str
     as_of: str = ""  # YYYY-MM-DD; empty means today (UTC)
     core_list_size: int = 10
+    # The UI's run history shows people by person_id only, unless the owner opts in to names
+    # (STRONGTIES_NAMES_IN_UI=1): it is kept in DAGSTER_HOME, apart from the warehouse.
+    names_in_ui: bool = False
     # Within a run, every step shares one connection: opening the working file and
     # checkpointing it on close cost 30 ms a step, a tenth of a personal run's work.
     _in_dagster_run: bool = PrivateAttr(default=False)
@@ -47,13 +72,14 @@ class StrongtiesWarehouse(DuckDBResource):
 
     @classmethod
     def from_environment(cls) -> "StrongtiesWarehouse":
-        published = published_warehouse_from_environment()
+        settings = settings_from_environment()  # raises SettingsError naming a bad variable
         return cls(
-            database=str(working_path_for(published)),
-            inbox=str(inbox_from_environment()),
-            published_path=str(published),
-            as_of=os.environ.get("STRONGTIES_AS_OF", ""),
-            core_list_size=int(os.environ.get("STRONGTIES_CORE_LIST_SIZE", "10")),
+            database=str(working_path_for(settings.warehouse)),
+            inbox=str(settings.inbox),
+            published_path=str(settings.warehouse),
+            as_of=settings.as_of,
+            core_list_size=settings.core_list_size,
+            names_in_ui=settings.names_in_ui,
         )
 
     @property
@@ -73,6 +99,8 @@ class StrongtiesWarehouse(DuckDBResource):
 
     def setup_for_execution(self, context) -> None:
         self._in_dagster_run = True
+        if context.instance is not None and context.run is not None:
+            context.instance.add_run_tags(context.run.run_id, {RUN_PROCESS_TAG: process_identity(os.getpid())})
 
     def teardown_after_execution(self, context) -> None:
         if self._run_connection is not None:

@@ -8,7 +8,12 @@ from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.charts import score_distribution_svg
 from warehouse.models import mart_names
-from warehouse.publish import CORE_LIST_PREVIEW_QUERY, publish_address_book, publish_tables
+from warehouse.publish import (
+    CORE_LIST_ANONYMOUS_PREVIEW_QUERY,
+    CORE_LIST_PREVIEW_QUERY,
+    publish_address_book,
+    publish_tables,
+)
 from warehouse.resource import StrongtiesWarehouse
 
 @dg.asset(
@@ -22,7 +27,9 @@ from warehouse.resource import StrongtiesWarehouse
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
     with warehouse.connect() as connection:
         counts = publish_tables(connection, warehouse.published_path, mart_names())
-        preview = connection.execute(CORE_LIST_PREVIEW_QUERY).fetch_df()
+        # The run history keeps this preview: names only when the owner asked for them.
+        preview_query = CORE_LIST_PREVIEW_QUERY if warehouse.names_in_ui else CORE_LIST_ANONYMOUS_PREVIEW_QUERY
+        preview = connection.execute(preview_query).fetch_df()
         scores = [score for (score,) in connection.execute("SELECT score FROM tie_strength ORDER BY rank").fetchall()]
     chart = base64.b64encode(score_distribution_svg(scores).encode()).decode()
     context.log.info(f"published {len(counts)} tables to the warehouse file")

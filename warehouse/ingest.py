@@ -2,38 +2,40 @@
 
 Each file's rows are stored with its path; a file whose content hash and parser settings are
 unchanged keeps last run's rows, a changed or removed file has its rows replaced or dropped.
+Every file is read behind a fault barrier: a connector that fails on one file costs that file
+(one whole-file quarantine row), never the rest of the inbox.
 """
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from pathlib import Path
+from typing import Iterable
 
 import duckdb
 import pandas as pd
 
-from connectors.decisions import parse_decisions
-from connectors.inbox import LINKEDIN_FILE_KINDS, InputFile, scan_inbox
-from connectors.linkedin import parse_linkedin_file
-from connectors.owner import parse_owner
-from connectors.records import FileResult
-from connectors.referrals import parse_referrals
-from connectors.vcard import parse_vcards
-from warehouse.raw_tables import RAW_TABLES, create_statements, raw_name
+from connectors.inbox import Inbox, InputFile, scan_inbox
+from connectors.normalize import EMAIL_PATTERN
+from connectors.records import FileResult, Quarantine
+from connectors.sources import SOURCES, Source
+from warehouse.raw_tables import BOOKKEEPING_TABLES, RAW_TABLES, create_statements, raw_name
 
 log = logging.getLogger(__name__)
 
-from connectors import decisions as _decisions_connector, linkedin as _linkedin_connector, owner as _owner_connector
-from connectors import referrals as _referrals_connector, vcard as _vcard_connector
-
-# Each connector owns its PARSER_VERSION (bumped when its output changes, so cached rows are parsed again).
-PARSER_VERSIONS = {"vcard": _vcard_connector.PARSER_VERSION, "linkedin": _linkedin_connector.PARSER_VERSION,
-                   "referrals": _referrals_connector.PARSER_VERSION, "owner": _owner_connector.PARSER_VERSION,
-                   "decisions": _decisions_connector.PARSER_VERSION}
 # Tables that hold per-file rows (the bookkeeping tables are rewritten whole each run).
-ROW_TABLES = [table for table in RAW_TABLES if table not in ("inbox_files", "quarantine")]
+ROW_TABLES = [table for table in RAW_TABLES if table not in BOOKKEEPING_TABLES]
+# Characters of an exception's message kept in a quarantine reason: enough for "list index
+# out of range" or a library's one-line complaint, too few for a paragraph of someone's data.
+MAX_ERROR_CHARS = 120
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_EMAIL_LIKE = re.compile(EMAIL_PATTERN.pattern.strip("^$"))
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 @dataclass
@@ -41,32 +43,57 @@ class IngestSummary:
     files_seen: int = 0
     files_parsed: int = 0
     files_reused: int = 0
+    files_failed: int = 0
     items: int = 0
     quarantined: int = 0
     seconds_by_kind: dict[str, float] = field(default_factory=dict)
 
 
-def _parser_for(kind: str, window: tuple[datetime, datetime]) -> tuple[str, Callable[[InputFile], FileResult]] | None:
-    if kind == "vcard":
-        return f"vcard/{PARSER_VERSIONS['vcard']}", lambda f: parse_vcards(f.open(), f.path)
-    if kind == "calendar":
-        from connectors.ics import PARSER_VERSION, parse_calendar  # icalendar loads only when an inbox has calendars
-
-        key = f"calendar/{PARSER_VERSION}/{window[0].date()}/{window[1].date()}"
-        return key, lambda f: parse_calendar(f.open(), f.path, *window)
-    if kind in LINKEDIN_FILE_KINDS.values():
-        return f"linkedin/{PARSER_VERSIONS['linkedin']}", lambda f: parse_linkedin_file(f.open(), f.path, kind)
-    simple = {"referrals": parse_referrals, "owner": parse_owner, "decisions": parse_decisions}
-    if kind in simple:
-        parse = simple[kind]
-        return f"{kind}/{PARSER_VERSIONS[kind]}", lambda f: parse(f.open(), f.path)
-    return None
+def own_output_paths(published_path: str | os.PathLike, working_path: str | os.PathLike,
+                     dagster_home: str | os.PathLike | None) -> list[Path]:
+    """Everything a run writes, which must never be read back as input when it sits in the inbox:
+    the published warehouse, its address book and reminders, the working database, their
+    DuckDB write-ahead logs, and DAGSTER_HOME."""
+    published, working = Path(published_path), Path(working_path)
+    paths = [published, published.with_suffix(".vcf"), published.with_name(f"{published.stem}.reconnect.ics"),
+             working, *(path.with_name(f"{path.name}.wal") for path in (published, working))]
+    return paths + ([Path(dagster_home)] if dagster_home else [])
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    columns = list(RAW_TABLES[table])
-    frame = pd.DataFrame.from_records(rows, columns=columns)  # noqa: F841 (read by DuckDB below)
-    connection.execute(f"INSERT INTO {raw_name(table)} BY NAME SELECT * FROM frame")
+def _safe_error(error: BaseException) -> str:
+    """An exception's type, where it was raised and its first line, with quoted text and email
+    addresses masked: a message may quote the very data the file holds."""
+    message = str(error).splitlines()[0] if str(error) else ""
+    message = _EMAIL_LIKE.sub("<email>", _QUOTED.sub("'…'", message))
+    if len(message) > MAX_ERROR_CHARS:
+        message = message[:MAX_ERROR_CHARS] + "…"
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(_PROJECT_ROOT)]
+    where = ""
+    if frames:
+        where = f" in {Path(frames[-1].filename).relative_to(_PROJECT_ROOT).as_posix()} line {frames[-1].lineno}"
+    return f"{type(error).__name__}{where}" + (f": {message}" if message else "")
+
+
+def _failed(input_file: InputFile, error: BaseException) -> FileResult:
+    """The whole file as one quarantined item: nothing of it reaches the raw tables."""
+    result = FileResult(input_file.path, input_file.kind, items=1)
+    result.quarantine.append(Quarantine(
+        input_file.path, "whole file",
+        f"the {input_file.kind} reader failed on this file ({_safe_error(error)}); nothing of it was kept "
+        "and the rest of the inbox was read; please report this as a bug", scope="file"))
+    return result
+
+
+def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=list(RAW_TABLES[table]))
+
+
+def _insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    connection.register("ingest_frame", frame)
+    try:
+        connection.execute(f"INSERT INTO {raw_name(table)} BY NAME SELECT * FROM ingest_frame")
+    finally:
+        connection.unregister("ingest_frame")
 
 
 def _ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
@@ -85,12 +112,14 @@ def _ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(statement)
 
 
-def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
+def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime],
+                 own_outputs: Iterable[str | os.PathLike] = ()) -> IngestSummary:
     """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
     _ensure_raw_schema(connection)
     connection.begin()
     try:
-        summary = _ingest(connection, inbox_path, calendar_window)
+        with scan_inbox(inbox_path, own_outputs) as inbox:
+            summary = _ingest(connection, inbox, calendar_window)
     except BaseException:
         connection.rollback()
         raise
@@ -98,53 +127,78 @@ def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calenda
     return summary
 
 
-def _ingest(connection: duckdb.DuckDBPyConnection, inbox_path: str, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
-    inbox = scan_inbox(inbox_path)
+def _parse_key(source: Source | None, window: tuple[datetime, datetime]) -> str | None:
+    if source is None:
+        return None
+    try:
+        return source.parse_key(window)
+    except Exception:  # the connector cannot even be imported: its files fail one by one below
+        return f"{source.kind}/unavailable"
+
+
+def _read(input_file: InputFile, source: Source, window: tuple[datetime, datetime]) -> tuple[FileResult, dict[str, pd.DataFrame], bool]:
+    """The fault barrier: whatever a connector raises on one file becomes that file's one
+    quarantine row. Frames are built here too, so that a value DuckDB cannot take (text that
+    is not Unicode) fails this file and not the run's transaction."""
+    try:
+        with input_file.open() as stream:
+            result = source.parse(stream, input_file.path, window)
+        return result, {table: _frame(table, rows) for table, rows in result.rows.items() if rows}, False
+    except Exception as error:
+        log.warning("%s: the %s reader failed (%s)", input_file.path, input_file.kind, type(error).__name__)
+        return _failed(input_file, error), {}, True
+
+
+def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
     previous = {
         path: (sha256, parse_key, items, quarantined)
         for path, sha256, parse_key, items, quarantined in connection.execute(
             "SELECT source_file, sha256, parse_key, items, quarantined FROM raw_inbox_files").fetchall()
     }
     summary = IngestSummary(files_seen=len(inbox.files))
+    parse_keys: dict[str, str | None] = {}
     file_rows: list[dict] = []
-    quarantine_rows: list[dict] = [q.__dict__ for q in inbox.quarantine]
+    to_parse: list[tuple[InputFile, Source, dict]] = []
     kept_paths: set[str] = set()
     for input_file in inbox.files:
-        parser = None if input_file.duplicate_of else _parser_for(input_file.kind, calendar_window)
+        source = None if input_file.duplicate_of else SOURCES.get(input_file.kind)
+        if source is not None and source.kind not in parse_keys:
+            parse_keys[source.kind] = _parse_key(source, calendar_window)
+        parse_key = parse_keys[source.kind] if source else None
         row = {"source_file": input_file.path, "kind": input_file.kind, "size_bytes": input_file.size,
                "sha256": input_file.sha256, "duplicate_of": input_file.duplicate_of,
-               "items": 0, "quarantined": 0, "parse_key": None, "parse_seconds": 0.0}
-        if parser is None:
-            file_rows.append(row)
-            continue
-        parse_key, parse = parser
+               "items": 0, "quarantined": 0, "parse_key": parse_key, "parse_seconds": 0.0}
+        file_rows.append(row)
         cached = previous.get(input_file.path)
+        if source is None:
+            continue
         if cached and cached[0] == input_file.sha256 and cached[1] == parse_key:
-            row.update(items=cached[2], quarantined=cached[3], parse_key=parse_key)
+            row.update(items=cached[2], quarantined=cached[3])
             kept_paths.add(input_file.path)
             summary.files_reused += 1
         else:
-            started = time.perf_counter()
-            result = parse(input_file)
-            row.update(items=result.items, quarantined=result.quarantined, parse_key=parse_key,
-                       parse_seconds=time.perf_counter() - started)
-            for table in ROW_TABLES:
-                connection.execute(f"DELETE FROM {raw_name(table)} WHERE source_file = ?", [input_file.path])
-            for table, rows in result.rows.items():
-                _insert(connection, table, rows)
-            quarantine_rows.extend(q.__dict__ for q in result.quarantine)
-            summary.files_parsed += 1
-            summary.seconds_by_kind[input_file.kind] = summary.seconds_by_kind.get(input_file.kind, 0.0) + row["parse_seconds"]
+            to_parse.append((input_file, source, row))
+    # Rows of files that are gone, changed or no longer parsed go in one statement per table.
+    kept = sorted(kept_paths)
+    for table in ROW_TABLES:
+        connection.execute(f"DELETE FROM {raw_name(table)} WHERE NOT list_contains(?, source_file)", [kept])
+    # Unchanged files keep their quarantine rows as they keep their data rows.
+    connection.execute("DELETE FROM raw_quarantine WHERE NOT list_contains(?, source_file)", [kept])
+    quarantine_rows: list[dict] = [entry.__dict__ for entry in inbox.quarantine]
+    for input_file, source, row in to_parse:
+        started = time.perf_counter()
+        result, frames, failed = _read(input_file, source, calendar_window)
+        for table, frame in frames.items():
+            _insert_frame(connection, table, frame)
+        row.update(items=result.items, quarantined=result.quarantined, parse_seconds=time.perf_counter() - started)
+        quarantine_rows.extend(entry.__dict__ for entry in result.quarantine)
+        summary.files_parsed += 1
+        summary.files_failed += failed
+        summary.seconds_by_kind[input_file.kind] = summary.seconds_by_kind.get(input_file.kind, 0.0) + row["parse_seconds"]
+    for row in file_rows:
         summary.items += row["items"]
         summary.quarantined += row["quarantined"]
-        file_rows.append(row)
-    # Rows of files that are gone, changed into duplicates or no longer parsed are dropped.
-    live_paths = {row["source_file"] for row in file_rows if row["parse_key"]}
-    for table in ROW_TABLES:
-        connection.execute(f"DELETE FROM {raw_name(table)} WHERE NOT list_contains(?, source_file)", [sorted(live_paths)])
-    # Unchanged files keep their quarantine rows as they keep their data rows.
-    connection.execute("DELETE FROM raw_quarantine WHERE NOT list_contains(?, source_file)", [sorted(kept_paths)])
     connection.execute("DELETE FROM raw_inbox_files")
-    _insert(connection, "inbox_files", file_rows)
-    _insert(connection, "quarantine", quarantine_rows)
+    _insert_frame(connection, "inbox_files", _frame("inbox_files", file_rows))
+    _insert_frame(connection, "quarantine", _frame("quarantine", quarantine_rows))
     return summary

@@ -1,7 +1,9 @@
 """Schemas of the raw tables the ingest step fills from connector rows, one table per kind of row.
 
 Every raw table carries `source_file`, the inbox-relative path the row came from, so that a
-changed or removed file's rows can be replaced without touching the others.
+changed or removed file's rows can be replaced without touching the others. Which source fills
+which table, and what a row of it is, says connectors.sources; the two bookkeeping tables are
+described here.
 """
 from __future__ import annotations
 
@@ -41,6 +43,10 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "last_name": "VARCHAR", "profile_url": "VARCHAR", "skill": "VARCHAR", "endorsed_at": "TIMESTAMPTZ",
         "status": "VARCHAR",
     },
+    "linkedin_profile": {
+        "source_file": "VARCHAR", "position": "INTEGER", "first_name": "VARCHAR", "last_name": "VARCHAR",
+        "maiden_name": "VARCHAR", "full_name": "VARCHAR", "profile_url": "VARCHAR",
+    },
     "calendar_events": {
         "source_file": "VARCHAR", "vevent_position": "INTEGER", "line": "INTEGER", "uid": "VARCHAR",
         "occurrences": "INTEGER", "outcome": "VARCHAR",
@@ -76,6 +82,13 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "parse_seconds": "DOUBLE",
     },
     "quarantine": {"source_file": "VARCHAR", "location": "VARCHAR", "reason": "VARCHAR", "scope": "VARCHAR"},
+}
+
+
+# Rewritten whole by every run, not per file.
+BOOKKEEPING_TABLES = {
+    "inbox_files": "Every file and archive member found in the inbox, with its hash and item counts.",
+    "quarantine": "Input that could not be used: file, place, reason and scope (file, item or property).",
 }
 
 

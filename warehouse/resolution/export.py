@@ -12,6 +12,9 @@ from .features import as_list, clean_text
 # card instead of adding a duplicate); derived from the cluster key, which is stable.
 UID_NAMESPACE = uuid.UUID("5f0f6a52-7c1e-4d0e-9a53-2b8e6f1d9c41")
 FOLD_OCTETS = 75  # RFC 6350 section 3.2: lines longer than 75 octets are folded
+# Marks the file as ours, so that a copy dropped in the inbox is not read back as contacts
+# (connectors.sources.OWN_PRODID_PREFIX).
+ADDRESS_BOOK_PRODID = "PRODID:-//strongties//address book//EN"
 
 
 def _escape(value: str) -> str:
@@ -48,6 +51,7 @@ def card_lines(person: dict) -> list[str]:
     lines = [
         "BEGIN:VCARD",
         "VERSION:4.0",
+        ADDRESS_BOOK_PRODID,
         f"UID:urn:uuid:{uuid.uuid5(UID_NAMESPACE, clean_text(person.get('cluster_key')))}",
         f"FN:{_escape(display)}",
         f"N:{_escape(clean_text(person.get('family_name')))};{_escape(clean_text(person.get('given_name')))};;;",

@@ -1,15 +1,21 @@
 -- One row per file read from the inbox (an archive member counts as a file): its kind, hash,
 -- the items read (cards, rows or events) and how many of them were quarantined. A file
--- whose content was already read under another path shows it in `duplicate_of`, with 0 items.
+-- whose content was already read under another path shows it in `duplicate_of`, with 0 items;
+-- strongties' own outputs found in the inbox are listed as `own_output` and never read.
 -- group: ingest
-with archive_problems as (
+with unusable as (
+    -- Only whole files and items count; property notes describe items that were kept.
+    select * from raw_quarantine where scope in ('file', 'item')
+),
+archive_problems as (
     select source_file, count(*) as unusable_members
-    from raw_quarantine
+    from unusable
     where location like 'member %'
     group by source_file
 ),
+-- A member's archive is its path up to the last `!` (a zip inside a zip is `a.zip!b.zip!c.csv`).
 archive_members as (
-    select split_part(source_file, '!', 1) as archive, count(*) as members
+    select regexp_replace(source_file, '![^!]*$', '') as archive, count(*) as members
     from raw_inbox_files
     where source_file like '%!%'
     group by 1
@@ -29,11 +35,12 @@ listed as (
     left join archive_problems as a using (source_file)
     left join archive_members as m on m.archive = f.source_file
 ),
--- Files the inbox scan could not open at all still appear, with their one quarantine row.
+-- Files and folders the inbox scan could not read at all (a named pipe, a link loop, a folder
+-- it may not open) still appear, with their one quarantine row.
 unreadable as (
     select distinct q.source_file as path, 'unreadable' as kind, null as sha256, 1 as items, 1 as quarantined,
         null::bigint as size_bytes, null as duplicate_of, false as parsed, 0.0 as parse_seconds
-    from raw_quarantine as q
+    from unusable as q
     where q.source_file not in (select source_file from raw_inbox_files)
 )
 select * from listed

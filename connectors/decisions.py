@@ -1,29 +1,31 @@
 """Reads `decisions.csv`: the owner's answers on uncertain matches (same or different person)."""
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from connectors.records import FileResult
-from connectors.textfile import logged_rows
+from connectors.textfile import RowRefused, read_logged_csv, unneutralize_csv_cell
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 1
+# 2: keys the review wrote with a formula guard (`'=...`) are read back as they were.
+PARSER_VERSION = 2
 
 REQUIRED_COLUMNS = ("left_key", "right_key", "decision")
 DECISIONS = ("same", "different")
 
 
+def _decision(cell: dict[str, str], note: Callable[[str], None]) -> dict:
+    decision = cell["decision"].lower()
+    if decision not in DECISIONS:
+        raise RowRefused("decision is neither 'same' nor 'different'")
+    # The review writes every cell through neutralize_csv_cell; a key that starts like a
+    # formula comes back with its guard, which is not part of the key.
+    keys = (unneutralize_csv_cell(cell["left_key"]), unneutralize_csv_cell(cell["right_key"]))
+    if not all(":" in key for key in keys):
+        raise RowRefused("keys must look like source:source_key, as match_review shows them")
+    return {"left_key": keys[0], "right_key": keys[1], "decision": decision}
+
+
 def parse_decisions(stream: BinaryIO, source_file: str) -> FileResult:
     result = FileResult(source_file, kind="decisions")
-    for position, location, cell in logged_rows(stream, result, REQUIRED_COLUMNS):
-        decision = cell["decision"].lower()
-        if decision not in DECISIONS:
-            result.reject(location, f"decision {cell['decision']!r} is neither 'same' nor 'different'")
-            continue
-        keys = (cell["left_key"], cell["right_key"])
-        if not all(":" in key for key in keys):
-            result.reject(location, "keys must look like source:source_key, as match_review shows them")
-            continue
-        result.add("decisions", {"source_file": source_file, "position": position,
-                                 "left_key": keys[0], "right_key": keys[1], "decision": decision})
-    return result
+    return read_logged_csv(stream, result, REQUIRED_COLUMNS, (), "decisions", _decision)

@@ -1,67 +1,32 @@
 """Reads the CSV files of a LinkedIn data export, every era since 2018, into raw rows with provenance."""
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import BinaryIO, Callable, Iterator
-from zipfile import BadZipFile
+from typing import BinaryIO, Callable
 
 from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
-from connectors.textfile import UTF16_BOMS, PrefixedStream
+from connectors.textfile import MAX_LINE_CHARS, CsvFile, CsvRecord, RowRefused, unexpected
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 1
+# 2: rows naming nobody are quarantined; bad bytes are repaired (with a note) instead of
+# quarantining their row; unusable URLs and emails are noted.
+PARSER_VERSION = 2
 
-# How much of the file is read up front to tell text from binary and find the delimiter:
-# enough for the 3-line `Notes:` preamble and the header of any export.
-SNIFF_BYTES = 64 * 1024
+__all__ = ["FILE_SPECS", "MAX_LINE_CHARS", "PARSER_VERSION", "parse_linkedin_datetime", "parse_linkedin_file"]
+
 # The header is looked for among this many non-blank rows: exports put at most a 3-line
 # preamble before it; the margin covers a few lines a person typed above it.
 MAX_ROWS_BEFORE_HEADER = 10
 # A row holding at least this many of a file's known column names is its header; no preamble
 # line of any era holds two.
 MIN_HEADER_MATCHES = 2
-# Share of control characters (other than tab, CR, LF, FF) above which the start of a file is
-# binary rather than text; real exports have none.
-MAX_CONTROL_SHARE = 0.05
 # LinkedIn was founded in 2003, so every two-digit year an export writes (`1/8/18`) is 20yy.
 TWO_DIGIT_YEAR_BASE = 2000
-# LinkedIn caps a message at 8,000 characters and a recommendation at 3,000; a physical line
-# over a hundred times that is not an export row, and is cut there so memory stays bounded.
-MAX_LINE_CHARS = 1024 * 1024
-# Characters of an unusable cell quoted back in a quarantine reason.
-MAX_QUOTED_CHARS = 40
-
-_FALLBACK_ERRORS = "strongties-linkedin-cp1252"
-_READ_ERRORS = (OSError, EOFError, BadZipFile, zlib.error, RuntimeError)
-
-
-def _decode_as_cp1252(error: UnicodeError) -> tuple[str, int]:
-    """Bytes that are not UTF-8 are read as Windows-1252, which Excel on Windows writes when it
-    re-saves an export; bytes that are not that either become lone surrogates, so that the row
-    holding them can be quarantined rather than silently altered."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    chunk = error.object[error.start:error.end]
-    text = []
-    for byte in chunk:
-        try:
-            text.append(bytes([byte]).decode("cp1252"))
-        except UnicodeDecodeError:
-            text.append(chr(0xDC00 + byte))
-    return "".join(text), error.end
-
-
-codecs.register_error(_FALLBACK_ERRORS, _decode_as_cp1252)
-_UNUSABLE_CHARACTERS = re.compile("[\x00\udc80-\udcff]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,10 +106,6 @@ def parse_linkedin_datetime(value: str | None) -> datetime | None:
 # What each file holds
 # ---------------------------------------------------------------------------------------------
 
-class _Unusable(ValueError):
-    """A row that cannot become a record; the message is the quarantine reason."""
-
-
 @dataclass(frozen=True)
 class Column:
     field: str
@@ -158,12 +119,15 @@ def _header_key(name: str) -> str:
 
 
 class _Cells:
-    """One data row, read by field name."""
+    """One data row, read by field name. A cell that cannot be used is left out with a note
+    (`note`); a row that cannot be used raises RowRefused. Reasons name columns, never quote cells."""
 
-    def __init__(self, values: list[str], index: dict[str, int], display: dict[str, str]):
+    def __init__(self, values: list[str], index: dict[str, int], display: dict[str, str],
+                 note: Callable[[str], None]):
         self._values = values
         self._index = index
         self._display = display
+        self.note = note
 
     def raw(self, field: str) -> str:
         position = self._index.get(field)
@@ -176,20 +140,36 @@ class _Cells:
     def moment(self, field: str) -> datetime:
         value = self.raw(field).strip()
         if not value:
-            raise _Unusable(f"{self._display[field]} is empty")
+            raise RowRefused(f"{self._display[field]} is empty")
         parsed = parse_linkedin_datetime(value)
         if parsed is None:
-            raise _Unusable(f"{self._display[field]} {_quoted(value)} is not a date as LinkedIn writes them "
-                            "(16 Dec 2024, 1/8/18, 6:14 PM month first, 2024-12-16 18:24:37 UTC)")
+            raise RowRefused(f"{self._display[field]} is not a date as LinkedIn writes them "
+                             "(16 Dec 2024, 1/8/18, 6:14 PM month first, 2024-12-16 18:24:37 UTC)")
         return parsed
 
     def flag(self, field: str) -> bool:
         return self.raw(field).strip().lower() in ("yes", "true", "1", "y")
 
+    def profile_url(self, field: str) -> str | None:
+        value = self.raw(field).strip()
+        url = _profile_url(value) if value else None
+        if value and url is None:
+            self.note(f"{self._display[field]} is not a LinkedIn profile URL; left out")
+        return url
 
-def _quoted(value: str) -> str:
-    shown = value if len(value) <= MAX_QUOTED_CHARS else value[:MAX_QUOTED_CHARS] + "..."
-    return repr(shown)
+    def profile_urls(self, field: str) -> list[str]:
+        value = self.raw(field).strip()
+        urls = _profile_urls(value)
+        if value and not urls:
+            self.note(f"{self._display[field]} holds no LinkedIn profile URL; left out")
+        return urls
+
+    def email(self, field: str) -> str | None:
+        value = self.raw(field).strip()
+        email = normalize_email(value) if value else None
+        if value and email is None:
+            self.note(f"{self._display[field]} is not an email address; left out")
+        return email
 
 
 # Messages repeat the same few hundred profile URLs over and over.
@@ -207,25 +187,29 @@ def _names(value: str) -> list[str]:
 
 
 def _connection(cells: _Cells) -> dict:
-    return {
+    row = {
         "first_name": cells.text("first_name"),
         "last_name": cells.text("last_name"),
-        "profile_url": normalize_linkedin_url(cells.raw("url")),
-        "email": normalize_email(cells.raw("email")),
+        "profile_url": cells.profile_url("url"),
+        "email": cells.email("email"),
         "company": cells.text("company"),
         "position_title": cells.text("position"),
         "connected_on": cells.moment("connected_on").date().isoformat(),
     }
+    # The warehouse keys a connection by its URL, else by its name: with neither it is nobody.
+    if not (row["first_name"] or row["last_name"] or row["profile_url"]):
+        raise RowRefused("names nobody: First Name, Last Name and URL are all empty or unusable")
+    return row
 
 
 def _message(cells: _Cells) -> dict:
     sent_at = cells.moment("date")
-    return {
+    row = {
         "conversation_id": cells.text("conversation_id"),
         "sender_name": cells.text("from"),
-        "sender_url": _profile_url(cells.raw("sender_url")),
+        "sender_url": cells.profile_url("sender_url"),
         "recipient_names": _names(cells.raw("to")),
-        "recipient_urls": _profile_urls(cells.raw("recipient_urls")),
+        "recipient_urls": cells.profile_urls("recipient_urls"),
         "sent_at": sent_at.isoformat(),
         "folder": cells.text("folder"),
         "is_draft": cells.flag("is_message_draft") or cells.flag("is_conversation_draft"),
@@ -234,6 +218,9 @@ def _message(cells: _Cells) -> dict:
         "subject_present": bool(cells.raw("subject").strip()),
         "content_chars": len(cells.raw("content").strip()),
     }
+    if not (row["sender_name"] or row["sender_url"] or row["recipient_names"] or row["recipient_urls"]):
+        raise RowRefused("names nobody: FROM, TO and their profile URLs are all empty or unusable")
+    return row
 
 
 INVITATION_DIRECTIONS = ("INCOMING", "OUTGOING")
@@ -246,18 +233,19 @@ def _member_reference(cells: _Cells, *fields: str) -> tuple[str | None, str | No
         if value.lower().startswith("urn:li:"):
             return None, value
         if value:
-            return normalize_linkedin_url(value), None
+            return cells.profile_url(field), None
     return None, None
 
 
 def _invitation(cells: _Cells) -> dict:
     direction = cells.raw("direction").strip().upper()
     if direction not in INVITATION_DIRECTIONS:
-        raise _Unusable(f"Direction {_quoted(cells.raw('direction').strip())} is not INCOMING or OUTGOING")
+        # The cell itself is not quoted: in a row whose columns slipped it holds a name.
+        raise RowRefused("Direction is not INCOMING or OUTGOING")
     sent_at = cells.moment("sent_at")
     inviter_url, inviter_urn = _member_reference(cells, "inviter_url", "inviter_urn")
     invitee_url, invitee_urn = _member_reference(cells, "invitee_url", "invitee_urn")
-    return {
+    row = {
         "from_name": cells.text("from"),
         "to_name": cells.text("to"),
         "sent_at": sent_at.isoformat(),
@@ -268,11 +256,17 @@ def _invitation(cells: _Cells) -> dict:
         "invitee_urn": invitee_urn,
         "has_message": bool(cells.raw("message").strip()),
     }
+    # The other person is the invitee of an invitation the owner sent, the inviter of one received.
+    side = ("to_name", "invitee_url", "invitee_urn") if direction == "OUTGOING" else ("from_name", "inviter_url", "inviter_urn")
+    if not any(row[field] for field in side):
+        column = "To" if direction == "OUTGOING" else "From"
+        raise RowRefused(f"names nobody on the other side: {column} and its profile are empty or unusable")
+    return row
 
 
 def _recommendation(direction: str) -> Callable[[_Cells], dict]:
     def build(cells: _Cells) -> dict:
-        return {
+        row = {
             "direction": direction,
             "first_name": cells.text("first_name"),
             "last_name": cells.text("last_name"),
@@ -281,20 +275,26 @@ def _recommendation(direction: str) -> Callable[[_Cells], dict]:
             "created_at": cells.moment("created_at").isoformat(),
             "status": cells.text("status"),
         }
+        if not (row["first_name"] or row["last_name"]):
+            raise RowRefused("names nobody: First Name and Last Name are empty")
+        return row
     return build
 
 
 def _endorsement(direction: str) -> Callable[[_Cells], dict]:
     def build(cells: _Cells) -> dict:
-        return {
+        row = {
             "direction": direction,
             "first_name": cells.text("first_name"),
             "last_name": cells.text("last_name"),
-            "profile_url": normalize_linkedin_url(cells.raw("url")),
+            "profile_url": cells.profile_url("url"),
             "skill": cells.text("skill"),
             "endorsed_at": cells.moment("endorsed_at").isoformat(),
             "status": cells.text("status"),
         }
+        if not (row["first_name"] or row["last_name"] or row["profile_url"]):
+            raise RowRefused("names nobody: the first and last names and the profile URL are empty or unusable")
+        return row
     return build
 
 
@@ -376,77 +376,21 @@ FILE_SPECS: dict[str, FileSpec] = {
 # Reading a file
 # ---------------------------------------------------------------------------------------------
 
-def _read_head(stream: BinaryIO) -> bytes:
-    chunks, size = [], 0
-    while size < SNIFF_BYTES:
-        chunk = stream.read(SNIFF_BYTES - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
-def _encoding_of(head: bytes) -> str:
-    if head.startswith(UTF16_BOMS):
-        return "utf-16"
-    return "utf-8-sig"
-
-
-def _binary_problem(head: bytes, encoding: str) -> str | None:
-    if encoding == "utf-16":
-        return None
-    if b"\x00" in head:
-        return "binary data (NUL bytes), not a CSV text file"
-    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
-    if head and controls / len(head) > MAX_CONTROL_SHARE:
-        return "binary data (control characters), not a CSV text file"
-    return None
-
-
 def _header_matches(cells: list[str], known: set[str]) -> int:
     return len({_header_key(cell) for cell in cells} & known)
-
-
-def _delimiter_of(head_text: str, known: set[str]) -> str:
-    """Comma, unless a semicolon or tab (Excel in many locales, `Unicode text`) finds the header better."""
-    best, best_matches = ",", 0
-    for delimiter in (",", ";", "\t"):
-        reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
-        matches = 0
-        try:
-            for _, cells in zip(range(MAX_ROWS_BEFORE_HEADER * 2), reader):
-                matches = max(matches, _header_matches(cells, known))
-        except csv.Error:
-            pass
-        if matches > best_matches:
-            best, best_matches = delimiter, matches
-    return best
 
 
 def _is_blank_line(cells: list[str]) -> bool:
     return len(cells) <= 1 and not "".join(cells).strip()
 
 
-def _bounded_lines(text: io.TextIOBase, overlong: set[int]) -> Iterator[str]:
-    """The file's physical lines, each cut at MAX_LINE_CHARS so that one endless line (a huge
-    file without line breaks) never sits in memory whole; cut lines are noted in `overlong`."""
-    line_number = 0
-    while line := text.readline(MAX_LINE_CHARS):
-        line_number += 1
-        if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            overlong.add(line_number)
-            while (rest := text.readline(MAX_LINE_CHARS)) and not rest.endswith(("\n", "\r")):
-                pass
-        yield line
-
-
 class _FileReader:
     """Turns one file's CSV records into rows or quarantine entries, one record at a time."""
 
-    def __init__(self, spec: FileSpec, result: FileResult):
+    def __init__(self, spec: FileSpec, result: FileResult, csv_file: CsvFile):
         self.spec = spec
         self.result = result
+        self.csv_file = csv_file
         self.known = {_header_key(name): column for column in spec.columns for name in column.names}
         self.index: dict[str, int] = {}
         self.display = {column.field: column.names[0] for column in spec.columns}
@@ -456,27 +400,26 @@ class _FileReader:
         self.data_rows = 0
         # Records before the header: the preamble if a header follows; otherwise the first of
         # them is taken as the header and the rest as data rows, so that missing columns get named.
-        self.before_header: list[tuple[int, list[str] | None, str | None]] = []
+        self.before_header: list[CsvRecord] = []
 
-    def feed(self, line: int, cells: list[str] | None, problem: str | None) -> None:
-        """One CSV record starting at `line`; `cells` is None when `problem` says why it has none."""
-        if cells is not None and _is_blank_line(cells):
+    def feed(self, record: CsvRecord) -> None:
+        """One CSV record; its `cells` are None when its `problem` says why it has none."""
+        if record.cells is not None and _is_blank_line(record.cells):
             return
         if self.header_found:
-            self._take(line, cells, problem)
-        elif cells is not None and _header_matches(cells, set(self.known)) >= MIN_HEADER_MATCHES:
-            self._use_header(cells)
+            self._take(record)
+        elif record.cells is not None and _header_matches(record.cells, set(self.known)) >= MIN_HEADER_MATCHES:
+            self._use_header(record.cells)
             self.before_header.clear()
         else:
-            self.before_header.append((line, cells, problem))
+            self.before_header.append(record)
             if len(self.before_header) >= MAX_ROWS_BEFORE_HEADER:
                 self._header_from_first_record()
 
-    def unreadable_rest(self, last_line: int, error: Exception) -> None:
+    def unreadable_rest(self, line: int, reason: str) -> None:
         # The unread rest of the file is one item, so that the loss shows in the counts.
         self.result.items += 1
-        self.result.reject(f"after row {self.data_rows} (line {last_line})",
-                           f"the rest of the file cannot be read ({error})")
+        self.result.reject(f"after row {self.data_rows} (line {line})", reason)
 
     def finish(self) -> None:
         if not self.header_found:
@@ -491,11 +434,11 @@ class _FileReader:
 
     def _header_from_first_record(self) -> None:
         pending, self.before_header = self.before_header, []
-        first = next((index for index, (_, cells, _) in enumerate(pending) if cells is not None), None)
+        first = next((index for index, record in enumerate(pending) if record.cells is not None), None)
         if first is not None:
-            self._use_header(pending.pop(first)[1])
-        for line, cells, problem in pending:
-            self._take(line, cells, problem)
+            self._use_header(pending.pop(first).cells)
+        for record in pending:
+            self._take(record)
 
     def _use_header(self, cells: list[str]) -> None:
         self.header_found = True
@@ -507,73 +450,61 @@ class _FileReader:
         self.missing = sorted(column.names[0] for column in self.spec.columns
                               if column.required and column.field not in self.index)
 
-    def _take(self, line: int, cells: list[str] | None, problem: str | None) -> None:
+    def _take(self, record: CsvRecord) -> None:
         self.data_rows += 1
         self.result.items += 1
+        location = f"row {self.data_rows} (line {record.line})"
+        self.csv_file.note_repairs(location, record)
         try:
-            row = self._row(cells, problem)
-        except _Unusable as reason:
-            self.result.reject(f"row {self.data_rows} (line {line})", str(reason))
+            row = self._row(record, lambda reason: self.result.note(location, reason))
+        except RowRefused as reason:
+            self.result.reject(location, str(reason))
+            return
+        except Exception as error:  # the fault barrier: one row never stops the file
+            self.result.reject(location, unexpected(error))
             return
         self.result.add(self.spec.table, {"source_file": self.result.source_file, "position": self.data_rows, **row})
 
-    def _row(self, cells: list[str] | None, problem: str | None) -> dict:
+    def _row(self, record: CsvRecord, note: Callable[[str], None]) -> dict:
+        cells = record.cells
         if cells is None:
-            raise _Unusable(problem)
+            raise RowRefused(record.problem)
         if self.missing:
-            raise _Unusable(f"missing required column(s): {', '.join(self.missing)}")
+            raise RowRefused(f"missing required column(s): {', '.join(self.missing)}")
         if not any(cell.strip() for cell in cells):
-            raise _Unusable("empty row (only separators)")
+            raise RowRefused("empty row (only separators)")
         extra_cells_filled = any(cell.strip() for cell in cells[self.width:])
         if len(cells) < self.width or extra_cells_filled:
             noun = "field" if len(cells) == 1 else "fields"
-            raise _Unusable(f"has {len(cells)} {noun} where the header has {self.width}")
-        if _UNUSABLE_CHARACTERS.search("\x1f".join(cells)):
-            raise _Unusable("holds bytes that are neither UTF-8 nor Windows-1252 text (binary data or another encoding)")
-        return self.spec.build(_Cells(cells, self.index, self.display))
+            raise RowRefused(f"has {len(cells)} {noun} where the header has {self.width}")
+        return self.spec.build(_Cells(cells, self.index, self.display, note))
 
 
-def parse_linkedin_file(stream: BinaryIO, source_file: str, kind: str) -> FileResult:
+def parse_linkedin_file(stream: BinaryIO, source_file: str, kind: str, max_line_chars: int | None = None) -> FileResult:
     """Rows of one LinkedIn export file (`kind` as `connectors.inbox` classified it): every data
-    row becomes a row of `FILE_SPECS[kind].table` or one quarantine entry. The caller's stream is
-    read once, row by row, and left open."""
+    row becomes a row of `FILE_SPECS[kind].table` or one quarantine entry, whatever the bytes.
+    The caller's stream is read once, one bounded line at a time, and left open."""
     spec = FILE_SPECS.get(kind)
     if spec is None:
         raise ValueError(f"{kind!r} is not a LinkedIn file kind; expected one of {sorted(FILE_SPECS)}")
     result = FileResult(source_file, kind)
+    known = {_header_key(name) for column in spec.columns for name in column.names}
+    csv_file = CsvFile(stream, lambda cells: _header_matches(cells, known), max_line_chars)
+    if csv_file.problem:
+        result.items = 1
+        result.reject("whole file", f"{csv_file.problem}; expected the {kind} CSV of a LinkedIn export")
+        return result
+    reading = _FileReader(spec, result, csv_file)
+    last_line = 0
     try:
-        head = _read_head(stream)
-    except _READ_ERRORS as error:
-        result.items = 1
-        result.reject("whole file", f"cannot be read ({error})")
-        return result
-    encoding = _encoding_of(head)
-    problem = _binary_problem(head, encoding)
-    if problem:
-        result.items = 1
-        result.reject("whole file", f"{problem}; expected the {kind} CSV of a LinkedIn export")
-        return result
-
-    reading = _FileReader(spec, result)
-    delimiter = _delimiter_of(head.decode(encoding, errors=_FALLBACK_ERRORS), set(reading.known))
-    with io.TextIOWrapper(io.BufferedReader(PrefixedStream(head, stream)), encoding=encoding,
-                          errors=_FALLBACK_ERRORS, newline="") as text:
-        overlong: set[int] = set()
-        reader = csv.reader(_bounded_lines(text, overlong), delimiter=delimiter, strict=False)
-        previous_line = 0
-        while True:
-            try:
-                cells, problem = next(reader), None
-            except StopIteration:
+        for record in csv_file.records():
+            if record.unreadable:
+                reading.unreadable_rest(last_line, record.problem)
                 break
-            except csv.Error as error:
-                cells, problem = None, f"not valid CSV ({error})"
-            except (*_READ_ERRORS, UnicodeError) as error:
-                reading.unreadable_rest(previous_line, error)
-                break
-            line, previous_line = previous_line + 1, reader.line_num
-            if overlong and not overlong.isdisjoint(range(line, previous_line + 1)):
-                cells, problem = None, f"a line longer than {MAX_LINE_CHARS:,} characters: not an export row"
-            reading.feed(line, cells, problem)
-    reading.finish()
+            last_line = record.end_line
+            reading.feed(record)
+        reading.finish()
+    except Exception as error:  # the fault barrier for the reading itself
+        reading.unreadable_rest(last_line, f"the rest of the file {unexpected(error)}")
+    csv_file.repair_notes(result)
     return result

@@ -1,20 +1,36 @@
 """Reads the owner's referral log, `referrals.csv`: who referred whom, for what, worth how much."""
 from __future__ import annotations
 
-from datetime import date
-from typing import BinaryIO
+import math
+import re
+from datetime import date, timedelta
+from typing import BinaryIO, Callable
 
 from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
-from connectors.textfile import logged_rows
+from connectors.textfile import RowRefused, read_logged_csv
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 1
+# 2: fractional values and implausible dates are refused; bad bytes are repaired per row.
+PARSER_VERSION = 2
 
 REQUIRED_COLUMNS = ("date", "person", "direction", "kind", "value")
+OPTIONAL_COLUMNS = ("note",)
 DIRECTIONS = ("received", "given")
 KNOWN_KINDS = ("job_offer", "client", "speaking", "intro", "mentorship")
 VALUE_RANGE = range(1, 6)
+# A referral the owner logs happened in their working life: nothing before 1900 is a real date
+# (0001-01-01 is what an empty date cell becomes in some tools), and a date more than a year
+# ahead is a typo (2062 for 2026), not a plan.
+EARLIEST_DATE = date(1900, 1, 1)
+MAX_DAYS_AHEAD = 366
+# Cells quoted back in a reason only when they are made of these characters (a number or a
+# date): anything else may be a name or a note, which a reason never repeats.
+_SAFE_TO_QUOTE = re.compile(r"[0-9.,:/ +-]{1,20}")
+
+
+def _shown(text: str) -> str:
+    return f" {text}" if _SAFE_TO_QUOTE.fullmatch(text) else ""
 
 
 def _parse_date(text: str) -> date:
@@ -25,43 +41,53 @@ def _parse_date(text: str) -> date:
         pass
     for separator in ("/", "."):
         parts = text.split(separator)
-        if len(parts) == 3 and all(part.isdigit() for part in parts):
+        if len(parts) == 3 and all(part.isdigit() and len(part) <= 4 for part in parts):
             day_first = separator == "."
             first, second, year = (int(part) for part in parts)
             year = year + 2000 if year < 100 else year
-            return date(year, second, first) if day_first else date(year, first, second)
-    raise ValueError(f"date {text!r} is not YYYY-MM-DD")
+            try:
+                return date(year, second, first) if day_first else date(year, first, second)
+            except ValueError:
+                break
+    raise RowRefused(f"date{_shown(text)} is not a date: write it as YYYY-MM-DD")
 
 
-def parse_referrals(stream: BinaryIO, source_file: str) -> FileResult:
-    result = FileResult(source_file, kind="referrals")
-    for position, location, cell in logged_rows(stream, result, REQUIRED_COLUMNS):
-        try:
-            occurred_on = _parse_date(cell["date"])
-        except ValueError as error:
-            result.reject(location, str(error))
-            continue
+def _occurred_on(text: str, today: date) -> date:
+    occurred_on = _parse_date(text)
+    if occurred_on < EARLIEST_DATE:
+        raise RowRefused(f"date {occurred_on.isoformat()} is before {EARLIEST_DATE.year}: not a plausible referral date")
+    if occurred_on > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise RowRefused(f"date {occurred_on.isoformat()} is more than a year ahead: not a plausible referral date")
+    return occurred_on
+
+
+def _value(text: str) -> int:
+    """A whole number from 1 to 5. `4.0` is four; `4.9` is refused rather than rounded: the log
+    is the owner's own judgement, and a fraction says their scale is finer than ours, which only
+    they can map (rounding would silently move half of such values a whole step)."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number.is_integer() and int(number) in VALUE_RANGE):
+        raise RowRefused(f"value{_shown(text)} is not a whole number from 1 to 5")
+    return int(number)
+
+
+def _referral(today: date) -> Callable[[dict[str, str], Callable[[str], None]], dict]:
+    def build(cell: dict[str, str], note: Callable[[str], None]) -> dict:
+        occurred_on = _occurred_on(cell["date"], today)
         direction = cell["direction"].lower()
         if direction not in DIRECTIONS:
-            result.reject(location, f"direction {cell['direction']!r} is neither 'received' nor 'given'")
-            continue
-        try:
-            value = int(float(cell["value"]))
-        except (ValueError, OverflowError):  # "inf" and "1e400" read as an infinite float
-            value = None
-        if value not in VALUE_RANGE:
-            result.reject(location, f"value {cell['value']!r} is not a whole number from 1 to 5")
-            continue
+            raise RowRefused("direction is neither 'received' nor 'given'")
+        value = _value(cell["value"])
         person = cell["person"]
         if not person:
-            result.reject(location, "person is empty: give a name, an email or a LinkedIn URL")
-            continue
-        kind = cell["kind"].strip().lower().replace(" ", "_") or "unspecified"
+            raise RowRefused("person is empty: give a name, an email or a LinkedIn URL")
+        kind = "_".join(cell["kind"].lower().split()) or "unspecified"
         email = normalize_email(person)
         linkedin_url = None if email else normalize_linkedin_url(person)
-        result.add("referrals", {
-            "source_file": source_file,
-            "position": position,
+        return {
             "occurred_on": occurred_on.isoformat(),
             "person": person,
             "person_email": email,
@@ -72,5 +98,12 @@ def parse_referrals(stream: BinaryIO, source_file: str) -> FileResult:
             "known_kind": kind in KNOWN_KINDS,
             "value": value,
             "note": cell.get("note") or None,
-        })
-    return result
+        }
+    return build
+
+
+def parse_referrals(stream: BinaryIO, source_file: str, today: date | None = None) -> FileResult:
+    """Rows of the referral log; `today` (default: the real one) bounds how far ahead a date may be."""
+    result = FileResult(source_file, kind="referrals")
+    return read_logged_csv(stream, result, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, "referrals",
+                           _referral(today or date.today()))

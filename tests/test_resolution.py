@@ -256,8 +256,9 @@ def test_golden_record_collects_every_email_and_e164_phone_and_sources(resolved)
 
 def test_review_rows_show_both_records_side_by_side(resolved):
     row = resolved.review[(resolved.review["left_key"] == "vcard:joan-miller")].iloc[0]
-    assert list(resolved.review.columns) == ["left_key", "right_key", "probability", "left_summary", "right_summary"]
-    assert row["left_summary"].startswith("Joan Miller | joanm@gmail.com | 312-555-0147")
+    assert list(resolved.review.columns) == ["left_key", "right_key", "probability", "left_summary", "right_summary",
+                                             "left_records", "right_records", "left_about", "right_about"]
+    assert row["left_summary"].startswith("Joan Miller | joanm@gmail.com | +13125550147")
     assert row["right_summary"].startswith("John Miller")
 
 

@@ -95,7 +95,8 @@ def _greedy_clusters(
         if a in clusters and b in clusters:
             clusters[a].forbidden.add(b)
             clusters[b].forbidden.add(a)
-    vetoed = probability < constraints.veto_below
+    # A pair in conflict, like a clear mismatch, keeps its records apart through any chain.
+    vetoed = (probability < constraints.veto_below) | pair_conflict
     for a, b in zip(left[vetoed].tolist(), right[vetoed].tolist()):
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
@@ -175,7 +176,7 @@ def constrained_clusters(
 
     dirty = np.zeros(n_records, dtype=bool)  # indexed by component label
     inside = component[left] == component[right]
-    dirty[component[left[inside & (probability < constraints.veto_below)]]] = True
+    dirty[component[left[inside & ((probability < constraints.veto_below) | pair_conflict)]]] = True
     for a, b in forced_different:
         if component[a] == component[b]:
             dirty[component[a]] = True

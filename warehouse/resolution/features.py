@@ -13,6 +13,8 @@ from .normalize import (
     email_local_with_digits,
     employers_from_addresses,
     fold_name,
+    is_role_address,
+    is_role_name,
     nickname_forms,
     normalize_birthday,
     normalize_company,
@@ -47,9 +49,15 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
 
     Besides the records interface, optional `address` and `postcode` columns are compared when
     present (the benchmark's data sets carry them); absent columns count as missing values.
+    A name that is a role ("Organizer") or was spelled out from the record's own address
+    (`name_from_address`) counts as no name; role addresses are not compared at all: neither
+    says who the person is.
     """
-    names = [_split_cached(clean_text(full), clean_text(given), clean_text(family)) for full, given, family in zip(
-        _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"))]
+    names = [("", "") if from_address is True or is_role_name(clean_text(full))
+             else _split_cached(clean_text(full), clean_text(given), clean_text(family))
+             for full, given, family, from_address in zip(
+                 _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"),
+                 _column(records, "name_from_address"))]
     given_display = [given for given, _ in names]
     family_display = [family for _, family in names]
     given = [fold_name(value) for value in given_display]
@@ -57,7 +65,8 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
         sorted({phone for phone in (_phone_cached(raw, default_region) for raw in as_list(value)) if phone})
         for value in _column(records, "phones")
     ]
-    emails = [sorted({email.strip().lower() for email in as_list(value)}) for value in _column(records, "emails")]
+    emails = [sorted({email.strip().lower() for email in as_list(value) if not is_role_address(email)})
+              for value in _column(records, "emails")]
     companies = employers_from_addresses(
         [normalize_company(clean_text(value)) for value in _column(records, "company")], emails)
     return pd.DataFrame({

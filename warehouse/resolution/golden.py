@@ -53,7 +53,8 @@ def _person(cluster_key: str, ordered: list[dict]) -> dict:
     full_birthdays = [text for text in birthdays if not text.startswith("--")]
     return {
         "cluster_key": cluster_key,
-        "display_name": _display(best) or (emails[0] if emails else cluster_key),
+        # A card with only an ORG is a business: named by it, never by an internal key.
+        "display_name": _display(best) or first("company") or (emails[0] if emails else None),
         "given_name": best["given_display"] or None,
         "family_name": best["family_display"] or None,
         "emails": emails,

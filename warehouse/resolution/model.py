@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .blocking import EncodedKeys, shared_identifier_flags
-from .compare import COMPARISONS, compare_pairs
+from .compare import COMPARISONS, at_level, compare_pairs
 
 # How many random pairs estimate u: a level seen once in ten thousand random pairs is still
 # counted five times, and the priors below steady the rarer ones. On the benchmark sets F1 is
@@ -26,38 +26,9 @@ EM_MAX_ITERATIONS = 40
 EM_TOLERANCE = 1e-5
 SEED = 20240601
 
-# Prior m and u per level (index = level), as pseudo-counts worth PRIOR_PAIRS pairs. They
-# matter only when an address book is too small to estimate from (the tests' fixtures, a
-# first export); large inputs outweigh them. They are judgement values in the range the
-# estimator learns on the benchmark sets (`bench/bench_matching.py --show-model` prints those),
-# leaning towards contact data: emails and phones are identifiers there, absent from the sets.
+# The priors of each level (compare.COMPARISONS) count as this many pairs: enough to steady a
+# small address book's estimates, few enough that large inputs outweigh them.
 PRIOR_PAIRS = 50.0
-DEFAULT_M = {
-    "given": (0.03, 0.04, 0.08, 0.05, 0.80),
-    "family": (0.03, 0.03, 0.06, 0.88),
-    "email": (0.33, 0.02, 0.05, 0.60),
-    "phone": (0.30, 0.70),
-    "linkedin": (0.02, 0.98),
-    "birthday": (0.03, 0.10, 0.02, 0.85),
-    "company": (0.45, 0.10, 0.45),
-    "title": (0.55, 0.45),
-    "city": (0.15, 0.05, 0.80),
-    "address": (0.15, 0.15, 0.70),
-    "postcode": (0.08, 0.07, 0.85),
-}
-DEFAULT_U = {
-    "given": (0.94, 0.04, 0.006, 0.004, 0.01),
-    "family": (0.96, 0.03, 0.006, 0.004),
-    "email": (0.9993, 0.0002, 0.0004, 0.0001),
-    "phone": (0.9998, 0.0002),
-    "linkedin": (0.99999, 0.00001),
-    "birthday": (0.95, 0.045, 0.004, 0.001),
-    "company": (0.95, 0.02, 0.03),
-    "title": (0.93, 0.07),
-    "city": (0.9, 0.02, 0.08),
-    "address": (0.995, 0.004, 0.001),
-    "postcode": (0.97, 0.02, 0.01),
-}
 # A value's share among records is estimated with this many pseudo-records at the average
 # share, so that a name seen twice in a ten-card address book is not taken to be common, while
 # a few hundred records already tell John Smith from Thaddeus Quimby (tests/test_resolution.py).
@@ -84,7 +55,7 @@ class MatchModel:
     def bayes_factors(self) -> pd.DataFrame:
         rows = []
         for comparison in COMPARISONS:
-            for level, label in enumerate(comparison.levels):
+            for level, label in enumerate(comparison.labels):
                 m, u = self.m[comparison.name][level], self.u[comparison.name][level]
                 rows.append({"comparison": comparison.name, "level": label, "m": m, "u": u,
                              "weight": float(np.log2(m / u))})
@@ -108,8 +79,8 @@ def _level_counts(levels: np.ndarray, size: int, weights: np.ndarray | None = No
     return np.bincount(levels[present], weights=None if weights is None else weights[present], minlength=size)[:size]
 
 
-def _smoothed(counts: np.ndarray, default: tuple[float, ...]) -> np.ndarray:
-    estimate = (counts + PRIOR_PAIRS * np.asarray(default)) / (counts.sum() + PRIOR_PAIRS)
+def _smoothed(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    estimate = (counts + PRIOR_PAIRS * prior) / (counts.sum() + PRIOR_PAIRS)
     return np.clip(estimate, 1e-9, None)
 
 
@@ -117,7 +88,7 @@ def estimate_u(prepared: pd.DataFrame, keys: EncodedKeys, sample_pairs: int = U_
     rng = np.random.default_rng(SEED)
     pairs = shared_identifier_flags(keys, _random_pairs(len(prepared), sample_pairs, rng))
     levels = compare_pairs(prepared, pairs)
-    return {c.name: _smoothed(_level_counts(levels[c.name], len(c.levels)), DEFAULT_U[c.name]) for c in COMPARISONS}
+    return {c.name: _smoothed(_level_counts(levels[c.name], len(c.levels)), c.prior_u) for c in COMPARISONS}
 
 
 def _log_likelihoods(levels: dict[str, np.ndarray], probabilities: dict[str, np.ndarray], n_pairs: int) -> np.ndarray:
@@ -132,7 +103,7 @@ def _log_likelihoods(levels: dict[str, np.ndarray], probabilities: dict[str, np.
 def _patterns(levels: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct comparison vectors and how many pairs have each: EM runs over a few thousand
     patterns instead of every pair."""
-    code = np.zeros(len(levels[COMPARISONS[0].name]), dtype=np.int64)
+    code = np.zeros(_pair_count(levels), dtype=np.int64)
     for comparison in COMPARISONS:
         code = code * (len(comparison.levels) + 1) + (levels[comparison.name].astype(np.int64) + 1)
     unique_codes, first, counts = np.unique(code, return_index=True, return_counts=True)
@@ -145,11 +116,11 @@ def estimate_m(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray]) -
     Candidate non-matches are not random pairs (they share a blocking key), so EM keeps its own
     u for them; only m and the candidate match share are kept for scoring.
     """
-    m = {c.name: np.asarray(DEFAULT_M[c.name], dtype=float) for c in COMPARISONS}
+    m = {c.name: c.prior_m for c in COMPARISONS}
     u = {name: values.copy() for name, values in u_random.items()}
     share = 0.5
-    if len(levels[COMPARISONS[0].name]) == 0:
-        return {c.name: _smoothed(np.zeros(len(c.levels)), DEFAULT_M[c.name]) for c in COMPARISONS}, share
+    if _pair_count(levels) == 0:
+        return {c.name: _smoothed(np.zeros(len(c.levels)), c.prior_m) for c in COMPARISONS}, share
     patterns, counts = _patterns(levels)
     n_patterns, n_pairs = len(counts), counts.sum()
     for _ in range(EM_MAX_ITERATIONS):
@@ -160,8 +131,8 @@ def estimate_m(levels: dict[str, np.ndarray], u_random: dict[str, np.ndarray]) -
         for comparison in COMPARISONS:
             size = len(comparison.levels)
             level = patterns[comparison.name]
-            m[comparison.name] = _smoothed(_level_counts(level, size, posterior * counts), DEFAULT_M[comparison.name])
-            u[comparison.name] = _smoothed(_level_counts(level, size, (1.0 - posterior) * counts), DEFAULT_U[comparison.name])
+            m[comparison.name] = _smoothed(_level_counts(level, size, posterior * counts), comparison.prior_m)
+            u[comparison.name] = _smoothed(_level_counts(level, size, (1.0 - posterior) * counts), comparison.prior_u)
         converged = abs(new_share - share) < EM_TOLERANCE
         share = new_share
         if converged:
@@ -185,8 +156,8 @@ def term_frequencies(prepared: pd.DataFrame, u: dict[str, np.ndarray]) -> dict[s
 
 def anchor_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Candidate pairs sharing an email address, a LinkedIn profile, or a phone under one given name."""
-    return (levels["email"] == len(COMPARISONS[2].levels) - 1) | (levels["linkedin"] == 1) | (
-        (levels["phone"] == 1) & (levels["given"] >= 3))
+    return at_level(levels, "email", "same address") | at_level(levels, "linkedin", "same profile") | (
+        at_level(levels, "phone", "same number") & (at_level(levels, "given", "nickname") | at_level(levels, "given", "exact")))
 
 
 def estimate_m_from_anchors(levels: dict[str, np.ndarray], anchors: np.ndarray) -> dict[str, np.ndarray]:
@@ -202,7 +173,7 @@ def estimate_m_from_anchors(levels: dict[str, np.ndarray], anchors: np.ndarray) 
     for comparison in COMPARISONS:
         size = len(comparison.levels)
         counts = np.zeros(size) if comparison.name in IDENTIFIERS else _level_counts(levels[comparison.name][anchors], size)
-        m[comparison.name] = _smoothed(counts, DEFAULT_M[comparison.name])
+        m[comparison.name] = _smoothed(counts, comparison.prior_m)
     return m
 
 
@@ -248,7 +219,7 @@ def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame
         weights = np.log2(model.m[comparison.name] / model.u[comparison.name])
         contribution = np.where(level >= 0, weights[np.clip(level, 0, None)], 0.0)
         if comparison.tf_column:
-            top = len(comparison.levels) - 1
+            top = comparison.top
             at_top = level == top
             values = prepared[comparison.tf_column].to_numpy(dtype=object)[left_idx[at_top]]
             table = model.term_frequency.get(comparison.name, {})
@@ -257,6 +228,10 @@ def match_weights(model: MatchModel, prepared: pd.DataFrame, pairs: pd.DataFrame
             contribution[at_top] = np.log2(model.m[comparison.name][top] / shares)
         total += contribution
     return total + prior_weight(model.prior_match)
+
+
+def _pair_count(levels: dict[str, np.ndarray]) -> int:
+    return len(next(iter(levels.values()))) if levels else 0
 
 
 def prior_weight(prior: float) -> float:

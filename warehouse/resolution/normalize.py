@@ -180,6 +180,34 @@ def normalize_birthday(value: str | None) -> str:
     return f"{year}-{month}-{day}" if year else f"--{month}-{day}"
 
 
+# Addresses that stand for a role, a system or a list rather than a person: a calendar's
+# organiser placeholder, a no-reply sender, a shared inbox. Two of them sharing a name
+# ("Organizer") are not one person, and one shared by two cards does not make them one.
+ROLE_LOCAL_PARTS = frozenset({
+    "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "organizer", "organiser", "calendar",
+    "calendar-notification", "notifications", "notification", "info", "admin", "support", "hello", "contact",
+    "office", "team", "events", "meetings", "mailer-daemon", "postmaster", "webmaster", "sales", "help",
+    "billing", "news", "newsletter", "invitations", "bookings", "reservations",
+})
+# Mailing lists and calendars that are not a person's: Google groups, resource and group
+# calendars, list servers.
+ROLE_DOMAIN_SUFFIXES = ("googlegroups.com", "resource.calendar.google.com", "group.calendar.google.com",
+                        "import.calendar.google.com")
+ROLE_DOMAIN_PREFIXES = ("lists.", "list.", "groups.")
+# The same roles written as a display name ("Organizer", "No Reply").
+ROLE_NAMES = frozenset(part.replace("-", " ").replace("_", " ") for part in ROLE_LOCAL_PARTS)
+
+
+def is_role_address(email: str) -> bool:
+    local, _, domain = email.strip().lower().rpartition("@")
+    return (local in ROLE_LOCAL_PARTS or local.endswith(("-list", "-noreply", "+noreply"))
+            or domain.endswith(ROLE_DOMAIN_SUFFIXES) or domain.startswith(ROLE_DOMAIN_PREFIXES))
+
+
+def is_role_name(name: str) -> bool:
+    return fold_name(name) in ROLE_NAMES
+
+
 def email_local_key(email: str) -> str:
     """Letters of the local part: `bob.smith42@x` → `bobsmith`, to compare with a name."""
     local = email.split("@", 1)[0]

@@ -1,16 +1,18 @@
 """resolve_people: source records in, people out (clusters, golden records, pairs for review)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .blocking import EncodedKeys, candidate_pairs, encode_keys, shared_identifier_flags
 from .cluster import Clustering, Constraints, birthdays_conflict, constrained_clusters
-from .compare import COMPARISONS, compare_pairs
+from .compare import at_level, compare_pairs
 from .features import blocking_keys, prepare_records
+from .decisions import PROBLEM_COLUMNS, check_answers, record_descriptions
 from .golden import golden_records
+from .review_queue import REVIEW_COLUMNS, review_queue
 from .model import MatchModel, fit, match_weights, prior_weight, probability_from_weight, refine_prior
 
 # Pairs at or above MERGE_THRESHOLD are linked; pairs between REVIEW_THRESHOLD and it go to the
@@ -38,9 +40,11 @@ VERIFY_ROUNDS = 1
 REVIEW_LIMIT = 1000
 MAX_VERIFIED_CLUSTER = 200
 
-COMPARISON_LEVELS = {comparison.name: comparison.levels for comparison in COMPARISONS}
+# A deterministic link's weight: the model's own weight when higher, else this (odds 2^40).
+CERTAIN_WEIGHT = 40.0
+# Comparisons other than names: agreeing on one of them is evidence beyond a name.
+NON_NAME_COMPARISONS = ("email", "phone", "linkedin", "birthday", "company", "title", "city", "address", "postcode")
 ASSIGNMENT_COLUMNS = ["record_key", "cluster_key", "match_probability"]
-REVIEW_COLUMNS = ["left_key", "right_key", "probability", "left_summary", "right_summary"]
 PAIR_COLUMNS = ["left_key", "right_key", "probability", "match_weight"]
 
 
@@ -51,51 +55,8 @@ class Resolution:
     pairs: pd.DataFrame  # left_key, right_key, probability, match_weight (every scored candidate)
     golden: pd.DataFrame  # one row per cluster (see golden.GOLDEN_COLUMNS)
     model: MatchModel | None = None
-
-
-def _joined(column: pd.Series) -> pd.Series:
-    """Each row's list (or single string) of values joined with commas, without a Python loop per row."""
-    items = column.explode()
-    items = items[items.notna()].astype(str)
-    items = items[items != ""]
-    return items.groupby(level=0).agg(", ".join).reindex(column.index, fill_value="")
-
-
-def _summaries(records: pd.DataFrame, rows: np.ndarray) -> pd.Series:
-    """"name | emails | phones | company" for the records at `rows` (index = row), set-based."""
-    chosen = records.iloc[np.unique(rows)]
-
-    def text(column: str) -> pd.Series:
-        if column not in chosen.columns:
-            return pd.Series("", index=chosen.index, dtype=object)
-        values = chosen[column]
-        is_text = np.array([isinstance(value, str) for value in values.tolist()], dtype=bool)
-        return pd.Series(np.where(is_text, values.to_numpy(dtype=object), ""), index=chosen.index, dtype=object)
-
-    parts = (text("given_name") + " " + text("family_name")).str.strip()
-    name = text("full_name").where(text("full_name") != "", parts)
-    lists = [_joined(chosen[column]) if column in chosen.columns else pd.Series("", index=chosen.index)
-             for column in ("emails", "phones")]
-    return name.str.cat(lists + [text("company")], sep=" | ")
-
-
-def _decision_pairs(decisions: pd.DataFrame | None, position: dict[str, int]) -> tuple[list, list, set]:
-    same: list[tuple[int, int]] = []
-    different: list[tuple[int, int]] = []
-    decided: set[frozenset[str]] = set()
-    if decisions is None or decisions.empty:
-        return same, different, decided
-    for row in decisions.to_dict("records"):
-        left, right = str(row.get("left_key", "")).strip(), str(row.get("right_key", "")).strip()
-        verdict = str(row.get("decision", "")).strip().lower()
-        if left not in position or right not in position or left == right:
-            continue  # a decision about a record no longer in the inbox waits for it to come back
-        decided.add(frozenset((left, right)))
-        if verdict == "same":
-            same.append((position[left], position[right]))
-        elif verdict == "different":
-            different.append((position[left], position[right]))
-    return same, different, decided
+    # the owner's answers that could not apply: source_file, location, reason, scope
+    decision_problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
 
 
 @dataclass
@@ -120,8 +81,32 @@ def score_pairs(records: pd.DataFrame, default_region: str | None = None, groups
     if model.anchored:  # fitted with prior 0.5, i.e. weights without prior
         model = refine_prior(model, weight, len(prepared))
         weight = weight + prior_weight(model.prior_match)
-    pairs = pairs.assign(match_weight=weight, probability=probability_from_weight(weight))
-    return Scored(prepared, keys, pairs, levels, model)
+    return Scored(prepared, keys, _with_scores(pairs, weight, levels), levels, model)
+
+
+def _with_scores(pairs: pd.DataFrame, weight: np.ndarray, levels: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Pairs with their weight and probability; deterministic links at probability 1."""
+    certain = deterministic_links(levels)
+    weight = np.where(certain, np.maximum(weight, CERTAIN_WEIGHT), weight)
+    probability = np.where(certain, 1.0, probability_from_weight(weight))
+    return pairs.assign(match_weight=weight, probability=probability)
+
+
+def deterministic_links(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs that are one person whatever their names: a shared address (role addresses are
+    never compared), a shared LinkedIn profile, or a shared phone that is not a household's.
+    Two different profiles still keep records apart."""
+    shared = at_level(levels, "email", "same address") | at_level(levels, "linkedin", "same profile") | (
+        at_level(levels, "phone", "same number") & ~household(levels))
+    return shared & ~at_level(levels, "linkedin", "different")
+
+
+def household(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """A shared phone with different given names and no shared email or profile is a household
+    (a couple, a parent and child), not one person: the home line is evidence of an address."""
+    different_given = at_level(levels, "given", "different") | at_level(levels, "given", "loose")
+    return at_level(levels, "phone", "same number") & different_given & ~at_level(levels, "email", "same address") & ~at_level(
+        levels, "linkedin", "same profile")
 
 
 def _unscored_pairs_within(labels: np.ndarray, pairs: pd.DataFrame, max_size: int) -> pd.DataFrame:
@@ -165,7 +150,7 @@ def cluster_scored(scored: Scored, merge_threshold: float, veto_threshold: float
         extra = shared_identifier_flags(scored.keys, extra)
         extra_levels = compare_pairs(scored.prepared, extra)
         weight = match_weights(scored.model, scored.prepared, extra, extra_levels)
-        extra = extra.assign(match_weight=weight, probability=probability_from_weight(weight))
+        extra = _with_scores(extra, weight, extra_levels)
         scored = Scored(
             scored.prepared, scored.keys, pd.concat([pairs, extra], ignore_index=True),
             {name: np.concatenate([scored.levels[name], extra_levels[name]]) for name in scored.levels},
@@ -175,16 +160,25 @@ def cluster_scored(scored: Scored, merge_threshold: float, veto_threshold: float
 
 
 def pair_conflicts(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs that must not be linked directly whatever their score.
+    """Pairs the model may never link by itself, whatever their score; only the owner's answer
+    joins them. Those above the merge threshold go to review.
 
-    A shared phone with different given names and no shared email or profile is a household
-    (a couple, a parent and child), not one person: the home line is evidence of an address.
+    - a household (see `household`) and two different LinkedIn profiles;
+    - conflicting identifiers: different employers and different emails or phones, however alike
+      the names (two Wei Zhangs in one phone are two people until the owner says otherwise);
+    - names alone: with no agreement beyond the names, only the same given and family name
+      links, and only when the model finds that name rare enough in this network (its term
+      frequency); "Aniya Fritsch" and "Aniyah Lauryn Fritsch" are a question, not a merge.
     """
-    same_address = len(COMPARISON_LEVELS["email"]) - 1
-    household = (levels["phone"] == 1) & (levels["given"] >= 0) & (levels["given"] <= 1) & (
-        levels["email"] < same_address) & (levels["linkedin"] < 1)
-    different_profiles = levels["linkedin"] == 0
-    return household | different_profiles
+    certain = deterministic_links(levels)
+    different_identifiers = at_level(levels, "email", "different") | at_level(levels, "phone", "different")
+    conflicting = at_level(levels, "company", "different") & different_identifiers & ~certain
+    beyond_names = np.zeros(len(certain), dtype=bool)
+    for name in NON_NAME_COMPARISONS:
+        beyond_names |= levels[name] > 0  # 0 is "different", -1 absent; every higher level agrees
+    full_name = at_level(levels, "given", "exact") & at_level(levels, "family", "exact")
+    names_only = ~beyond_names & ~full_name
+    return household(levels) | at_level(levels, "linkedin", "different") | conflicting | names_only
 
 
 def birthdays_are_reliable(prepared: pd.DataFrame, pairs: pd.DataFrame, merge_threshold: float) -> bool:
@@ -217,7 +211,8 @@ def resolve_people(
 ) -> Resolution:
     """Cluster source records into people (the owner's own records like any other).
 
-    `groups` (benchmark use) links records across groups only, instead of deduplicating.
+    `decisions` holds the owner's answers (see decisions.check_answers); `groups` (benchmark
+    use) links records across groups only, instead of deduplicating.
     """
     # A canonical row order, so that the result does not depend on the order files were read in.
     order = np.argsort(records["record_key"].astype(str).to_numpy(), kind="stable")
@@ -225,25 +220,26 @@ def resolve_people(
     if groups is not None:
         groups = np.asarray(groups)[order]
     keys_of = records["record_key"].astype(str).to_numpy(dtype=object)
+    answers = check_answers(decisions, keys_of.tolist(), record_descriptions(records))
     if len(records) == 0:
         return Resolution(
             assignments=pd.DataFrame(columns=ASSIGNMENT_COLUMNS), review=pd.DataFrame(columns=REVIEW_COLUMNS),
-            pairs=pd.DataFrame(columns=PAIR_COLUMNS), golden=golden_records(records, prepare_records(records, default_region), pd.Series([], dtype=object)),
+            pairs=pd.DataFrame(columns=PAIR_COLUMNS),
+            golden=golden_records(records, prepare_records(records, default_region), pd.Series([], dtype=object)),
+            decision_problems=answers.problem_frame(),
         )
-    position = {key: index for index, key in enumerate(keys_of)}
-    same, different, decided = _decision_pairs(decisions, position)
     clustering, scored = cluster_scored(score_pairs(records, default_region, groups), merge_threshold,
-                                        veto_threshold, same, different)
-    prepared, pairs, scored_model = scored.prepared, scored.pairs, scored.model
+                                        veto_threshold, answers.same, answers.different)
+    prepared, pairs = scored.prepared, scored.pairs
     left = pairs["left_idx"].to_numpy()
     right = pairs["right_idx"].to_numpy()
     probability = pairs["probability"].to_numpy()
 
     # Name each cluster by its smallest record key: stable across runs and across unrelated additions.
     labels = pd.Series(clustering.labels)
-    cluster_key = pd.Series(keys_of).groupby(labels).transform("min")
-    match_probability = np.where(cluster_key.to_numpy() == keys_of, 1.0, clustering.link_probability)
-    assignments = pd.DataFrame({"record_key": keys_of, "cluster_key": cluster_key.to_numpy(),
+    cluster_key = pd.Series(keys_of).groupby(labels).transform("min").to_numpy(dtype=object)
+    match_probability = np.where(cluster_key == keys_of, 1.0, clustering.link_probability)
+    assignments = pd.DataFrame({"record_key": keys_of, "cluster_key": cluster_key,
                                 "match_probability": match_probability})
 
     scored_pairs = pd.DataFrame({
@@ -254,33 +250,25 @@ def resolve_people(
     swap = scored_pairs["left_key"] > scored_pairs["right_key"]
     scored_pairs.loc[swap, ["left_key", "right_key"]] = scored_pairs.loc[swap, ["right_key", "left_key"]].to_numpy()
 
-    apart = clustering.labels[left] != clustering.labels[right]
-    in_band = (probability >= review_threshold) & (probability < merge_threshold)
-    refused = np.zeros(len(left), dtype=bool)
-    if clustering.refused:
-        refused = pd.MultiIndex.from_arrays([left, right]).isin(list(clustering.refused))
-    n_records = len(keys_of)
-    pair_code = np.minimum(left, right).astype(np.int64) * n_records + np.maximum(left, right)
-    decided_code = np.array([min(position[a], position[b]) * n_records + max(position[a], position[b])
-                             for a, b in (tuple(pair) for pair in decided)], dtype=np.int64)
-    candidates = np.flatnonzero(apart & (in_band | refused) & ~np.isin(pair_code, decided_code))
-    to_review = scored_pairs.iloc[candidates].assign(_left=left[candidates], _right=right[candidates])
-    to_review = to_review.sort_values(["probability", "left_key", "right_key"],
-                                      ascending=[False, True, True]).head(review_limit)
-    summary = _summaries(records, np.concatenate([to_review["_left"].to_numpy(), to_review["_right"].to_numpy()]))
-    # Keys were ordered within each pair after scoring: a swapped pair's left record is its right index.
-    swapped = keys_of[to_review["_left"].to_numpy()] != to_review["left_key"].to_numpy()
-    left_row = np.where(swapped, to_review["_right"], to_review["_left"])
-    right_row = np.where(swapped, to_review["_left"], to_review["_right"])
-    to_review = to_review.assign(left_summary=summary.reindex(left_row).to_numpy(),
-                                 right_summary=summary.reindex(right_row).to_numpy())
-    to_review = to_review[REVIEW_COLUMNS].reset_index(drop=True)
-
     golden = golden_records(records, prepared, assignments["cluster_key"])
+    questions = review_questions(scored.levels, probability, merge_threshold, review_threshold)
+    review = review_queue(records, cluster_key, golden, pairs, questions, answers.decided,
+                          answers.to_ask_again, review_limit)
     return Resolution(
         assignments=assignments,
-        review=to_review,
+        review=review,
         pairs=scored_pairs.sort_values(["left_key", "right_key"]).reset_index(drop=True),
         golden=golden,
-        model=scored_model,
+        model=scored.model,
+        decision_problems=answers.problem_frame(),
     )
+
+
+def review_questions(levels: dict[str, np.ndarray], probability: np.ndarray, merge_threshold: float,
+                     review_threshold: float) -> np.ndarray:
+    """Pairs worth a question: uncertain ones, links refused for a conflict, and namesakes
+    whose identifiers conflict (whatever the model makes of them: the owner knows)."""
+    conflict = pair_conflicts(levels)
+    in_band = (probability >= review_threshold) & (probability < merge_threshold)
+    namesakes = at_level(levels, "given", "exact") & at_level(levels, "family", "exact")
+    return in_band | (conflict & ((probability >= merge_threshold) | namesakes))

@@ -1,12 +1,19 @@
-"""The working database across upgrades: raw tables whose columns changed are rebuilt."""
+"""Ingest: raw tables rebuilt across upgrades, removed files dropped, the owner recognised in
+their own LinkedIn messages, and strongties' own outputs never read back."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from tests.conftest import TINY_INBOX, copy_of_tiny_inbox
-from warehouse.ingest import ingest_inbox
+from warehouse.ingest import ingest_inbox, own_output_paths
+from warehouse.models import load_models
+from warehouse.resolution.export import write_vcard4
+from warehouse.resource import working_path_for
 
 WINDOW = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
 
@@ -35,3 +42,76 @@ def test_rows_of_a_removed_file_are_dropped_and_the_others_kept(tmp_path):
     assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 0
     assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4
     assert connection.execute("SELECT count(*) FROM raw_quarantine WHERE source_file = 'referrals.csv'").fetchone()[0] == 0
+
+
+INBOX_FIXTURES = Path(__file__).parent / "fixtures" / "inbox"
+OWNER_MODELS = ("stg_owner", "stg_linkedin_profile", "stg_linkedin_messages")
+
+
+def staged_messages(inbox: Path) -> dict[str, list[str]]:
+    """Ingests `inbox` and builds the staging models the LinkedIn messages need; returns each
+    counterpart's source key with the directions of their rows."""
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(inbox), WINDOW)
+    models = {model.name: model for model in load_models()}
+    for name in OWNER_MODELS:
+        connection.execute(f"CREATE TABLE {name} AS {models[name].sql}")
+    directions: dict[str, list[str]] = {}
+    for key, direction in connection.execute(
+            "SELECT source_key, direction FROM stg_linkedin_messages ORDER BY sent_at").fetchall():
+        directions.setdefault(key, []).append(direction)
+    return directions
+
+
+def test_owner_named_otherwise_than_owner_yaml_is_the_person_in_every_conversation():
+    directions = staged_messages(INBOX_FIXTURES / "renamed_owner")
+    assert "https://www.linkedin.com/in/amorganli-example" not in directions
+    assert directions == {
+        "https://www.linkedin.com/in/tomas-rey-example": ["inbound", "outbound"],
+        "https://www.linkedin.com/in/ines-vale-example": ["outbound"],
+        "https://www.linkedin.com/in/olu-bada-example": ["inbound"],
+    }
+
+
+def test_owner_of_a_single_conversation_is_recognised_from_the_exports_profile_csv():
+    directions = staged_messages(INBOX_FIXTURES / "one_conversation")
+    assert directions == {"https://www.linkedin.com/in/tomas-rey-example": ["inbound", "outbound"]}
+
+
+def test_profile_csv_keeps_only_the_owners_name(tmp_path):
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(INBOX_FIXTURES / "one_conversation"), WINDOW)
+    profile = connection.execute("SELECT * FROM raw_linkedin_profile").fetch_df()
+    assert list(profile["full_name"]) == ["Alexandra Morgan-Li"]
+    stored = " ".join(str(value) for value in profile.iloc[0].to_list())
+    assert "Leeds" not in stored and "1990" not in stored
+
+
+def test_the_warehouse_and_its_files_inside_the_inbox_are_listed_as_own_output_and_not_read(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    published = inbox / "strongties.duckdb"
+    duckdb.connect(str(published)).close()
+    shutil.copy(inbox / "contacts.vcf", published.with_suffix(".vcf"))
+    dagster_home = inbox / ".dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "runs.vcf").write_bytes((inbox / "contacts.vcf").read_bytes())
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(inbox), WINDOW,
+                 own_output_paths(published, working_path_for(published), dagster_home))
+    kinds = dict(connection.execute("SELECT source_file, kind FROM raw_inbox_files").fetchall())
+    assert kinds["strongties.duckdb"] == kinds["strongties.vcf"] == kinds[".dagster_home"] == "own_output"
+    assert not any(path.startswith(".dagster_home/") for path in kinds)
+    sources = connection.execute("SELECT DISTINCT source_file FROM raw_vcard_cards").fetchall()
+    assert sources == [("contacts.vcf",)]
+
+
+def test_a_copy_of_our_address_book_elsewhere_in_the_inbox_is_recognised_by_its_prodid(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    golden = pd.DataFrame([{"cluster_key": "vcard:1", "display_name": "Priya Shah", "given_name": "Priya",
+                            "family_name": "Shah", "emails": ["priya.shah@example.com"]}])
+    write_vcard4(golden, inbox / "backup" / "my contacts.vcf")
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(inbox), WINDOW)
+    kinds = dict(connection.execute("SELECT source_file, kind FROM raw_inbox_files").fetchall())
+    assert kinds["backup/my contacts.vcf"] == "own_output"
+    assert connection.execute("SELECT count(*) FROM raw_vcard_cards WHERE source_file LIKE 'backup/%'").fetchone()[0] == 0

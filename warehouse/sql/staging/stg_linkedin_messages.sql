@@ -24,8 +24,8 @@ message_people as (
         conversation_id,
         list_distinct(list_filter(
             list_transform(list_prepend(sender_name, coalesce(recipient_names, [])),
-                           name -> nullif(strip_accents(lower(trim(name))), '')),
-            name -> name is not null)) as people
+                           lambda name: nullif(strip_accents(lower(trim(name))), '')),
+            lambda name: name is not null)) as people
     from raw_linkedin_messages
 ),
 -- 2018 exports have no conversation id: the set of people taking part stands for it.

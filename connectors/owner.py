@@ -16,14 +16,17 @@ from connectors.textfile import READ_ERRORS, NotText, decode_small_text
 # 2: values of the wrong type are left out with a note; timezone is read.
 PARSER_VERSION = 2
 
-# owner.yaml holds a name, a few addresses and two settings: a few hundred bytes. Sixty-four KiB
+# owner.yaml holds a name, a few addresses and two settings: a few hundred bytes. Sixteen KiB
 # is generous, and bounds what a hostile file can make the reader hold.
-MAX_OWNER_BYTES = 64 * 1024
+MAX_OWNER_BYTES = 16 * 1024
 # The deepest structure the file has is a list under a key (emails: [...]): depth 2. A little
 # margin for a hand-written mapping; far below what exhausts Python's recursion (~1,000).
 MAX_DEPTH = 4
 # YAML events (scalars, list and mapping starts and ends) in a real owner.yaml: a few dozen.
 MAX_EVENTS = 2_000
+# Flow brackets ([ or {) in a real owner.yaml: one per list written inline. YAML's scanner slows
+# down with every bracket left open (7,000 cost a quarter of a second), so many are refused unread.
+MAX_BRACKETS = 100
 KEYS = ("name", "emails", "email", "linkedin", "phones", "default_region", "region", "timezone")
 _REGION = re.compile(r"[A-Za-z]{2}")
 # Keys are named in reasons when they look like a setting's name, never when they could be data.
@@ -55,6 +58,8 @@ def _check_structure(text: str) -> None:
     """Walks the YAML events (no objects are built) and refuses what a person's owner.yaml never
     holds: anchors and aliases (an alias bomb expands 12 lines into gigabytes), deep nesting (a
     list 50,000 deep exhausts the recursion of the object builder), and very many values."""
+    if text.count("[") + text.count("{") > MAX_BRACKETS:
+        raise _Refused(f"more than {MAX_BRACKETS} brackets ([ or {{): not an owner.yaml")
     depth = 0
     top_key: str | None = None
     expecting_key = False

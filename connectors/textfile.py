@@ -318,7 +318,7 @@ class CsvFile:
                 yield CsvRecord(start, start, None, f"the rest of the file cannot be read ({error})", unreadable=True)
                 return
             end = lines.number
-            if first and cells is not None and len(cells) == 1 and _SEPARATOR_LINE.fullmatch(cells[0] + "\n"):
+            if first and cells is not None and _SEPARATOR_LINE.fullmatch(self.delimiter.join(cells)):
                 first = False
                 continue
             first = False
@@ -454,7 +454,8 @@ def read_logged_csv(stream: BinaryIO, result: FileResult, required: tuple[str, .
             except Exception as error:  # the fault barrier: one row never stops the file
                 result.reject(location, unexpected(error))
                 continue
-            result.add(table, {"source_file": result.source_file, "position": position, **row})
+            # `line` is kept by tables that report problems found later (decisions.csv).
+            result.add(table, {"source_file": result.source_file, "position": position, "line": record.line, **row})
     except Exception as error:  # the fault barrier for the reading itself
         result.items += 1
         result.reject(f"after row {position}", f"the rest of the file {unexpected(error)}")

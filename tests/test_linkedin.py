@@ -416,3 +416,46 @@ def test_text_that_is_no_date_reads_as_none(text):
 ])
 def test_neutralize_csv_cell_prefixes_formula_triggers(cell, expected):
     assert neutralize_csv_cell(cell) == expected
+
+
+# --- Every counted row ends somewhere (issue 11) --------------------------------------------------
+
+def test_a_connection_naming_nobody_is_quarantined_and_unusable_cells_are_noted():
+    result = read("connections_nameless.csv", "linkedin_connections")
+    rows = only_table(result, "linkedin_connections")
+    assert [(row["first_name"], row["profile_url"]) for row in rows] == [
+        (None, "https://www.linkedin.com/in/no-name"), ("Cato", None)]
+    assert [(entry.location, entry.reason, entry.scope) for entry in result.quarantine] == [
+        ("row 1 (line 2)", "names nobody: First Name, Last Name and URL are all empty or unusable", "item"),
+        ("row 2 (line 3)", "URL is not a LinkedIn profile URL; left out", "property"),
+        ("row 2 (line 3)", "names nobody: First Name, Last Name and URL are all empty or unusable", "item"),
+        ("row 4 (line 5)", "Email Address is not an email address; left out", "property"),
+    ]
+
+
+@pytest.mark.parametrize("kind, data, reason", [
+    ("linkedin_messages", b"FROM,TO,DATE\n,,2024-12-16 18:24:37 UTC\n",
+     "names nobody: FROM, TO and their profile URLs are all empty or unusable"),
+    ("linkedin_invitations", b"From,To,Sent At,Message,Direction\nCato,,1/8/18 6:14 PM,,OUTGOING\n",
+     "names nobody on the other side: To and its profile are empty or unusable"),
+    ("linkedin_invitations", b"From,To,Sent At,Message,Direction\n,Cato,1/8/18 6:14 PM,,INCOMING\n",
+     "names nobody on the other side: From and its profile are empty or unusable"),
+    ("linkedin_recommendations_received", b"First Name,Last Name,Creation Date\n,,1/8/18 6:14 PM\n",
+     "names nobody: First Name and Last Name are empty"),
+    ("linkedin_endorsements_given",
+     b"Endorsement Date,Skill Name,Endorsee First Name,Endorsee Last Name\n2024/12/07 14:51:07 UTC,Python,,\n",
+     "names nobody: the first and last names and the profile URL are empty or unusable"),
+])
+def test_a_row_of_any_kind_naming_nobody_is_quarantined(kind, data, reason):
+    result = read_bytes(data, kind)
+    assert not result.rows
+    assert [(entry.location, entry.reason) for entry in result.quarantine] == [("row 1 (line 2)", reason)]
+
+
+def test_reasons_never_quote_the_cells_of_a_row():
+    data = (b"First Name,Last Name,Connected On\nCato,Brenn,Cato Brenn\n")
+    result = read_bytes(data, "linkedin_connections")
+    assert result.quarantine and not any("Cato" in entry.reason or "Brenn" in entry.reason for entry in result.quarantine)
+    data = b"From,To,Sent At,Message,Direction\nCato,Pia,1/8/18 6:14 PM,,Cato Brenn\n"
+    result = read_bytes(data, "linkedin_invitations")
+    assert [entry.reason for entry in result.quarantine] == ["Direction is not INCOMING or OUTGOING"]

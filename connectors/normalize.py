@@ -15,6 +15,18 @@ _LINKEDIN_PROFILE = re.compile(
 )
 
 
+# Characters that end a LinkedIn slug's path segment once percent-decoded: `%2F` would turn
+# one profile URL into another's path.
+_URL_STRUCTURE = frozenset("/?#")
+
+
+def is_identifier_text(text: str) -> bool:
+    """True when `text` has no control character, line or paragraph separator, invisible
+    format character or whitespace: an address or slug holding one (often percent-decoded,
+    `%0d%0a`) is not an identifier, and written out it could start a line of its own."""
+    return text.isprintable() and " " not in text
+
+
 def normalize_email(value: str | None) -> str | None:
     """Lower-case address without `mailto:` or angle brackets; None when it is not an address.
 
@@ -27,7 +39,7 @@ def normalize_email(value: str | None) -> str | None:
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:"):]
     text = text.strip().lower()
-    return text if EMAIL_PATTERN.match(text) else None
+    return text if EMAIL_PATTERN.match(text) and is_identifier_text(text) else None
 
 
 def normalize_linkedin_url(value: str | None) -> str | None:
@@ -38,7 +50,9 @@ def normalize_linkedin_url(value: str | None) -> str | None:
     if not match:
         return None
     slug = unquote(match.group(1)).strip().lower()
-    return f"https://www.linkedin.com/in/{slug}" if slug else None
+    if not slug or not is_identifier_text(slug) or not _URL_STRUCTURE.isdisjoint(slug):
+        return None
+    return f"https://www.linkedin.com/in/{slug}"
 
 
 def fold_text(value: str | None) -> str:

@@ -1,8 +1,10 @@
 """The merged address book as one vCard 4.0 file (RFC 6350), one card per resolved person."""
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -17,9 +19,30 @@ FOLD_OCTETS = 75  # RFC 6350 section 3.2: lines longer than 75 octets are folded
 ADDRESS_BOOK_PRODID = "PRODID:-//strongties//address book//EN"
 
 
+# Everything a reader may take for the end of a line (Python's str.splitlines splits on each
+# of these), and tabs: written into a value they become a space, so that a value can never
+# start a line, a property or a card of its own.
+_LINE_BREAKS = re.compile(r"\r\n|[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
+# The remaining C0 and C1 control characters: no contact field means one; they are dropped.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A telephone number written as a `tel:` URI: E.164, a plus and digits only (RFC 3966).
+_E164 = re.compile(r"\+[0-9]{2,20}")
+_BIRTHDAY = re.compile(r"(?:[0-9]{8}|--[0-9]{4})")
+# Characters a URI may hold as they are (RFC 3986), minus the comma and semicolon that
+# separate vCard values; everything else, non-ASCII included, is percent-encoded.
+_URI_SAFE = ":/?#[]@!$&'()*+=-._~%"
+
+
+def printable(value: str) -> str:
+    """`value` with line breaks and tabs as spaces and other control characters removed."""
+    if value.isprintable():  # nearly every value: nothing to replace
+        return value
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value))
+
+
 def _escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    """A text value as RFC 6350 section 3.4 writes it, on one line."""
+    return printable(value).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
 
 
 def _fold(line: str) -> str:
@@ -59,18 +82,19 @@ def card_lines(person: dict) -> list[str]:
     for preference, email in enumerate(as_list(person.get("emails")), start=1):
         lines.append(f"EMAIL;PREF={preference}:{_escape(email)}" if preference == 1 else f"EMAIL:{_escape(email)}")
     for phone in as_list(person.get("phones")):
-        if phone.startswith("+"):
+        if _E164.fullmatch(phone):
             lines.append(f"TEL;VALUE=uri:tel:{phone}")
         else:
             lines.append(f"TEL;VALUE=text:{_escape(phone)}")
     if clean_text(person.get("linkedin_url")):
-        lines.append(f"URL;TYPE=linkedin:{clean_text(person.get('linkedin_url'))}")
+        lines.append(f"URL;TYPE=linkedin:{quote(printable(clean_text(person.get('linkedin_url'))), safe=_URI_SAFE)}")
     if clean_text(person.get("company")):
         lines.append(f"ORG:{_escape(clean_text(person.get('company')))}")
     if clean_text(person.get("title")):
         lines.append(f"TITLE:{_escape(clean_text(person.get('title')))}")
-    if clean_text(person.get("birthday")):
-        lines.append(f"BDAY:{_birthday(clean_text(person.get('birthday')))}")
+    birthday = _birthday(clean_text(person.get("birthday")))
+    if _BIRTHDAY.fullmatch(birthday):
+        lines.append(f"BDAY:{birthday}")
     lines.append("END:VCARD")
     return [_fold(line) for line in lines]
 

@@ -19,7 +19,8 @@ LAYERS = ("staging", "intermediate", "marts")
 _READS = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
 # Tables that Python assets write (identity resolution), read by SQL models downstream.
-PYTHON_TABLES = ("int_person_clusters", "int_golden_records", "int_match_review", "int_match_pairs")
+PYTHON_TABLES = ("int_person_clusters", "int_golden_records", "int_match_review", "int_match_pairs",
+                 "int_decision_problems")
 
 
 @dataclass(frozen=True)

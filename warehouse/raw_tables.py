@@ -60,7 +60,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
     "calendar_attendees": {
         "source_file": "VARCHAR", "occurrence_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",
-        "partstat": "VARCHAR", "role": "VARCHAR", "is_organizer": "BOOLEAN",
+        "partstat": "VARCHAR", "role": "VARCHAR", "is_organizer": "BOOLEAN", "organization": "VARCHAR",
     },
     "referrals": {
         "source_file": "VARCHAR", "position": "INTEGER", "occurred_on": "DATE", "person": "VARCHAR",
@@ -72,8 +72,8 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "phones": "VARCHAR[]", "default_region": "VARCHAR",
     },
     "decisions": {
-        "source_file": "VARCHAR", "position": "INTEGER", "left_key": "VARCHAR", "right_key": "VARCHAR",
-        "decision": "VARCHAR",
+        "source_file": "VARCHAR", "position": "INTEGER", "line": "INTEGER", "left_key": "VARCHAR", "right_key": "VARCHAR",
+        "decision": "VARCHAR", "left_about": "VARCHAR", "right_about": "VARCHAR",
     },
     # What was read: one row per inbox file or archive member, and what could not be used.
     "inbox_files": {

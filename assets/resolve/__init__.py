@@ -22,14 +22,20 @@ from warehouse.resource import StrongtiesWarehouse
         dg.AssetSpec("int_match_pairs", group_name="resolve", deps=["int_source_records"],
                      description="Every candidate pair compared, with its match weight and probability.",
                      kinds={"duckdb", "pandas"}, owners=OWNERS, tags={"layer": "intermediate"}),
+        dg.AssetSpec("int_decision_problems", group_name="resolve", deps=["stg_decisions"],
+                     description="The owner's answers that could not apply (unknown keys, repeated, contradicted, "
+                                 "or about records that changed), with the line and why; shown in quarantine.",
+                     kinds={"duckdb", "pandas"}, owners=OWNERS, tags={"layer": "intermediate"}),
     ],
     name="resolve_people",
 )
-def resolve_people_asset(warehouse: StrongtiesWarehouse):
+def resolve_people_asset(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse):
     """Blocks, compares and clusters source records (rapidfuzz, Fellegi-Sunter), applying the owner's
     decisions; last run's tables are kept when the records, decisions and resolver are unchanged."""
     with warehouse.connect() as connection:
         stored = resolve_in_warehouse(connection)
+    if stored.owner_warning:
+        context.log.warning(stored.owner_warning)
     for table, rows in stored.row_counts.items():
         yield dg.MaterializeResult(asset_key=table, metadata={"dagster/row_count": rows, "reused": stored.reused})
 

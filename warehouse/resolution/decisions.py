@@ -33,7 +33,7 @@ class Answers:
     problems: list[dict] = field(default_factory=list)  # quarantine rows
 
     def problem_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS)
+        return pd.DataFrame(self.problems, columns=PROBLEM_COLUMNS).astype("string")
 
 
 def describe(name: str, emails, phones) -> str:

@@ -56,7 +56,7 @@ class Resolution:
     golden: pd.DataFrame  # one row per cluster (see golden.GOLDEN_COLUMNS)
     model: MatchModel | None = None
     # the owner's answers that could not apply: source_file, location, reason, scope
-    decision_problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    decision_problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS).astype("string"))
 
 
 @dataclass

@@ -17,11 +17,17 @@ import duckdb
 import connectors.normalize as normalize_module
 from warehouse.models import PYTHON_TABLES
 
+from .person_ids import assign_person_ids
 from .resolve import resolve_people
 
 RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, emails, phones, linkedin_url, "
-                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen")
+                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, name_from_address")
+DECISION_COLUMNS = "left_key, right_key, decision, left_about, right_about, source_file, position, location"
 STATE_TABLE = "resolution_fingerprint"  # bookkeeping, not published
+# The person_id each record had on the last run it was seen (bookkeeping, not published): it
+# keeps ids stable when records join or leave (person_ids.py). It outlives the records, so an
+# export removed and brought back finds its person's id again.
+PERSON_ID_TABLE = "person_id_memory"
 RESOLVER_LIBRARIES = ("rapidfuzz", "nameparser", "nicknames", "phonenumbers", "pandas", "numpy", "duckdb")
 
 
@@ -29,25 +35,57 @@ RESOLVER_LIBRARIES = ("rapidfuzz", "nameparser", "nicknames", "phonenumbers", "p
 class StoredResolution:
     row_counts: dict[str, int]  # output table -> rows
     reused: bool  # True when last run's tables still held for these inputs
+    owner_warning: str | None = None  # one line for the run's log when the owner was inferred or is unknown
 
 
 def resolve_in_warehouse(connection: duckdb.DuckDBPyConnection) -> StoredResolution:
     """Writes the int_* resolution tables from int_source_records, stg_decisions and stg_owner."""
     fingerprint = input_fingerprint(connection)
+    warning = owner_warning(connection)
     if stored_fingerprint(connection) == fingerprint:
-        return StoredResolution({table: _rows(connection, table) for table in PYTHON_TABLES}, reused=True)
+        return StoredResolution({table: _rows(connection, table) for table in PYTHON_TABLES}, reused=True,
+                                owner_warning=warning)
     # Forgotten first: a run killed while writing must not leave new tables under an old fingerprint.
     connection.execute(f"DROP TABLE IF EXISTS {STATE_TABLE}")
     records = connection.execute(f"SELECT {RECORD_COLUMNS} FROM int_source_records").fetch_df()
-    decisions = connection.execute("SELECT left_key, right_key, decision FROM stg_decisions").fetch_df()
+    decisions = connection.execute(f"SELECT {DECISION_COLUMNS} FROM stg_decisions ORDER BY source_file, position").fetch_df()
     region = connection.execute("SELECT max(default_region) FROM stg_owner").fetchone()[0]
     resolution = resolve_people(records, decisions, default_region=region)
+    resolution.assignments["person_id"] = assign_person_ids(resolution.assignments, remembered_person_ids(connection))
     outputs = {"int_person_clusters": resolution.assignments, "int_golden_records": resolution.golden,
-               "int_match_review": resolution.review, "int_match_pairs": resolution.pairs}
+               "int_match_review": resolution.review, "int_match_pairs": resolution.pairs,
+               "int_decision_problems": resolution.decision_problems}
     for table, frame in outputs.items():  # noqa: B007 (`frame` is read by DuckDB by name)
         connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM frame")
+    remember_person_ids(connection, resolution.assignments)
     connection.execute(f"CREATE TABLE {STATE_TABLE} AS SELECT ? AS input_fingerprint", [fingerprint])
-    return StoredResolution({table: len(frame) for table, frame in outputs.items()}, reused=False)
+    return StoredResolution({table: len(frame) for table, frame in outputs.items()}, reused=False,
+                            owner_warning=warning)
+
+
+def owner_warning(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """How to confirm an owner the run inferred (or name one it could not), in one line; None
+    when owner.yaml says who the owner is."""
+    name, emails, linkedin, inferred_from, declared = connection.execute(
+        "SELECT name, emails, linkedin_url, inferred_from, (SELECT count(*) FROM raw_owner) FROM stg_owner").fetchone()
+    if declared:
+        return None
+    confirm = "put an owner.yaml in the inbox (name, emails, linkedin) to confirm or correct it"
+    if not inferred_from:
+        return (f"No owner.yaml and nothing to infer you from: you may appear among your own ties; "
+                f"{confirm.replace(' to confirm or correct it', '')}.")
+    who = ", ".join(part for part in [name, *(emails or []), linkedin] if part)
+    return f"No owner.yaml: took {who} (from {inferred_from}) to be you and left you out of your ties; {confirm}."
+
+
+def remembered_person_ids(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {PERSON_ID_TABLE} (record_key VARCHAR PRIMARY KEY, person_id VARCHAR)")
+    return dict(connection.execute(f"SELECT record_key, person_id FROM {PERSON_ID_TABLE}").fetchall())
+
+
+def remember_person_ids(connection: duckdb.DuckDBPyConnection, assignments) -> None:
+    current = assignments[["record_key", "person_id"]]  # noqa: F841 (read by DuckDB by name)
+    connection.execute(f"INSERT OR REPLACE INTO {PERSON_ID_TABLE} SELECT record_key, person_id FROM current")
 
 
 def input_fingerprint(connection: duckdb.DuckDBPyConnection) -> str:
@@ -56,7 +94,7 @@ def input_fingerprint(connection: duckdb.DuckDBPyConnection) -> str:
         SELECT (SELECT count(*) || ':' || coalesce(sum(hash(r)::HUGEINT), 0)
                 FROM (SELECT {RECORD_COLUMNS} FROM int_source_records) AS r),
                (SELECT count(*) || ':' || coalesce(sum(hash(d)::HUGEINT), 0)
-                FROM (SELECT left_key, right_key, decision FROM stg_decisions) AS d),
+                FROM (SELECT {DECISION_COLUMNS} FROM stg_decisions) AS d),
                (SELECT coalesce(max(default_region), '') FROM stg_owner)
     """).fetchone()
     return hashlib.sha256("\0".join([*map(str, parts), resolver_fingerprint()]).encode()).hexdigest()

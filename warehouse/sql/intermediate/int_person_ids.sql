@@ -1,5 +1,5 @@
--- Each source record's person_id: a short hash of its cluster's smallest record key, so the id
--- stays the same across runs on the same inputs and when an unrelated file is added.
+-- Each source record's person_id, which identity resolution keeps stable: a person keeps their
+-- id when records join or leave while any earlier record remains (warehouse/resolution/person_ids.py).
 -- `is_owner` marks every record of the owner's own cluster.
 -- group: resolve
 with clusters as (
@@ -7,7 +7,7 @@ with clusters as (
         c.record_key,
         c.cluster_key,
         c.match_probability,
-        'p_' || left(sha256(c.cluster_key), 12) as person_id,
+        c.person_id,
         r.is_owner as record_is_owner
     from int_person_clusters as c
     join int_source_records as r using (record_key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import date, datetime
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -42,7 +43,9 @@ def _kind_of(value: object) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f"a {type(value).__name__}"
+    if isinstance(value, (date, datetime)):
+        return "a date"
+    return "another kind of value"
 
 
 class _Refused(ValueError):
@@ -106,6 +109,8 @@ def _text_list(document: dict, key: str, result: FileResult) -> list[str]:
     values = value if isinstance(value, list) else [value]
     kept = []
     for position, item in enumerate(values, start=1):
+        if item is None:  # an empty list item (`- ` alone): nothing given, nothing lost
+            continue
         if isinstance(item, (str, int)) and not isinstance(item, bool):
             kept.append(str(item).strip())
         else:

@@ -31,8 +31,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "names OverflowError instead of the out-of-range date",
     "calendar/reason-quotes-personal-data-its-recurrence-could-not-be-expanded-73a04269.ics":
         "an RRULE recurring-ical-events cannot parse: the reason names its exception class BadRuleStringFormat",
-    "owner/reason-is-a-library-s-message-nonetype-emails-item-n-is-not-text-but-a-386507c6.yaml":
-        "an empty list item under emails: the reason names Python's NoneType",
 }
 
 

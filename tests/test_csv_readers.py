@@ -361,3 +361,13 @@ def test_a_guarded_key_reads_back_as_the_key_it_was():
     row = result.rows["decisions"][0]
     assert (row["left_key"], row["right_key"]) == ("vcard:=abc", "=vcard:x")
     assert unneutralize_csv_cell("'=vcard:x") == "=vcard:x" and unneutralize_csv_cell("'quoted") == "'quoted"
+
+
+def test_decisions_keep_their_line_and_what_each_record_was():
+    data = (b"left_key,right_key,decision,left_about,right_about\n\n"
+            b"vcard:a,linkedin:https://www.linkedin.com/in/b,same,'=Ana Diaz (vcard),Ana Diaz\n"
+            b"vcard:c,vcard:d,different\n")
+    result = parse_decisions(io.BytesIO(data), "decisions.csv")
+    first, second = result.rows["decisions"]
+    assert (first["position"], first["line"], first["left_about"], first["right_about"]) == (1, 3, "=Ana Diaz (vcard)", "Ana Diaz")
+    assert (second["line"], second["left_about"], second["right_about"]) == (4, None, None)

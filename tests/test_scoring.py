@@ -20,7 +20,7 @@ def tie(warehouse, name: str) -> dict:
 def test_feature_weights_sum_to_one_so_the_score_stays_in_range():
     config = ScoringConfig()
     weights = [getattr(config, field.name) for field in fields(config) if field.name.startswith("weight_")]
-    assert len(weights) == 7
+    assert len(weights) == 8
     assert math.isclose(sum(weights), 1.0)
     assert math.isclose(config.core_weight_tie_strength + config.core_weight_referral_value, 1.0)
 

@@ -139,6 +139,12 @@ class ScoringConfig:
     # Time together: minutes of meeting divided by the number of other people present
     # (Onnela et al. 2007), so a 1:1 outweighs a 40-person all-hands of the same length.
     time_together_half_life_days: float = 365.0
+    # No half-life above this share of the history the inbox holds (as-of date minus the
+    # first contact logged): four weeks of texts decayed over 180 days would weigh alike.
+    half_life_max_share_of_history: float = 0.5
+    # Longevity is scaled against at least this many years: when the whole history is a few
+    # weeks, "first seen on day 1 or on day 3" must not read as a long or a short tie.
+    longevity_full_scale_years: float = 5.0
     # Feature weights of the combined score; they sum to 1 so the score stays in [0, 1].
     # Time together, frequency and recency carry most: they have the strongest evidence, and
     # on generated inboxes with known tiers (bench/bench_ranking.py) moving weight from
@@ -147,6 +153,7 @@ class ScoringConfig:
     # sent the invitation, which is mostly the owner, not who sought the meeting.
     weight_recency: float = 0.20
     weight_frequency: float = 0.25
+    weight_volume: float = 0.0
     weight_time_together: float = 0.30
     weight_reciprocity: float = 0.05
     weight_longevity: float = 0.10

@@ -2,12 +2,23 @@
 -- within the owner's own network, the weighted score, its rank and an explanation in words.
 -- docs/scoring.md states the formula and the research behind every feature and weight.
 -- group: metrics
-with params as (
+-- The span of history the inbox holds: no half-life may exceed a share of it, so that four
+-- weeks of texts are not decayed as if they were years (every contact would weigh the same).
+with history as (
+    select greatest(getvariable('as_of')::date - min(occurred_at::date), 1) as history_days
+    from interaction
+),
+params as (
     select
         getvariable('as_of')::date as as_of,
-        ln(2) / getvariable('recency_half_life_days') as recency_rate,
-        ln(2) / getvariable('frequency_half_life_days') as frequency_rate,
-        ln(2) / getvariable('time_together_half_life_days') as time_rate
+        history.history_days,
+        ln(2) / least(getvariable('recency_half_life_days'),
+            getvariable('half_life_max_share_of_history') * history.history_days) as recency_rate,
+        ln(2) / least(getvariable('frequency_half_life_days'),
+            getvariable('half_life_max_share_of_history') * history.history_days) as frequency_rate,
+        ln(2) / least(getvariable('time_together_half_life_days'),
+            getvariable('half_life_max_share_of_history') * history.history_days) as time_rate
+    from history
 ),
 contacts as (
     select i.*, i.occurred_at::date as contact_day, params.as_of - i.occurred_at::date as age_days
@@ -19,6 +30,9 @@ per_person as (
         max(contact_day) as last_contact,
         min(contact_day) as first_contact,
         count(distinct contact_day) as contact_days,
+        count(*) as contact_count,
+        -- Every contact, not only its day: over weeks, counts carry signal days miss.
+        sum(exp(-params.frequency_rate * age_days)) as decayed_contacts,
         count(*) filter (where direction = 'outbound') as initiated_by_owner,
         count(*) filter (where direction = 'inbound') as initiated_by_them,
         list(distinct channel order by channel) as channels,
@@ -65,6 +79,7 @@ raw_features as (
     select
         pp.*,
         p.display_name,
+        params.history_days,
         len(p.sources) as source_count,
         least(pp.first_contact, p.first_seen) as known_since,
         (params.as_of - pp.last_contact) as days_since_last_contact,
@@ -89,8 +104,12 @@ features as (
     select
         *,
         ln(1 + decayed_contact_days) / nullif(ln(1 + max(decayed_contact_days) over ()), 0) as frequency,
+        ln(1 + decayed_contacts) / nullif(ln(1 + max(decayed_contacts) over ()), 0) as volume,
         ln(1 + decayed_minutes_together) / nullif(ln(1 + max(decayed_minutes_together) over ()), 0) as time_together,
-        ln(1 + greatest(years_known, 0)) / nullif(ln(1 + max(greatest(years_known, 0)) over ()), 0) as longevity,
+        -- Scaled against at least `longevity_full_scale_years`: in a short history everyone was
+        -- first seen within days of each other, and that says nothing of how long they go back.
+        ln(1 + greatest(years_known, 0)) / nullif(ln(1 + greatest(max(greatest(years_known, 0)) over (),
+            getvariable('longevity_full_scale_years'))), 0) as longevity,
         (channel_and_source_count - 2.0) / nullif(max(channel_and_source_count) over () - 2.0, 0) as multiplexity,
         ln(1 + shared_contacts) / nullif(ln(1 + max(shared_contacts) over ()), 0) as shared_context
     from raw_features
@@ -99,6 +118,7 @@ scored as (
     select
         * replace (
             coalesce(frequency, 0) as frequency,
+            coalesce(volume, 0) as volume,
             coalesce(time_together, 0) as time_together,
             coalesce(longevity, 0) as longevity,
             greatest(coalesce(multiplexity, 0), 0) as multiplexity,
@@ -112,6 +132,7 @@ final as (
         least(1.0, greatest(0.0,
             getvariable('weight_recency') * recency
             + getvariable('weight_frequency') * frequency
+            + getvariable('weight_volume') * volume
             + getvariable('weight_time_together') * time_together
             + getvariable('weight_reciprocity') * reciprocity
             + getvariable('weight_longevity') * longevity
@@ -130,6 +151,7 @@ select
     evidence,
     round(recency, 6) as recency,
     round(frequency, 6) as frequency,
+    round(volume, 6) as volume,
     round(time_together, 6) as time_together,
     round(reciprocity, 6) as reciprocity,
     round(longevity, 6) as longevity,
@@ -176,6 +198,9 @@ select
     round(years_known, 2) as years_known,
     contact_days,
     round(decayed_contact_days, 4) as decayed_contact_days,
+    contact_count,
+    round(decayed_contacts, 4) as decayed_contacts,
+    history_days,
     round(minutes_together, 1) as minutes_together,
     initiated_by_owner,
     initiated_by_them,

@@ -47,9 +47,7 @@ calendar data at all (empty, binary, undecodable) counts as one item, quarantine
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
-import io
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -68,10 +66,12 @@ except ImportError:  # pragma: no cover - older icalendar
 
 from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
-from connectors.textfile import UTF16_BOMS, PrefixedStream
+from connectors.ics.lines import Oversized, logical_lines
+from connectors.ics.recurrence import Unexpandable, bound_recurrence
+from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
@@ -86,9 +86,6 @@ POSITION_PROPERTY = "X-STRONGTIES-VEVENT"
 # VTIMEZONEs repeated in each batch cost little, small enough that a batch that fails and is
 # re-parsed series by series stays cheap.
 BATCH_VEVENTS = 200
-
-# Longest piece of an icalendar error message kept in a quarantine reason.
-REASON_DETAIL_CHARS = 160
 
 # Properties whose value decides when an event happens: if icalendar cannot read one of
 # them the occurrences would be wrong, so the VEVENT is quarantined rather than guessed.
@@ -108,6 +105,15 @@ KEPT_PROPERTIES = frozenset({
 # closed (a truncated or hand-merged file), and it is read as the start of the next thing.
 CANNOT_NEST_IN_VEVENT = frozenset({"VEVENT", "VCALENDAR", "VTIMEZONE", "VTODO", "VJOURNAL", "VFREEBUSY"})
 
+# Properties RFC 5545 allows once in a VEVENT (RRULE "SHOULD NOT" occur more than once). A
+# second one is ignored, with a note: icalendar would hand back a list where one value is
+# expected, and which of two start times is meant cannot be known; the first is what every
+# reader we tried shows.
+SINGLE_VALUED = frozenset({
+    "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS",
+    "SUMMARY", "ORGANIZER", "LOCATION", "TRANSP",
+})
+
 NON_PERSON_CUTYPES = {"ROOM": "resource", "RESOURCE": "resource", "GROUP": "group"}
 # Addresses that are calendars or bookable resources, never people: Google Workspace rooms
 # and equipment, Google shared, imported and holiday calendars, and Google's placeholder for
@@ -124,7 +130,6 @@ RESOURCE_ADDRESS_SUFFIXES = (
 # whose mailbox starts with "room." would be missed, which no real address list we saw does.
 ROOM_MAILBOX = re.compile(r"^(room|rooms|conf|confroom|conference|meetingroom|mr|rm)[._-]", re.I)
 
-_UTF8_BOM = codecs.BOM_UTF8
 _PROPERTY_NAME = re.compile(r"^([A-Za-z0-9-]+)[;:]")
 
 
@@ -154,6 +159,9 @@ class _Block:
     recurs: bool = False
     has_exdate: bool = False
     problem: str | None = None  # set when the block cannot be parsed at all
+    notes: list[str] = field(default_factory=list)  # what was dropped or repaired, for FileResult.note
+    seen: set[str] = field(default_factory=set)  # single-valued properties already read
+    numbered: list[tuple[int, str]] = field(default_factory=list)  # (line number, kept line), to explain failures
     group_key: tuple = ()
     text: str = ""
 
@@ -169,6 +177,7 @@ class _Scan:
     saw_component: bool
     binary_lines: int
     text_lines: int
+    oversized: list = field(default_factory=list)  # (line number, Oversized) outside VEVENTs
 
 
 def parse_calendar(
@@ -176,7 +185,12 @@ def parse_calendar(
 ) -> FileResult:
     """Meetings and attendees of one .ics file, occurrences limited to [window_start, window_end)."""
     result = FileResult(source_file=source_file, kind=KIND)
-    scan = _scan(stream)
+    try:
+        scan = _scan(stream)
+    except Exception as error:  # noqa: BLE001 - the fault barrier: no input stops the run
+        result.items = 1
+        result.reject("file", f"the calendar reader failed on this file ({type(error).__name__}); nothing of it was read")
+        return result
     if not scan.blocks:
         reason = _why_no_calendar(scan)
         if reason:
@@ -184,8 +198,15 @@ def parse_calendar(
             result.reject("file", reason)
         return result
     result.items = len(scan.blocks)
+    for number, line in scan.oversized:
+        result.note(f"line {number}", line.reason(number))
     _Expander(result, scan, window_start, window_end).run()
-    result.quarantine.sort(key=lambda entry: int(entry.location.split()[1]))
+    quarantined = {int(entry.location.split()[1]) for entry in result.quarantine if entry.scope != "property"}
+    for block in scan.blocks:
+        if block.position not in quarantined:
+            for note in block.notes:
+                result.note(block.location, note)
+    result.quarantine.sort(key=_line_of)
     _account_for_every_vevent(result, scan.blocks)
     return result
 
@@ -196,7 +217,7 @@ def _account_for_every_vevent(result: FileResult, blocks) -> None:
     occurrences: dict[int, int] = {}
     for row in result.rows.get(MEETINGS_TABLE, []):
         occurrences[row["vevent_position"]] = occurrences.get(row["vevent_position"], 0) + 1
-    quarantined = {int(entry.location.split()[1]) for entry in result.quarantine}
+    quarantined = {int(entry.location.split()[1]) for entry in result.quarantine if entry.scope != "property"}
     for block in blocks:
         if block.position in quarantined:
             continue
@@ -211,10 +232,22 @@ def _account_for_every_vevent(result: FileResult, blocks) -> None:
         })
 
 
+_LINE_IN_LOCATION = re.compile(r"line (\d+)")
+
+
+def _line_of(entry) -> int:
+    """Where a quarantine entry points in the file: "VEVENT 3 (line 40)" and "line 40" alike."""
+    found = _LINE_IN_LOCATION.findall(entry.location)
+    return int(found[-1]) if found else 0
+
+
 def _why_no_calendar(scan: _Scan) -> str | None:
     """A reason when the file holds no calendar data at all; None for a calendar without events."""
     if scan.saw_component:
         return None
+    if scan.oversized:
+        number, line = scan.oversized[0]
+        return "not an iCalendar file that can be read: " + line.reason(number)
     if scan.binary_lines:
         return "not an iCalendar file: it holds binary data or text that is not UTF-8"
     if scan.text_lines:
@@ -224,65 +257,6 @@ def _why_no_calendar(scan: _Scan) -> str | None:
 
 # ---------------------------------------------------------------------------------------
 # Line level: split the file into calendars, VTIMEZONEs and VEVENT blocks.
-
-
-def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) for each line; text is None when the line is not UTF-8 or binary.
-
-    Lines are read one at a time so that a large file is never held twice. A lone CR also
-    ends a line (old Mac files, CR CR LF endings); the pieces keep the line number.
-    """
-    head = stream.read(4)
-    raw_lines = io.BufferedReader(PrefixedStream(head, stream))
-    if head[:2] in UTF16_BOMS:
-        text_stream = io.TextIOWrapper(raw_lines, encoding="utf-16", errors="replace", newline="")
-        for number, line in enumerate(text_stream, start=1):
-            for piece in line.rstrip("\r\n").split("\r"):
-                yield number, piece.lstrip("\ufeff")
-        return
-    for number, raw in enumerate(raw_lines, start=1):
-        if number == 1 and raw.startswith(_UTF8_BOM):
-            raw = raw[len(_UTF8_BOM):]
-        raw = raw.rstrip(b"\r\n")
-        for piece in raw.split(b"\r"):
-            if b"\x00" in piece:
-                yield number, None
-                continue
-            try:
-                yield number, piece.decode("utf-8")
-            except UnicodeDecodeError:
-                yield number, None
-
-
-def _logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | None]]:
-    """Unfolded content lines with the number of the physical line they start on.
-
-    A line starting with a space or tab continues the previous one (RFC 5545 3.1: the line
-    break and that one whitespace character are removed). Blank lines are dropped. A line
-    that is not UTF-8 comes out as None, with its own number.
-    """
-    parts: list[str] = []  # pieces of the line being unfolded; joined once, however long
-    first_line = 0
-    bad = False
-    for number, text in _physical_lines(stream):
-        if text is None:
-            counts["binary"] += 1
-            if parts or bad:
-                yield first_line, (None if bad else "".join(parts))
-            parts, first_line, bad = [], number, True
-            continue
-        if text[:1] in (" ", "\t") and (parts or bad):
-            if not bad:
-                parts.append(text[1:])
-            continue
-        if not text.strip():
-            continue
-        counts["text"] += 1
-        if parts or bad:
-            yield first_line, (None if bad else "".join(parts))
-        parts, first_line, bad = [text], number, False
-    if parts or bad:
-        yield first_line, (None if bad else "".join(parts))
 
 
 def _scan(stream: BinaryIO) -> _Scan:
@@ -301,6 +275,7 @@ def _scan(stream: BinaryIO) -> _Scan:
     other_depth = 0
     skip_name: str | None = None  # a VTODO, VJOURNAL... being skipped
     skip_depth = 0
+    oversized: list[tuple[int, Oversized]] = []  # overlong lines outside any VEVENT
 
     def calendar_index() -> int:
         nonlocal current_calendar
@@ -318,7 +293,16 @@ def _scan(stream: BinaryIO) -> _Scan:
         blocks.append(block)
         block = None
 
-    for number, line in _logical_lines(stream, counts):
+    for number, line in logical_lines(stream, counts):
+        if isinstance(line, Oversized):
+            # Dropped unread. It costs the VEVENT it sits in only when it is a property the
+            # connector reads (or the VEVENT's own BEGIN/END); an overlong attachment or
+            # description was going to be dropped anyway.
+            if block is not None and (line.name in KEPT_PROPERTIES or line.name in ("BEGIN", "END", "")):
+                block.problem = block.problem or line.reason(number)
+            elif block is None and other is None and skip_name is None:
+                oversized.append((number, line))
+            continue
         if block is not None:
             if line is None:
                 block.problem = block.problem or (
@@ -343,8 +327,15 @@ def _scan(stream: BinaryIO) -> _Scan:
                     if block_depth and block_depth[-1] == value:
                         block_depth.pop()
                 elif not block_depth and name in KEPT_PROPERTIES:
+                    if name in SINGLE_VALUED:
+                        if name in block.seen:
+                            block.notes.append(f"a second {name} (line {number}) was ignored; the first one is used")
+                            continue
+                        block.seen.add(name)
                     _note_property(block, name, line)
-                    block.lines.append(_repair_line(name, line))
+                    repaired = _repair_line(name, line)
+                    block.lines.append(repaired)
+                    block.numbered.append((number, repaired))
                 continue
         if line is None:
             continue
@@ -403,7 +394,7 @@ def _scan(stream: BinaryIO) -> _Scan:
         close_block("it is never closed: the file ends before END:VEVENT")
     for calendar in calendars:
         _settle_timezones(calendar)
-    return _Scan(calendars, blocks, saw_component, counts["binary"], counts["text"])
+    return _Scan(calendars, blocks, saw_component, counts["binary"], counts["text"], oversized)
 
 
 def _name_value(line: str) -> tuple[str, str]:
@@ -485,7 +476,14 @@ def _repair_line(name: str, line: str) -> str:
     - `RDATE:20131210Z` (Google birthdays): eight digits are a DATE, which has no zone; the Z
       is dropped.
     - `EXDATE;VALUE=DATE:` (Google, empty value): an empty exclusion excludes nothing.
+    - `ORGANIZER:"mailto:ada@example.com"` (the address quoted): the quotes are dropped.
+    - `ATTENDEE;CN="Joe \\"Bob\\" Smith":...` (a backslash-escaped quote): written as RFC 6868's ^'.
     """
+    if name in ("ATTENDEE", "ORGANIZER"):
+        line = repair_parameters(line)
+        value = _property_value(line)
+        unquoted = unquote_address(value)
+        return line if unquoted == value.strip() else line[: len(line) - len(value)] + unquoted
     if name not in TIME_PROPERTIES:
         return line
     value = _property_value(line)
@@ -583,10 +581,13 @@ class _Expander:
         self.window_start = window_start
         self.window_end = window_end
         self.blocks_by_position = {block.position: block for block in scan.blocks}
+        self.failed: set[int] = set()  # VEVENTs the reader failed on (fault barrier)
+        self.rejected: set[int] = set()  # VEVENTs quarantined with a reason
         self.groups: dict[tuple, list[_Block]] = {}
         for block in scan.blocks:
             if block.problem:
                 result.reject(block.location, block.problem)
+                self.rejected.add(block.position)
             else:
                 self.groups.setdefault(block.group_key, []).append(block)
         self.master_position = {
@@ -600,10 +601,35 @@ class _Expander:
 
     def run(self) -> None:
         for batch in self._batches():
-            self._parse_and_expand(batch)
+            try:
+                self._parse_and_expand(batch)
+            except Exception as error:  # noqa: BLE001 - the fault barrier: one batch, not the file
+                for group in batch:
+                    for block in group:
+                        self._fail(block, error)
             for group in batch:  # the text is not needed any more: let a large file shrink
                 for block in group:
                     block.text = ""
+                    block.numbered = []
+
+    def _fail(self, block: _Block, error: Exception) -> None:
+        """Quarantine a VEVENT the reader failed on unexpectedly, and take back its rows."""
+        if block.position in self.failed or block.position in self.rejected:
+            return
+        self.failed.add(block.position)
+        self.result.reject(block.location, f"the calendar reader failed on it ({type(error).__name__}); it was left out")
+        meetings = self.result.rows.get(MEETINGS_TABLE, [])
+        dropped = {row["occurrence_id"] for row in meetings if row["vevent_position"] == block.position}
+        if dropped:
+            self.result.rows[MEETINGS_TABLE] = [row for row in meetings if row["vevent_position"] != block.position]
+            attendees = self.result.rows.get(ATTENDEES_TABLE, [])
+            self.result.rows[ATTENDEES_TABLE] = [row for row in attendees if row["occurrence_id"] not in dropped]
+
+    def _reject(self, block: _Block, reason: str) -> None:
+        if block.position in self.rejected or block.position in self.failed:
+            return
+        self.rejected.add(block.position)
+        self.result.reject(block.location, reason)
 
     def _batches(self) -> Iterator[list[list[_Block]]]:
         """Series in file order, grouped by calendar, about BATCH_VEVENTS VEVENTs a batch."""
@@ -653,7 +679,7 @@ class _Expander:
             try:
                 self._parse([block])
             except Exception as error:  # noqa: BLE001
-                self.result.reject(block.location, "icalendar cannot read it: " + _detail(error))
+                self._reject(block, _unreadable_reason(block, error))
             else:
                 survivors.append(block)
         if not survivors:
@@ -662,7 +688,7 @@ class _Expander:
             return self._parse(survivors)
         except Exception as error:  # noqa: BLE001
             for block in survivors:
-                self.result.reject(block.location, "icalendar cannot read it: " + _detail(error))
+                self._reject(block, _unreadable_reason(block, error))
             return None
 
     def _expand(self, parsed: icalendar.Calendar, calendar_index: int) -> None:
@@ -671,15 +697,18 @@ class _Expander:
         series_events = []
         for event in events:
             block = self._block_of(event)
-            if _is_undated_entry(event, block):
-                continue  # read: a note without a date is valid, but it is not a meeting
-            reason = _unusable_reason(event)
-            if reason:
-                self.result.reject(block.location, reason)
-            elif self._is_single(block):
-                self._add_single(event, block, calendar)
-            else:
-                series_events.append(event)
+            try:
+                if _is_undated_entry(event, block):
+                    continue  # read: a note without a date is valid, but it is not a meeting
+                reason = _unusable_reason(event, block)
+                if reason:
+                    self._reject(block, reason)
+                elif self._is_single(block):
+                    self._add_single(event, block, calendar)
+                elif self._bounded(event, block):
+                    series_events.append(event)
+            except Exception as error:  # noqa: BLE001 - the fault barrier: this VEVENT only
+                self._fail(block, error)
         if not series_events:
             return
         parsed.subcomponents = [c for c in parsed.subcomponents if c.name != "VEVENT"] + series_events
@@ -690,6 +719,18 @@ class _Expander:
             return
         for occurrence in occurrences:
             self._add_rows(occurrence, calendar.method)
+
+    def _bounded(self, event, block: _Block) -> bool:
+        """Whether the series can be expanded, its rule rewritten so that it ends in time."""
+        if block.is_override or "RRULE" not in event:
+            return True
+        try:
+            notes = bound_recurrence(event, self.window_start, self.window_end)
+        except Unexpandable as refusal:
+            self._reject(block, str(refusal))
+            return False
+        block.notes.extend(notes)
+        return True
 
     def _is_single(self, block: _Block) -> bool:
         return (
@@ -713,7 +754,7 @@ class _Expander:
             start, end = _in_zone(start, calendar.floating_zone), _in_zone(end, calendar.floating_zone)
         starts_at, ends_at = _as_utc(start), _as_utc(end)
         if ends_at < starts_at:
-            return self.result.reject(block.location, "it ends (DTEND) before it starts (DTSTART)")
+            return self._reject(block, "it ends (DTEND) before it starts (DTSTART)")
         if starts_at == ends_at:
             inside = self.window_start <= starts_at < self.window_end
         else:
@@ -730,7 +771,8 @@ class _Expander:
         try:
             occurrences = self._occurrences(parsed)
         except Exception as error:  # noqa: BLE001
-            return self.result.reject(self._block_of(event).location, _expansion_reason(error))
+            block = self._block_of(event)
+            return self._reject(block, _expansion_reason(error, block))
         for occurrence in occurrences:
             self._add_rows(occurrence, calendar.method)
 
@@ -757,7 +799,8 @@ class _Expander:
                 try:
                     self._occurrences(_calendar_like(parsed, others, [event]))
                 except Exception as own_error:  # noqa: BLE001
-                    self.result.reject(self._block_of(event).location, _expansion_reason(own_error))
+                    block = self._block_of(event)
+                    self._reject(block, _expansion_reason(own_error, block))
                 else:
                     survivors.append(event)
             if len(survivors) < len(series):
@@ -769,7 +812,8 @@ class _Expander:
                     error, series = survivors_error, survivors
             # Each VEVENT expands alone but not together: the series as a whole is at fault.
         for event in series:
-            self.result.reject(self._block_of(event).location, _expansion_reason(error))
+            block = self._block_of(event)
+            self._reject(block, _expansion_reason(error, block))
         return []
 
     def _block_of(self, event) -> _Block:
@@ -783,6 +827,12 @@ class _Expander:
     def _add_rows(self, occurrence, method: str | None) -> None:
         """Rows of one occurrence returned by recurring-ical-events."""
         block = self._block_of(occurrence)
+        try:
+            self._add_occurrence(occurrence, block, method)
+        except Exception as error:  # noqa: BLE001 - the fault barrier: this VEVENT only
+            self._fail(block, error)
+
+    def _add_occurrence(self, occurrence, block: _Block, method: str | None) -> None:
         start = occurrence["DTSTART"].dt
         starts_at = _as_utc(start)
         ends_at = _as_utc(_end_of(occurrence, start))
@@ -797,6 +847,8 @@ class _Expander:
         RECURRENCE-ID of a moved occurrence, else its start), so that an export made before
         a meeting was moved and one made after give it the same id.
         """
+        if block.position in self.failed or block.position in self.rejected:
+            return
         described = self._described.get(block.position)
         if described is None:
             described = self._described[block.position] = self._describe(component, block, method)
@@ -822,27 +874,41 @@ class _Expander:
 
     def _describe(self, component, block: _Block, method: str | None) -> tuple[dict, list[dict]]:
         """What every occurrence of one VEVENT shares: who, what, status."""
-        status = _upper(component.get("STATUS"))
+        def read(name: str, how, default=None):
+            """One property, or `default` and a note when it cannot be used: a property that
+            cannot be read loses only itself."""
+            value = component.get(name)
+            if isinstance(value, list):  # not possible after the line-level de-duplication
+                value = value[0] if value else None
+            try:
+                return how(value)
+            except Exception:  # noqa: BLE001
+                number, _ = _first_line(block, name)
+                where = f" (line {number})" if number else ""
+                block_notes.append(f"its {name}{where} could not be read and was left out")
+                return default
+
+        block_notes: list[str] = []
+        status = read("STATUS", _upper)
         if status is None and method == "CANCEL":
             status = "CANCELLED"
-        organizer = component.get("ORGANIZER")
-        if isinstance(organizer, list):  # two ORGANIZER lines: the first one counts
-            organizer = organizer[0] if organizer else None
-        organizer_email = normalize_email(str(organizer)) if organizer is not None else None
-        organizer_name = _param(organizer, "CN")
-        location_text = str(component.get("LOCATION") or "")
-        people, resources, groups = _people(component, organizer, organizer_email, organizer_name, location_text)
+        organizer = read("ORGANIZER", lambda value: value)
+        organizer_email = read("ORGANIZER", lambda value: normalize_email(str(value)) if value is not None else None)
+        organizer_name, organizer_org = split_hierarchical_name(read("ORGANIZER", lambda value: _param(value, "CN")))
+        location_text = read("LOCATION", lambda value: str(value or ""), "")
+        people, resources, groups = _people(component, organizer, organizer_email, organizer_name, organizer_org, location_text, block_notes)
+        block.notes.extend(note for note in block_notes if note not in block.notes)
         meeting = {
             "uid": block.uid or str(component.get("UID")),
             "status": status,
-            "summary": _text(component.get("SUMMARY")),
+            "summary": read("SUMMARY", _text),
             "organizer_email": organizer_email,
             "organizer_name": organizer_name,
             "is_recurring": self.recurring[block.group_key],
             "attendee_count": len(people),
             "resource_count": resources,
             "group_count": groups,
-            "transparency": _upper(component.get("TRANSP")),
+            "transparency": read("TRANSP", _upper),
         }
         return meeting, people
 
@@ -868,29 +934,58 @@ def _is_undated_entry(event, block: _Block) -> bool:
     return "DTSTART" not in event and bool(own_properties) and not (getattr(event, "errors", None) or [])
 
 
-def _unusable_reason(event) -> str | None:
-    """Why this VEVENT cannot be placed in time, or None when it can."""
+# What a time property holds, to say what it failed to be.
+_TIME_KINDS = {
+    "DTSTART": "date or date-time", "DTEND": "date or date-time", "RECURRENCE-ID": "date or date-time",
+    "RDATE": "list of dates or periods", "EXDATE": "list of dates", "DURATION": "duration (like PT1H)",
+    "RRULE": "recurrence rule",
+}
+
+
+def _unusable_reason(event, block: _Block) -> str | None:
+    """Why this VEVENT cannot be placed in time, or None when it can.
+
+    Reasons are our own words: icalendar's messages quote the value ("Got: ''"), and the
+    value may be a name or an address.
+    """
     broken = {}
-    for name, message in getattr(event, "errors", []) or []:
-        broken.setdefault((name or "").upper(), message)
+    for name, _message in getattr(event, "errors", []) or []:
+        broken.setdefault((name or "").upper(), True)
     for name in TIME_PROPERTIES:
         if name in broken:
-            return f"its {name} could not be read: {_detail(broken[name])}"
+            number, line = _first_line(block, name)
+            where = f" (line {number})" if number else ""
+            problem = line_problem(line, number) if line else None
+            return problem or f"its {name}{where} is not a valid {_TIME_KINDS[name]}"
     if "DTSTART" not in event:
-        unreadable = broken.get("")
-        if unreadable:
-            return "it has no readable DTSTART (start time); a line could not be read: " + _detail(unreadable)
+        if "" in broken:
+            return "it has no readable DTSTART (start time): " + _unreadable_reason(block, None)
         return "it is an empty VEVENT: no start, no UID, no property at all"
     return None
 
 
-def _expansion_reason(error: Exception) -> str:
-    return "its recurrence could not be expanded: " + _detail(error)
+def _first_line(block: _Block, name: str) -> tuple[int, str]:
+    """(line number, text) of the block's first line with this property; (0, "") if none."""
+    for number, line in block.numbered:
+        if _name_value(line)[0] == name:
+            return number, line
+    return 0, ""
 
 
-def _detail(error) -> str:
-    text = " ".join(str(error).split())
-    return text[:REASON_DETAIL_CHARS] + ("…" if len(text) > REASON_DETAIL_CHARS else "")
+def _unreadable_reason(block: _Block, error: Exception | None) -> str:
+    """Which line of a VEVENT icalendar could not read, and what is wrong with it."""
+    for number, line in block.numbered:
+        problem = line_problem(line, number)
+        if problem:
+            return problem
+    kind = f" ({type(error).__name__})" if error is not None else ""
+    return f"icalendar cannot read it{kind}; no single line of it is malformed"
+
+
+def _expansion_reason(error: Exception, block: _Block) -> str:
+    number, _ = _first_line(block, "RRULE")
+    where = f" (RRULE on line {number})" if number else ""
+    return f"its recurrence{where} could not be expanded ({type(error).__name__})"
 
 
 def _end_of(occurrence, start):
@@ -958,8 +1053,11 @@ def _kind_of_address(prop, email: str | None, name: str | None, location: str) -
     return "person"
 
 
-def _people(occurrence, organizer, organizer_email, organizer_name, location: str):
-    """Attendee rows (organizer included once), and counts of resources and groups."""
+def _people(occurrence, organizer, organizer_email, organizer_name, organizer_org, location: str, notes: list[str]):
+    """Attendee rows (organizer included once), and counts of resources and groups.
+
+    An ATTENDEE that cannot be read is left out with a note; the others are kept.
+    """
     attendees = occurrence.get("ATTENDEE")
     if attendees is None:
         attendees = []
@@ -967,10 +1065,16 @@ def _people(occurrence, organizer, organizer_email, organizer_name, location: st
         attendees = [attendees]
     people: dict[str, dict] = {}
     resources = groups = 0
-    for attendee in attendees:
-        email = normalize_email(str(attendee))
-        name = _param(attendee, "CN")
-        kind = _kind_of_address(attendee, email, name, location)
+    for position, attendee in enumerate(attendees, start=1):
+        try:
+            email = normalize_email(str(attendee))
+            name, organization = split_hierarchical_name(_param(attendee, "CN"))
+            kind = _kind_of_address(attendee, email, name, location)
+            partstat = (_param(attendee, "PARTSTAT") or "NEEDS-ACTION").upper()
+            role = (_param(attendee, "ROLE") or "").upper() or None
+        except Exception:  # noqa: BLE001
+            notes.append(f"ATTENDEE {position} could not be read and was left out")
+            continue
         if kind == "resource":
             resources += 1
             continue
@@ -983,8 +1087,9 @@ def _people(occurrence, organizer, organizer_email, organizer_name, location: st
         people[key] = {
             "email": email,
             "name": name,
-            "partstat": (_param(attendee, "PARTSTAT") or "NEEDS-ACTION").upper(),
-            "role": (_param(attendee, "ROLE") or "").upper() or None,
+            "organization": organization,
+            "partstat": partstat,
+            "role": role,
             "is_organizer": False,
         }
     if organizer is not None:
@@ -996,6 +1101,7 @@ def _people(occurrence, organizer, organizer_email, organizer_name, location: st
             people[key] = {
                 "email": organizer_email,
                 "name": organizer_name,
+                "organization": organizer_org,
                 "partstat": "NEEDS-ACTION",
                 "role": None,
                 "is_organizer": True,

@@ -1,0 +1,185 @@
+"""Content lines of an .ics file: bytes read as a stream, unfolded, then decoded (RFC 5545 §3.1).
+
+Unfolding happens on bytes, before decoding, because writers fold at 75 octets and so may
+cut a multi-byte UTF-8 character in two; decoding each physical line first would call both
+halves broken.
+
+Nothing here holds more than `MAX_LINE_BYTES` of one line: a longer line is read to its end
+and thrown away, and comes out as an `Oversized` marker carrying its number, its property
+name and its length, so that the reader can say which line it lost.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from connectors.textfile import UTF16_BOMS
+
+# Longest content line (unfolded) kept. The longest lines of real exports are inline
+# attachments (Outlook's ATTACH;VALUE=BINARY, base64) and HTML descriptions, a few MB at
+# most; the properties the connector reads (a DTSTART, an ATTENDEE, an RRULE) are under a
+# kilobyte. 8 MiB keeps every real line, and caps what a hostile one-line file can cost.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+# Bytes read from the stream at a time.
+CHUNK_BYTES = 1024 * 1024
+
+_UTF8_BOM = codecs.BOM_UTF8
+_NAME = re.compile(rb"^([A-Za-z0-9-]{1,64})(?=[;:])")
+HEAD_BYTES = 80  # enough of an oversized line to name its property
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """A content line longer than MAX_LINE_BYTES, dropped unread."""
+
+    name: str  # its property name, upper case ("" when it has none)
+    size: int  # bytes, folds included
+
+    def reason(self, number: int) -> str:
+        what = f"a {self.name} line" if self.name else "line"
+        return (
+            f"{what} (line {number}) is {self.size:,} bytes long, over the {MAX_LINE_BYTES:,}-byte "
+            "limit for one line; it was not read"
+        )
+
+
+def _byte_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    """The file's bytes in chunks, UTF-16 (Windows tools write it, BOM first) turned into UTF-8."""
+    head = stream.read(4)
+    if head[:2] in UTF16_BOMS:
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        chunk = head
+        while chunk:
+            yield decoder.decode(chunk).encode("utf-8")
+            chunk = stream.read(CHUNK_BYTES)
+        yield decoder.decode(b"", final=True).encode("utf-8")
+        return
+    if head:
+        yield head
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            return
+        yield chunk
+
+
+def physical_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, int, bytes]]:
+    """(line number, bytes, size, head) per physical line, terminator removed.
+
+    A line feed ends a line and starts the next number; a lone CR also ends a line (old Mac
+    files, CR CR LF endings) and the pieces keep the line number. A line over MAX_LINE_BYTES
+    comes out as None with its size and its first bytes (`head`, for its property name); the
+    rest of it is never held.
+    """
+    number = 1
+    pending = b""  # the start of a line whose end has not been read yet
+    overflow = 0  # bytes of the current line already thrown away (0: not oversized)
+    head = b""  # the first bytes of an oversized line
+    first = True
+    for chunk in _byte_chunks(stream):
+        if first:
+            first = False
+            if chunk.startswith(_UTF8_BOM):
+                chunk = chunk[len(_UTF8_BOM):]
+        pieces = chunk.split(b"\n")
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            if overflow:
+                overflow += len(piece)
+                if last:
+                    break
+                yield number, None, overflow, head
+                overflow = 0
+                number += 1
+                continue
+            if last:
+                pending += piece
+                if len(pending) > MAX_LINE_BYTES and b"\r" not in pending:
+                    overflow, head, pending = len(pending), pending[:HEAD_BYTES], b""
+                elif len(pending) > MAX_LINE_BYTES:
+                    # Old Mac line endings: complete pieces may be given out now.
+                    *done, pending = pending.split(b"\r")
+                    for part in done:
+                        yield from _sized(number, part)
+                    if len(pending) > MAX_LINE_BYTES:
+                        overflow, head, pending = len(pending), pending[:HEAD_BYTES], b""
+                break
+            line = pending + piece if pending else piece
+            pending = b""
+            yield from _pieces(number, line)
+            number += 1
+    if overflow:
+        yield number, None, overflow, head
+    elif pending:
+        yield from _pieces(number, pending)
+
+
+def _pieces(number: int, line: bytes) -> Iterator[tuple[int, bytes | None, int, bytes]]:
+    line = line.rstrip(b"\r")
+    if b"\r" not in line:
+        yield from _sized(number, line)
+        return
+    for part in line.split(b"\r"):
+        yield from _sized(number, part)
+
+
+def _sized(number: int, part: bytes) -> Iterator[tuple[int, bytes | None, int, bytes]]:
+    if len(part) > MAX_LINE_BYTES:
+        yield number, None, len(part), part[:HEAD_BYTES]
+    else:
+        yield number, part, len(part), b""
+
+
+def logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | Oversized | None]]:
+    """Unfolded content lines with the number of the physical line they start on.
+
+    A line starting with a space or tab continues the previous one (the line break and that
+    one whitespace character are removed). Blank lines are dropped. A line that is not UTF-8
+    (or holds NUL bytes) comes out as None; one longer than MAX_LINE_BYTES as `Oversized`.
+    `counts` gathers how many lines were text and how many were not.
+    """
+    parts: list[bytes] = []  # pieces of the line being unfolded; joined once, however long
+    size = 0
+    oversized = False
+    name = b""
+    first_line = 0
+    started = False
+    for number, raw, raw_size, head in physical_lines(stream):
+        if raw is not None and raw[:1] in (b" ", b"\t") and started:
+            size += raw_size
+            if not oversized:
+                if size > MAX_LINE_BYTES:
+                    oversized, parts = True, []
+                else:
+                    parts.append(raw[1:])
+            continue
+        if raw is not None and not raw.strip():
+            continue
+        if started:
+            yield first_line, _finish(parts, oversized, name, size, counts)
+        started, first_line, size = True, number, raw_size
+        oversized, parts = raw is None, ([] if raw is None else [raw])
+        match = _NAME.match(head if raw is None else raw)
+        name = match.group(1) if match else b""
+    if started:
+        yield first_line, _finish(parts, oversized, name, size, counts)
+
+
+def _finish(parts: list[bytes], oversized: bool, name: bytes, size: int, counts: dict):
+    if oversized:
+        counts["text"] += 1
+        return Oversized(name.decode("ascii").upper(), size)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    if b"\x00" in data:
+        counts["binary"] += 1
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        counts["binary"] += 1
+        return None
+    counts["text"] += 1
+    return text

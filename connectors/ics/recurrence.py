@@ -1,0 +1,226 @@
+"""Recurrence rules made safe to expand: RFC 5545's COUNT, and a bound on runaway series.
+
+recurring-ical-events expands a rule with dateutil, which lists every occurrence from
+DTSTART to the end of the query, so `FREQ=SECONDLY` or an HOURLY rule from year 1 never
+finishes in practice. Before a series is handed to it, `bound_recurrence` looks at its RRULE
+with dateutil lazily and rewrites the event so that the expansion is bounded:
+
+- a rule that would need more than `FAST_FORWARD_PERIODS` periods before the window even
+  opens starts later, on its own grid (the same occurrences in the window);
+- a rule with more than `MAX_OCCURRENCES_PER_SERIES` occurrences in the window is cut after
+  that many, and says so in a note.
+
+It also applies RFC 5545 §3.3.10 on COUNT: "The DTSTART property value always counts as the
+first occurrence". dateutil leaves out a DTSTART that does not match the rule and
+recurring-ical-events adds it back, so `COUNT=2;BYDAY=MO` from a Tuesday gave three
+occurrences; the rule's COUNT is lowered by one in that case.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from dateutil.rrule import rrulestr
+from icalendar.prop import vRecur
+
+# Occurrences one series may have in the window. The densest real meeting pattern is a daily
+# one: over the default window (ten years back, one ahead) that is 4,018 occurrences. 5,000
+# is above that, and low enough that a capped series costs well under a second.
+MAX_OCCURRENCES_PER_SERIES = 5_000
+
+# Periods of a rule stepped through before the window opens, above which the rule is moved
+# forward on its grid instead. A weekly meeting since 1970 is about 2,900 periods; dateutil
+# steps ~250,000 periods a second, so this costs at most a few hundredths of a second.
+FAST_FORWARD_PERIODS = 10_000
+
+# Rules whose periods have a fixed length, so that moving DTSTART by whole periods keeps
+# every later occurrence where it was. MONTHLY and YEARLY rules never need it: even from
+# year 1 they have fewer than FAST_FORWARD_PERIODS * 3 periods to the window.
+_PERIOD = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+}
+_ROUGH_PERIOD = {**_PERIOD, "MONTHLY": timedelta(days=28), "YEARLY": timedelta(days=365)}
+# Slack around the window when deciding what is inside it: floating times may sit up to
+# 14 hours from UTC, and an occurrence that starts before the window may still overlap it.
+_MARGIN = timedelta(days=2)
+
+
+class Unexpandable(ValueError):
+    """A rule that cannot be bounded; the message is a quarantine reason."""
+
+
+def bound_recurrence(event, window_start: datetime, window_end: datetime) -> list[str]:
+    """Rewrite the RRULE (and DTSTART) of a master VEVENT so that expanding it is bounded.
+
+    Returns notes for what was cut; raises Unexpandable when the rule cannot be bounded.
+    Events without an RRULE, or with one dateutil cannot read, are left to the library.
+    """
+    rule = event.get("RRULE")
+    if isinstance(rule, list):
+        rule = rule[0] if rule else None
+    start_prop = event.get("DTSTART")
+    if rule is None or start_prop is None:
+        return []
+    start = start_prop.dt
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+        count = rule.get("COUNT")
+        count = int(count[0]) if count else None
+    except (TypeError, ValueError):
+        return []
+    if count is not None and count < 0:
+        return []  # the library drops a negative COUNT; so do we
+    until = (rule.get("UNTIL") or [None])[0]
+    start_wall = _wall(start, start)
+    core = vRecur({key: value for key, value in rule.items() if key not in ("COUNT", "UNTIL")})
+    try:
+        steps = rrulestr(core.to_ical().decode(), dtstart=start_wall)
+    except Exception:  # noqa: BLE001 - dateutil raises many types; the library will say why
+        return []
+    notes: list[str] = []
+
+    if count is not None:
+        first = next(iter(steps), None)
+        if first != start_wall:
+            count -= 1  # DTSTART is the first occurrence, and the rule does not give it
+            if count <= 0:
+                del event["RRULE"]
+                return notes
+            rule["COUNT"] = [count]
+
+    window_start_wall = _wall(window_start, start) - _MARGIN
+    window_end_wall = _wall(window_end, start) + _MARGIN
+    until_wall = _wall(until, start, end_of_day=True) if until is not None else None
+    if until_wall is not None and until_wall < window_start_wall:
+        return notes  # the series ended before the window: cheap to expand, nothing to show
+    period = _PERIOD.get(freq)
+    if period is not None and start_wall < window_start_wall:
+        span = period * interval
+        periods_before = (window_start_wall - start_wall) // span
+        steps_before = periods_before * _per_period(freq, rule)
+        if steps_before > FAST_FORWARD_PERIODS and not (count is not None and count <= FAST_FORWARD_PERIODS):
+            if count is not None:
+                if any(key.startswith("BY") for key in rule):
+                    raise Unexpandable(
+                        f"its RRULE (FREQ={freq} with COUNT) starts {periods_before:,} periods before the "
+                        "window, too many to count through; it was not expanded"
+                    )
+                count -= periods_before
+                if count <= 0:
+                    return notes  # all its occurrences are before the window
+                rule["COUNT"] = [count]
+            _move_start(event, span * periods_before)
+            start_wall = start_wall + span * periods_before
+            steps = rrulestr(core.to_ical().decode(), dtstart=start_wall)
+
+    if _at_most(freq, interval, rule, count, start_wall, until_wall, window_start_wall, window_end_wall) <= MAX_OCCURRENCES_PER_SERIES:
+        return notes
+    inside = 0
+    # Steps before the window are at most FAST_FORWARD_PERIODS periods' worth (or one period
+    # after a move); inside it, the cap stops the walk.
+    budget = (FAST_FORWARD_PERIODS + 1) * _per_period(freq, rule) + MAX_OCCURRENCES_PER_SERIES + 1
+    for number, moment in enumerate(itertools.islice(steps, budget + 1), start=1):
+        if (count is not None and number > count) or (until_wall is not None and moment > until_wall):
+            return notes
+        if moment >= window_end_wall:
+            return notes
+        if moment >= window_start_wall:
+            inside += 1
+            if inside > MAX_OCCURRENCES_PER_SERIES:
+                _cut_before(rule, moment, start)
+                notes.append(
+                    f"its RRULE (FREQ={freq}) repeats more than {MAX_OCCURRENCES_PER_SERIES:,} times in the "
+                    f"window; occurrences from {moment:%Y-%m-%d %H:%M} on were left out"
+                )
+                return notes
+        if number > budget:
+            break
+    raise Unexpandable(
+        f"its RRULE (FREQ={freq}) could not be bounded: over {budget:,} steps without reaching the window; "
+        "it was not expanded"
+    )
+
+
+def _wall(moment, like, end_of_day: bool = False) -> datetime:
+    """`moment` as a naive wall-clock time in the frame of `like` (the event's DTSTART), the
+    way dateutil steps through a rule."""
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+        if end_of_day:
+            moment += timedelta(days=1) - timedelta(seconds=1)
+        return moment
+    if moment.tzinfo is None:
+        return moment
+    if isinstance(like, datetime) and like.tzinfo is not None:
+        return moment.astimezone(like.tzinfo).replace(tzinfo=None)
+    return moment.replace(tzinfo=None)
+
+
+def _move_start(event, delta: timedelta) -> None:
+    """Move DTSTART, and DTEND with it, by whole periods of wall-clock time."""
+    for name in ("DTSTART", "DTEND"):
+        prop = event.get(name)
+        if prop is None:
+            continue
+        value = prop.dt
+        if isinstance(value, datetime):
+            prop.dt = (value.replace(tzinfo=None) + delta).replace(tzinfo=value.tzinfo)
+        else:
+            prop.dt = value + timedelta(days=delta.days)
+
+
+def _cut_before(rule, moment: datetime, start) -> None:
+    """End the rule just before `moment` (a wall-clock time in DTSTART's frame)."""
+    rule.pop("COUNT", None)
+    if not isinstance(start, datetime):
+        rule["UNTIL"] = [(moment - timedelta(days=1)).date()]
+    elif start.tzinfo is None:
+        rule["UNTIL"] = [moment - timedelta(seconds=1)]
+    else:
+        rule["UNTIL"] = [(moment - timedelta(seconds=1)).replace(tzinfo=start.tzinfo).astimezone(timezone.utc)]
+
+
+def _at_most(freq, interval, rule, count, start_wall, until_wall, window_start_wall, window_end_wall) -> float:
+    """A cheap upper bound on the rule's occurrences inside the window, so that the common
+    series (weekly, daily, monthly) are never stepped through twice."""
+    if count is not None and count <= MAX_OCCURRENCES_PER_SERIES:
+        return count
+    if freq not in _ROUGH_PERIOD:
+        return float("inf")
+    begin = max(start_wall, window_start_wall)
+    end = min(window_end_wall, until_wall) if until_wall is not None else window_end_wall
+    if end <= begin:
+        return 0
+    periods = (end - begin) / (_ROUGH_PERIOD[freq] * interval) + 1
+    bound = periods * _per_period(freq, rule) + 1
+    return min(bound, count) if count is not None else bound
+
+
+# BY parts that can give a period more than one occurrence, for each frequency (the others
+# only filter): finer units multiply, days of a week, month or year too.
+_EXPANDING = {
+    "SECONDLY": (),
+    "MINUTELY": ("BYSECOND",),
+    "HOURLY": ("BYMINUTE", "BYSECOND"),
+    "DAILY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
+    "WEEKLY": ("BYDAY", "BYHOUR", "BYMINUTE", "BYSECOND"),
+    "MONTHLY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
+    "YEARLY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
+}
+_DAYS_IN_PERIOD = {"MONTHLY": 31, "YEARLY": 366}
+
+
+def _per_period(freq: str, rule) -> int:
+    """An upper bound on the occurrences one period of the rule can hold."""
+    per_period = 1
+    for key in _EXPANDING.get(freq, ()):
+        per_period *= max(1, len(rule.get(key) or ()))
+    day_parts = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
+    if freq in _DAYS_IN_PERIOD and any(key in rule for key in day_parts):
+        per_period *= _DAYS_IN_PERIOD[freq]
+    return per_period

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.vcard import TABLE, CardError, CardRun, card_blocks, card_runs, fast_rows, parse_vcards, read_card
+from connectors.vcard.charsets import FileCharsets
 from connectors.vcard.fast import Declined, fast_properties
 from tests.vcard_support import assert_paths_agree, without_parser
 
@@ -118,12 +119,14 @@ def test_altid_alternatives_keep_the_first_written_language():
     assert row["revision"] == "20240115T093000Z"
 
 
-def test_nested_card_stays_inside_its_parent_and_blank_lines_between_cards_are_ignored():
+def test_a_nested_card_is_its_own_row_after_its_parent_and_blank_lines_between_cards_are_ignored():
     result = read("v21_nested_and_blank_lines.vcf")
-    parent, following = result.rows[TABLE]
-    assert result.items == 2
-    assert (parent["family_name"], parent["line"], parent["phones"]) == ("Parent", 3, ["222"])
-    assert (following["family_name"], following["position"], following["line"]) == ("Next", 2, 17)
+    parent, agent, following = result.rows[TABLE]
+    assert result.items == 3 and result.quarantine == []
+    # the parent keeps its own lines only: the nested card's TEL is the nested card's
+    assert (parent["family_name"], parent["position"], parent["line"], parent["phones"]) == ("Parent", 1, 3, ["222"])
+    assert (agent["family_name"], agent["position"], agent["line"], agent["phones"]) == ("Assistant", 2, 7, ["111"])
+    assert (following["family_name"], following["position"], following["line"]) == ("Next", 3, 17)
 
 
 def test_photo_logo_and_sound_are_skipped_whatever_their_encoding():
@@ -190,13 +193,14 @@ def test_every_row_has_exactly_the_contract_columns():
 # ---------------------------------------------------------------------------- bad input
 
 
-def test_one_broken_card_is_quarantined_and_its_neighbours_become_rows():
+def test_a_line_that_is_not_a_property_costs_only_itself_with_a_note():
     result = read("v30_one_broken_card.vcf")
-    assert [row["full_name"] for row in result.rows[TABLE]] == ["First Good", "Third Good"]
+    assert [row["full_name"] for row in result.rows[TABLE]] == ["First Good", "Broken Card", "Third Good"]
+    assert result.rows[TABLE][1]["emails"] == ["broken@example.com"]
     (broken,) = result.quarantine
-    assert broken.location == "card 2 (line 6)"
+    assert (broken.location, broken.scope) == ("card 2 (line 6)", "property")
     assert "line 9" in broken.reason and "not a vCard property" in broken.reason
-    assert result.items == 3
+    assert result.items == 3 and result.quarantined == 0
 
 
 def test_missing_end_quarantines_the_unclosed_card_and_keeps_the_cards_after_it():
@@ -225,19 +229,20 @@ def test_empty_file_is_quarantined_with_a_reason():
 def test_items_equal_rows_plus_quarantined_for_every_fixture():
     for path in sorted(FIXTURES.glob("*.vcf")):
         result = read(path.name)
-        assert result.items == len(result.rows.get(TABLE, [])) + len(result.quarantine), path.name
+        assert result.items == len(result.rows.get(TABLE, [])) + result.quarantined, path.name
 
 
-def test_overlong_line_that_is_not_a_photo_quarantines_only_its_card():
+def test_overlong_line_that_is_not_a_photo_costs_only_itself():
     huge_note = b"NOTE:" + b"x" * (3 * 1024 * 1024) + b"\r\n"
     data = (
-        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Huge\r\n" + huge_note + b"END:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Huge\r\n" + huge_note + b"EMAIL:huge@example.com\r\nEND:VCARD\r\n"
         b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Fine\r\nEND:VCARD\r\n"
     )
     result = parse_vcards(io.BytesIO(data), "huge.vcf")
-    assert [row["full_name"] for row in result.rows[TABLE]] == ["Fine"]
+    assert [row["full_name"] for row in result.rows[TABLE]] == ["Huge", "Fine"]
+    assert result.rows[TABLE][0]["emails"] == ["huge@example.com"] and result.rows[TABLE][0]["note"] is None
     (entry,) = result.quarantine
-    assert entry.location == "card 1 (line 1)" and "line 4" in entry.reason
+    assert (entry.location, entry.scope) == ("card 1 (line 1)", "property") and "line 4" in entry.reason
 
 
 class _PhotoExport:
@@ -426,16 +431,20 @@ def _card_by_card(data: bytes, name: str) -> tuple[int, list[dict], list[tuple[s
     """(items, rows, quarantine) as parse_vcards gives them when every card is read on its own
     with read_card: the definition the fused path (`fast_rows`) must equal."""
     rows, quarantine, items = [], [], 0
+    charsets = FileCharsets()
     for position, block in enumerate(card_blocks(io.BytesIO(data), whole_runs=False), 1):
         items = position
         location = f"card {position} (line {block.line})"
         if block.problem:
             quarantine.append((location, block.problem))
             continue
+        notices = []
         try:
-            rows.append(read_card(block, name, position))
+            rows.append(read_card(block, name, position, notices=notices, charsets=charsets))
         except CardError as error:
             quarantine.append((location, str(error)))
+        else:
+            quarantine.extend((location, notice) for notice in notices)
     return items, rows, quarantine
 
 

@@ -19,8 +19,11 @@ def assert_paths_agree(blocks, label: str) -> int:
             fast_properties(block.data)
         except Declined:
             continue
-        fast = read_card(block, label, position, use_fast_path=True)
-        slow = read_card(block, label, position, use_fast_path=False)
+        fast_notices: list[str] = []
+        slow_notices: list[str] = []
+        fast = read_card(block, label, position, use_fast_path=True, notices=fast_notices)
+        slow = read_card(block, label, position, use_fast_path=False, notices=slow_notices)
         assert without_parser(fast) == without_parser(slow), f"{label} card {position}"
+        assert fast_notices == slow_notices, f"{label} card {position}"
         compared += 1
     return compared

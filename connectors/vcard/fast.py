@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 
-# Upper-cased markers of what only the full path handles: encodings and charsets. NUL marks a
-# line too long to keep. Comment and blank lines fail the property-line check below.
-DECLINE_MARKERS = ("QUOTED-PRINTABLE", "CHARSET", "ENCODING", "BASE64")
+# Upper-cased markers of what only the full path handles: encodings and charsets, and ALTID
+# alternatives (one value in several languages), which only vobject's parameters tell from a
+# repeated property. NUL marks a line too long to keep. Comment and blank lines fail the
+# property-line check below.
+DECLINE_MARKERS = ("QUOTED-PRINTABLE", "CHARSET", "ENCODING", "BASE64", "ALTID")
 # Every line of a well-formed card: `[group.]NAME[;params]:value`, parameters quoted or not.
 # Searched in "\n" + the card text, so that each match starts at a line start; written as an
 # unrolled loop so the regex engine runs over plain characters, and with possessive
@@ -87,6 +89,13 @@ def _decoded(data: bytes) -> str:
     try:
         return "\n" + data.decode("utf-8")
     except UnicodeDecodeError:
+        # RFC 6350 3.2 unfolds bytes before decoding them: a writer that folds at 75 bytes may
+        # cut a character in two. Unfolded, the text then holds no continuation line.
+        if data[:1] not in (b" ", b"\t") and (b"\n " in data or b"\n\t" in data):
+            try:
+                return "\n" + data.replace(b"\n ", b"").replace(b"\n\t", b"").decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         raise Declined("not UTF-8")
 
 

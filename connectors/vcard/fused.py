@@ -7,8 +7,8 @@ import re
 from connectors.vcard.blocks import CardRun
 from connectors.vcard.fast import ESCAPE, PROPERTY_LINE, RUN_PROPERTY_LINE, Declined, run_text, split_structured, unescape_pair, unfold
 from connectors.vcard.rows import (
-    ADDRESS, EMAIL_ADDRESS, FIRST_STRUCTURED, NOTE, PHONE, ROLES, SINGLE, WEB,
-    add_place, address_line, birthday_iso, build_row, email_key, url_value,
+    ADDRESS, EMAIL_ADDRESS, FIRST_STRUCTURED, NOT_A_PHONE, NOTE, ONCE_ONLY, PHONE, ROLES, SINGLE, WEB,
+    add_place, address_line, birthday_iso, build_row, email_key, phone_value, repeated, url_value,
 )
 
 _BEGIN, _END, _SKIP = range(8, 11)
@@ -20,24 +20,30 @@ _RUN_ROLES = {**ROLES, "BEGIN": _BEGIN, "END": _END}
 WINDOW_CHARS = 16 * 1024
 
 
-def fast_rows(run: CardRun, source_file: str, first_position: int) -> list[dict] | None:
+def fast_rows(run: CardRun, source_file: str, first_position: int,
+              notices: list[tuple[int, str]] | None = None) -> list[dict] | None:
     """The rows of a run of cards, the first at `first_position`, each what `card_row` builds
     from `fast_properties`; None when the fast path declines any card of it (then read the
-    run's cards one by one).
+    run's cards one by one). What card_row would tell in its notices is added to `notices` as
+    (position of the card, notice), only when the rows are returned.
 
     `fast_properties` and `card_row` fused: one regex pass over the run finds every line, and
     each goes straight into its card's fields, with no per-card text or property list; the
     row is made by card_row's own `build_row` (differential tests hold the rows equal).
     """
+    found: list[tuple[int, str]] = []
     try:
         text = run_text(run.data, True)
         folded = "\n " in text or "\n\t" in text
-        rows = _run_rows(text, RUN_PROPERTY_LINE, folded, run.lines, source_file, first_position)
+        rows = _run_rows(text, RUN_PROPERTY_LINE, folded, run.lines, source_file, first_position, found)
         if rows is None and folded:
             # Folding inside a name or its parameters, which RUN_PROPERTY_LINE does not take
             # in: unfold the whole run first, as fast_properties unfolds each card.
             text = text.replace("\n ", "").replace("\n\t", "")
-            rows = _run_rows(text, PROPERTY_LINE, False, run.lines, source_file, first_position)
+            found.clear()
+            rows = _run_rows(text, PROPERTY_LINE, False, run.lines, source_file, first_position, found)
+        if rows is not None and notices is not None:
+            notices.extend(found)
         return rows
     except Declined:
         return None
@@ -46,7 +52,7 @@ def fast_rows(run: CardRun, source_file: str, first_position: int) -> list[dict]
 
 
 def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int], source_file: str,
-              first_position: int) -> list[dict] | None:
+              first_position: int, notices: list[tuple[int, str]]) -> list[dict] | None:
     """fast_rows on the run's text, its lines found by `pattern`; `folded` says values may hold
     continuation lines; `card_lines` is the BEGIN line number of each card of the run."""
     card_count = len(card_lines)
@@ -103,6 +109,12 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                     value = value.strip()
                     if value:
                         first[name] = value
+                elif name in ONCE_ONLY:
+                    if "\\" in value and name != "VERSION":
+                        value = unescape(unescape_pair, value)
+                    value = value.strip()
+                    if value and value != first[name]:
+                        notices.append((first_position + len(rows), repeated(name)))
             elif role == _BEGIN or role == _END:
                 if value != "VCARD" and value.rstrip(" \t").upper() != "VCARD":
                     continue  # an ordinary property that happens to be called BEGIN or END
@@ -127,10 +139,11 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
             elif role == PHONE:
                 if "\\" in value:
                     value = unescape(unescape_pair, value)
-                phone = value.strip()
-                if phone[:4].lower() == "tel:":
-                    phone = phone[4:].strip()
-                if phone and phone not in phones:
+                phone = phone_value(value)
+                if phone is None:
+                    if value.strip():
+                        notices.append((first_position + len(rows), NOT_A_PHONE))
+                elif phone not in phones:
                     phones.append(phone)
             elif role == FIRST_STRUCTURED:
                 if name not in first:
@@ -144,6 +157,10 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                             first[name] = [part.split(",") for part in value.split(";")]
                         else:
                             first[name] = [[part] for part in value.split(";")]
+                elif name in ONCE_ONLY:
+                    value = split_structured(value) if "\\" in value else [part.split(",") for part in value.split(";")]
+                    if "".join(map("".join, value)).strip() and value != first[name]:
+                        notices.append((first_position + len(rows), repeated(name)))
             elif role == WEB:
                 if "\\" in value:
                     value = unescape(unescape_pair, value)
@@ -162,12 +179,15 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                 note = value.strip()
                 if note:
                     notes.append(note)
-            elif "BDAY" not in first:
+            else:
                 if "\\" in value:
                     value = unescape(unescape_pair, value)
                 birthday = birthday_iso(value)
                 if birthday:
-                    first["BDAY"] = birthday
+                    if "BDAY" not in first:
+                        first["BDAY"] = birthday
+                    elif birthday != first["BDAY"]:
+                        notices.append((first_position + len(rows), repeated("BDAY")))
     if len(rows) != card_count or begun != card_count:
         return None  # BEGIN and END lines did not pair up as the run's cards
     return rows

@@ -106,14 +106,40 @@ ROLES = {
     "EMAIL": EMAIL_ADDRESS, "TEL": PHONE, "N": FIRST_STRUCTURED, "ORG": FIRST_STRUCTURED,
     "ADR": ADDRESS, "URL": WEB, "X-SOCIALPROFILE": WEB, "NOTE": NOTE, "BDAY": BIRTHDAY,
 }
+# Properties a card holds once (RFC 6350 gives N, BDAY, UID and REV at most one, VERSION exactly
+# one; 3.0 writers give FN once): a later one with another value is noted and the first kept.
+# ALTID alternatives (4.0) are one value in several languages: the paths never report them.
+ONCE_ONLY = frozenset({"FN", "N", "BDAY", "UID", "REV", "VERSION"})
+# A phone number has at least this many digits: the shortest real ones are 3-digit emergency
+# and service numbers (112, 911); fewer is a label typed into the field ("Privattelefon", "§").
+MIN_PHONE_DIGITS = 3
+_ENOUGH_DIGITS = re.compile(r"\d\D*\d\D*\d")
+NOT_A_PHONE = f"a TEL value with fewer than {MIN_PHONE_DIGITS} digits is not a phone number; that TEL was dropped"
 
 
-def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str) -> dict:
+def repeated(name: str) -> str:
+    """The note for a second, different value of a property a card holds once."""
+    return f"{name} is given more than once with different values; the first is kept"
+
+
+def phone_value(value: str) -> str | None:
+    """The phone number of a TEL value (`tel:` URIs unwrapped); None when it has too few digits."""
+    phone = value.strip()
+    if phone[:4].lower() == "tel:":
+        phone = phone[4:].strip()
+    return phone if _ENOUGH_DIGITS.search(phone) else None
+
+
+def card_row(source_file: str, position: int, line: int, properties: list[tuple[str, object]], parser: str,
+             notices: list[str] | None = None) -> dict:
     """The `vcard_cards` row for one card, from the (NAME, value) list either path yields.
 
     Single-valued fields take the first non-empty occurrence (with ALTID alternatives, the
-    first written); lists keep card order without repeats.
+    first written); lists keep card order without repeats. What is dropped on the way (a
+    repeated once-only property, a TEL that is not a number) is told in `notices`.
     """
+    if notices is None:
+        notices = []
     first: dict[str, object] = {}
     emails: list[str] = []
     phones: list[str] = []
@@ -132,19 +158,25 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
                 value = value.strip()
                 if value:
                     first[name] = value
+            elif name in ONCE_ONLY and value.strip() and value.strip() != first[name]:
+                notices.append(repeated(name))
         elif role == EMAIL_ADDRESS:
             email = email_key(value)
             if email and email not in emails:
                 emails.append(email)
         elif role == PHONE:
-            phone = value.strip()
-            if phone[:4].lower() == "tel:":
-                phone = phone[4:].strip()
-            if phone and phone not in phones:
+            phone = phone_value(value)
+            if phone is None:
+                if value.strip():
+                    notices.append(NOT_A_PHONE)
+            elif phone not in phones:
                 phones.append(phone)
         elif role == FIRST_STRUCTURED:
-            if name not in first and "".join(map("".join, value)).strip():
-                first[name] = value
+            if "".join(map("".join, value)).strip():
+                if name not in first:
+                    first[name] = value
+                elif name in ONCE_ONLY and value != first[name]:
+                    notices.append(repeated(name))
         elif role == WEB:
             url = url_value(value)
             if url and url not in urls:
@@ -158,10 +190,13 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             note = value.strip()
             if note:
                 notes.append(note)
-        elif "BDAY" not in first:
+        else:
             birthday = birthday_iso(value)
             if birthday:
-                first["BDAY"] = birthday
+                if "BDAY" not in first:
+                    first["BDAY"] = birthday
+                elif birthday != first["BDAY"]:
+                    notices.append(repeated("BDAY"))
     return build_row(source_file, position, line, first, emails, phones, addresses, cities, postcodes, urls, notes, parser)
 
 

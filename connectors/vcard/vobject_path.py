@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import re
 
 import vobject
 
 from connectors.vcard.blocks import CardBlock
+from connectors.vcard.charsets import FileCharsets, decode_value, has_high_bytes, is_legacy, known_charset, mostly_utf8
 from connectors.vcard.lines import MAX_LINE_BYTES, OVERLONG_MARK
+from connectors.vcard.rows import ONCE_ONLY
 
 # Binary payloads: never decoded, never kept. X-MS-CARDPICTURE is Outlook's business-card image.
 BLOB_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE"})
@@ -28,6 +29,9 @@ _PROPERTY_START = re.compile(rb"(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+[;:]")
 
 class CardError(ValueError):
     """A card that cannot be read; the message is the quarantine reason."""
+
+
+__all__ = ["CardError", "FileCharsets", "clean_card_text", "vobject_properties"]
 
 
 def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
@@ -66,29 +70,6 @@ def _split_params(head: str) -> tuple[str, list[str]]:
     return parts[0], [part for part in parts[1:] if part.strip()]
 
 
-def _decode_bytes(value: bytes, charset: str | None) -> str:
-    """Text in the declared charset, else UTF-8; a declared charset the bytes break is kept with
-    replacement characters for the broken bytes; undeclared non-UTF-8 is Windows-1252 (what old
-    Windows exporters write), else Latin-1. Never fails."""
-    if charset:
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            charset = None
-    for candidate in (charset, "utf-8"):
-        if candidate:
-            try:
-                return value.decode(candidate)
-            except UnicodeDecodeError:
-                continue
-    if charset:
-        return value.decode(charset, errors="replace")
-    try:
-        return value.decode("cp1252")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
 _BARE_COMMA = re.compile(r"(?<!\\)((?:\\\\)*),")
 _TRAILING_ODD_BACKSLASH = re.compile(r"(?<!\\)((?:\\\\)*)\\$")
 
@@ -109,13 +90,19 @@ def _is_quoted_printable(parts: list[bytes]) -> bool:
     return b"QUOTED-PRINTABLE" in b"".join(parts).partition(b":")[0].upper()
 
 
-def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, bytes, bool]]:
+def _is_quoted_printable(parts: list[bytes]) -> bool:
+    return b"QUOTED-PRINTABLE" in b"".join(parts).partition(b":")[0].upper()
+
+
+def _logical_lines(block: CardBlock, lines: list[bytes], notices: list[str]) -> list[tuple[int, bytes, bool]]:
     """(first line index, unfolded bytes, was-rewritten) for each property of the card, whose
     `lines` (`block.lines`, split once by the caller) are given.
 
     Joins folded lines (even a name folded in the middle), quoted-printable soft line breaks
     (whatever the next line starts with), and 2.1 values continued after a trailing backslash;
-    drops `#` comment lines.
+    drops `#` comment lines. A line that is no property (no NAME: at its start, a name outside
+    the grammar such as KDE's `X-messaging/gadu-All`, an overlong one) is dropped and noted: it
+    costs only itself, not the card.
     """
     logical: list[list] = []  # [first index, [parts], rewritten, quoted-printable]
     unit: list | None = None  # the line being gathered, with its folded continuations
@@ -124,7 +111,9 @@ def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, byte
         joined = b"".join(unit[1])
         line = block.line_number(unit[0])
         if OVERLONG_MARK in joined:
-            raise CardError(f"line {line} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo")
+            notices.append(f"line {line} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB and is not a photo; "
+                           "it was dropped")
+            return
         if _PROPERTY_START.match(joined):
             logical.append(unit)
             return
@@ -136,7 +125,8 @@ def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, byte
             previous[1].extend(unit[1])
             previous[2] = True
             return
-        raise CardError(f"line {line} is not a vCard property (no NAME: at its start)")
+        notices.append(f"line {line} is not a vCard property (no NAME: at its start, or a name with characters "
+                       "a property name cannot hold); it was dropped")
 
     for index, raw in enumerate(lines):
         if not raw:
@@ -150,7 +140,8 @@ def _logical_lines(block: CardBlock, lines: list[bytes]) -> list[tuple[int, byte
             continue
         if raw[:1] in (b" ", b"\t"):
             if unit is None:
-                raise CardError(f"line {block.line_number(index)} continues a line that does not exist")
+                notices.append(f"line {block.line_number(index)} continues a line that does not exist; it was dropped")
+                continue
             unit[1].append(raw[1:])
             unit[3] = _is_quoted_printable(unit[1])
             continue
@@ -188,20 +179,30 @@ def _param_flags(params: list[str]) -> tuple[bool, bool, str | None, bool]:
     return quoted_printable, base64_encoded, charset, any_encoding or quoted_printable or base64_encoded
 
 
-def clean_card_text(block: CardBlock) -> str:
-    """The card as text vobject can take: decoded, quoted-printable and base64 text resolved,
-    unreadable-for-vobject lines repaired; untouched lines keep their folding for vobject."""
+def clean_card_text(block: CardBlock, notices: list[str] | None = None,
+                    charsets: FileCharsets | None = None) -> list[tuple[int, str]]:
+    """The card as (line number, text) properties vobject can take: decoded, quoted-printable and
+    base64 text resolved, unreadable-for-vobject lines repaired; untouched lines keep their
+    folding for vobject. A property that cannot be made readable is dropped and told in
+    `notices`; `charsets` is what earlier cards of the file said about its 8-bit charset."""
+    if notices is None:
+        notices = []
+    if charsets is None:
+        charsets = FileCharsets()
     try:
         block.data.decode("utf-8")
         card_is_utf8 = True
     except UnicodeDecodeError:
         card_is_utf8 = False
     lines = block.lines  # a split of the whole card: done once, not for each line
-    out = ["BEGIN:VCARD"]
-    for index, raw, rewritten in _logical_lines(block, lines):
+    properties = []  # (index, line, raw, head, name_part, name, params, flags, value bytes)
+    card_charset = None  # the first legacy charset a property of the card declares
+    for index, raw, rewritten in _logical_lines(block, lines, notices):
+        line = block.line_number(index)
         split = _split_head(raw)
         if split is None:
-            raise CardError(f"line {block.line_number(index)} has no colon between name and value")
+            notices.append(f"line {line} has no colon between name and value; it was dropped")
+            continue
         head_bytes, value_bytes = split
         head = head_bytes.decode("latin-1")
         name_part, params = _split_params(head)
@@ -209,37 +210,71 @@ def clean_card_text(block: CardBlock) -> str:
         if name in DROPPED_PROPERTIES:
             continue
         quoted_printable, base64_encoded, charset, any_encoding = _param_flags(params)
-        needs_text_fix = name in TEXT_PROPERTIES or name in STRUCTURED_PROPERTIES
         if quoted_printable:
             value_bytes = binascii.a2b_qp(value_bytes)
         elif base64_encoded and name not in BLOB_PROPERTIES:
             try:
                 value_bytes = base64.b64decode(re.sub(rb"\s+", b"", value_bytes), validate=False)
             except (binascii.Error, ValueError):
-                raise CardError(f"line {block.line_number(index)}: its base64 value does not decode")
-        if not (any_encoding or charset or rewritten or not card_is_utf8):
+                notices.append(f"line {line}: its base64 value does not decode; the property was dropped")
+                continue
+        declared = known_charset(charset)
+        if declared and card_charset is None and is_legacy(declared):
+            card_charset = declared
+        properties.append((index, line, raw, head, name_part, name, params,
+                           (charset, declared, any_encoding or rewritten or not card_is_utf8), value_bytes))
+    if card_charset:
+        charsets.declare(card_charset)
+    # Other values spell characters beyond ASCII in UTF-8: the card is UTF-8, a bad byte a stray.
+    card_leans_utf8 = not card_is_utf8 and any(
+        not charset and has_high_bytes(value) and _is_utf8(value) for *_, (charset, _, _), value in properties
+    )
+    legacy: list[str] = []  # the card's charset for undeclared 8-bit values, found when first needed
+
+    def card_legacy_charset() -> str:
+        if not legacy:
+            sample = b"\n".join(
+                value for *_, (charset, _declared, _), value in properties
+                if not charset and has_high_bytes(value) and not _is_utf8(value)
+                and mostly_utf8(value, card_leans_utf8) is None
+            )
+            legacy.append(card_charset or charsets.for_card(sample))
+        return legacy[0]
+
+    out: list[tuple[int, str]] = []
+    for index, line, raw, head, name_part, name, params, (charset, declared, rewrite), value_bytes in properties:
+        needs_text_fix = name in TEXT_PROPERTIES or name in STRUCTURED_PROPERTIES
+        if not (rewrite or charset):
             text_line = raw.decode("utf-8")
             if needs_text_fix:
-                value = text_line.partition(":")[2] if '"' not in head else _decode_bytes(value_bytes, None)
+                value = text_line.partition(":")[2] if '"' not in head else value_bytes.decode("utf-8")
                 fixed = _escape_for_vobject(name, value)
                 if fixed != value:
-                    text_line = head + ":" + fixed
-                    out.append(text_line)
+                    out.append((line, head + ":" + fixed))
                     continue
             # Untouched: keep the original folding so that vobject unfolds it itself.
-            start, end = index, index
+            end = index
             while end + 1 < len(lines) and lines[end + 1][:1] in (b" ", b"\t"):
                 end += 1
-            out.extend(line.decode("utf-8") for line in lines[start:end + 1])
+            out.append((line, "\r\n".join(physical.decode("utf-8") for physical in lines[index:end + 1])))
             continue
-        value = _decode_bytes(value_bytes, charset)
+        if charset and not declared:
+            notices.append(f"line {line}: its CHARSET is not one known here; read as UTF-8 or the card's charset")
+        value = decode_value(value_bytes, declared, card_legacy_charset, notices, line, card_leans_utf8)
         kept_params = [
             param for param in params
             if param.partition("=")[0].strip().upper() not in ("ENCODING", "CHARSET", "QUOTED-PRINTABLE", "BASE64", "B")
         ]
-        out.append(";".join([name_part, *kept_params]) + ":" + _escape_for_vobject(name, value))
-    out.append("END:VCARD")
-    return "\r\n".join(out) + "\r\n"
+        out.append((line, ";".join([name_part, *kept_params]) + ":" + _escape_for_vobject(name, value)))
+    return out
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _components(value) -> list[str]:
@@ -249,22 +284,48 @@ def _components(value) -> list[str]:
     return [str(value)]
 
 
-def vobject_properties(block: CardBlock) -> list[tuple[str, object]]:
+def _read_component(properties: list[tuple[int, str]]):
+    return vobject.readOne("BEGIN:VCARD\r\n" + "".join(text + "\r\n" for _, text in properties) + "END:VCARD\r\n")
+
+
+def vobject_properties(block: CardBlock, notices: list[str] | None = None,
+                       charsets: FileCharsets | None = None) -> list[tuple[str, object]]:
     """(NAME, value) for each property vobject reads, in card order.
 
     Text values are strings; N, ADR and ORG are lists of components, each a list of strings.
+    When vobject gives up on the card, each property is read on its own and those it cannot
+    read are dropped (told in `notices`); raises CardError only when no property of the card
+    could be read at all and some were dropped.
     """
-    text = clean_card_text(block)
+    if notices is None:
+        notices = []
+    dropped_before = len(notices)
+    properties = clean_card_text(block, notices, charsets)
     try:
-        component = vobject.readOne(text)
-    except Exception as error:  # vobject raises many types; all mean "unreadable card"
-        line = getattr(error, "lineNumber", None)
-        where = f" near line {line} of the card" if line else ""
-        raise CardError(f"vobject could not read the card{where} ({type(error).__name__})")
-    properties: list[tuple[int, str, object]] = []
-    for line in component.lines():
+        read_lines = list(_read_component(properties).lines())
+    except Exception:  # vobject raises many types; each property is then read on its own
+        read_lines = []
+        for line, text in properties:
+            try:
+                read_lines.extend(_read_component([(line, text)]).lines())
+            except Exception as error:
+                notices.append(f"line {line}: vobject could not read the property ({type(error).__name__}); "
+                               "it was dropped")
+    if not read_lines and len(notices) > dropped_before:
+        raise CardError("no property of the card could be read: " + "; ".join(notices[dropped_before:]))
+    found: list[tuple[int, str, object]] = []
+    alternatives: set[tuple[str, str]] = set()  # (NAME, ALTID) of once-only properties met
+    for order, line in enumerate(read_lines):
         name = line.name.upper()
         value = line.value
+        altid = line.params.get("ALTID")
+        if altid and name in ONCE_ONLY:
+            # RFC 6350 5.4: properties sharing an ALTID are one value in several forms
+            # (languages, scripts); the first written stands for them all.
+            key = (name, str(altid[0]))
+            if key in alternatives:
+                continue
+            alternatives.add(key)
         if name == "N":
             value = [_components(getattr(value, part)) for part in ("family", "given", "additional", "prefix", "suffix")]
         elif name == "ADR":
@@ -275,9 +336,9 @@ def vobject_properties(block: CardBlock) -> list[tuple[str, object]]:
         elif name == "ORG":
             value = [_components(part) for part in value]
         elif isinstance(value, bytes):
-            value = _decode_bytes(value, None)
+            value = decode_value(value, None, lambda: "latin-1", notices, line.lineNumber or 0)
         elif not isinstance(value, str):
             value = str(value)
-        properties.append((line.lineNumber or 0, name, value))
-    properties.sort(key=lambda item: item[0])
-    return [(name, value) for _, name, value in properties]
+        found.append((line.lineNumber or 0, order, name, value))
+    found.sort(key=lambda item: item[:2])
+    return [(name, value) for _, _, name, value in found]

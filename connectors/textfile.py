@@ -44,7 +44,7 @@ READ_ERRORS = (OSError, EOFError, BadZipFile, zlib.error, RuntimeError)
 _ESCAPE_ERRORS = "strongties-escape"
 _ESCAPED = re.compile("[\udc00-\udcff]+")
 # Excel writes (and reads) a first line `sep=;` naming the delimiter.
-_SEPARATOR_LINE = re.compile(r"sep=(.)\r?\n?")
+_SEPARATOR_LINE = re.compile(r"sep=(.)(?:\r\n|\r|\n|$)")
 
 
 def _escape_undecodable(error: UnicodeError) -> tuple[str, int]:

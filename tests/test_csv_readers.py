@@ -371,3 +371,9 @@ def test_decisions_keep_their_line_and_what_each_record_was():
     first, second = result.rows["decisions"]
     assert (first["position"], first["line"], first["left_about"], first["right_about"]) == (1, 3, "=Ana Diaz (vcard)", "Ana Diaz")
     assert (second["line"], second["left_about"], second["right_about"]) == (4, None, None)
+
+
+def test_a_first_line_that_only_starts_like_a_sep_line_is_not_taken_for_one():
+    result = referrals(b"sep=;and more\n" + HEADER + b"2026-01-05,Cato,received,intro,3,\n")
+    assert [row["person_name"] for row in result.rows.get("referrals", [])] == []
+    assert items(result)[0][1].startswith("missing required column(s)")

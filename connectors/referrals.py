@@ -26,6 +26,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 MAX_DAYS_AHEAD = 366
 # Cells quoted back in a reason only when they are made of these characters (a number or a
 # date): anything else may be a name or a note, which a reason never repeats.
+_DATE_PART = re.compile(r"[0-9]{1,4}")
 _SAFE_TO_QUOTE = re.compile(r"[0-9.,:/ +-]{1,20}")
 
 
@@ -41,7 +42,8 @@ def _parse_date(text: str) -> date:
         pass
     for separator in ("/", "."):
         parts = text.split(separator)
-        if len(parts) == 3 and all(part.isdigit() and len(part) <= 4 for part in parts):
+        # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+        if len(parts) == 3 and all(_DATE_PART.fullmatch(part) for part in parts):
             day_first = separator == "."
             first, second, year = (int(part) for part in parts)
             year = year + 2000 if year < 100 else year

@@ -377,3 +377,8 @@ def test_a_first_line_that_only_starts_like_a_sep_line_is_not_taken_for_one():
     result = referrals(b"sep=;and more\n" + HEADER + b"2026-01-05,Cato,received,intro,3,\n")
     assert [row["person_name"] for row in result.rows.get("referrals", [])] == []
     assert items(result)[0][1].startswith("missing required column(s)")
+
+
+def test_a_date_with_a_superscript_digit_is_refused_as_a_date_not_as_an_error():
+    result = referrals(HEADER + "0/5/²,Cato,received,intro,3,\n".encode())
+    assert items(result) == [("row 1 (line 2)", "date is not a date: write it as YYYY-MM-DD")]

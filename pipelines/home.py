@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import stat
 import sys
@@ -74,7 +75,8 @@ def ensure_dagster_home() -> Path:
     else:
         home.mkdir(parents=True, mode=0o700)
     config = home / "dagster.yaml"
-    wanted = DAGSTER_YAML.format(event_log_dir=home / "history" / "runs")
+    # A JSON string is a YAML double-quoted scalar: a folder named `o'brien: #1` stays one value.
+    wanted = DAGSTER_YAML.format(event_log_dir=json.dumps(str(home / "history" / "runs"), ensure_ascii=False))
     # Rewritten while it is ours (the home may have moved, or this file changed); a
     # dagster.yaml somebody wrote themselves is left alone.
     current = config.read_text() if config.exists() else None

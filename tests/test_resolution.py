@@ -5,7 +5,6 @@ import json
 import random
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +21,7 @@ from warehouse.resolution.normalize import (
     nickname_related,
     split_name,
 )
-from warehouse.resolution import review
+from pipelines import review
 
 FIXTURES = Path(__file__).parent / "fixtures" / "resolution"
 RECORD_COLUMNS = ["record_key", "source", "full_name", "given_name", "family_name", "emails", "phones",
@@ -349,36 +348,6 @@ def test_vcard4_export_escapes_commas_and_folds_long_lines(tmp_path):
     card = vobject.readOne(path.read_text(encoding="utf-8"))
     assert card.org.value[0].startswith("Smith, Jones")
     assert card.bday.value == "--0304"
-
-
-def test_review_answer_creates_decisions_file_with_header(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("STRONGTIES_INBOX", str(tmp_path))
-    assert review.main(["--answer", "vcard:a", "vcard:b", "different"]) == 0
-    assert review.main(["--answer", "vcard:c", "vcard:d", "SAME"]) == 0
-    decisions = pd.read_csv(tmp_path / "decisions.csv")
-    assert decisions.to_dict("records") == [
-        {"left_key": "vcard:a", "right_key": "vcard:b", "decision": "different"},
-        {"left_key": "vcard:c", "right_key": "vcard:d", "decision": "same"},
-    ]
-    assert review.main(["--answer", "vcard:a", "vcard:b", "maybe"]) == 2
-
-
-def test_review_lists_the_queue_from_the_published_warehouse(tmp_path, monkeypatch, capsys, resolved):
-    path = tmp_path / "strongties.duckdb"
-    connection = duckdb.connect(str(path))
-    connection.register("queue", resolved.review)
-    connection.execute("CREATE TABLE match_review AS SELECT * FROM queue")
-    connection.close()
-    monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(path))
-    assert review.main([]) == 0
-    shown = capsys.readouterr().out
-    assert "vcard:joan-miller" in shown and "Joan Miller" in shown and "John Miller" in shown
-
-
-def test_review_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(tmp_path / "missing.duckdb"))
-    assert review.main([]) == 1
-    assert "make run" in capsys.readouterr().err
 
 
 def test_a_shared_common_name_weighs_less_than_a_shared_rare_name():

@@ -135,4 +135,7 @@ class StrongtiesWarehouse(DuckDBResource):
         with self.get_connection() as connection:
             for name, value in sql_variables(self.scoring, self.as_of_date.isoformat()).items():
                 connection.execute(f"SET VARIABLE {name} = ?", [value])
+            # Recorded in the published warehouse (warehouse_build), so that review refuses a
+            # warehouse another inbox built.
+            connection.execute("SET VARIABLE inbox = ?", [str(Path(self.inbox).resolve())])
             yield connection

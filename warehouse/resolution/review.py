@@ -1,110 +1,73 @@
-"""The owner's review queue: show uncertain pairs side by side, record same/different answers.
+"""decisions.csv as the review writes it: one answer a line, with what the two records were.
 
-    python -m warehouse.resolution.review                          # list the queue
-    python -m warehouse.resolution.review --answer LEFT RIGHT same # or: different
-
-Answers go to `decisions.csv` in the inbox, which every later run applies.
+The command that asks the questions is `pipelines/review.py` (`make review`); this module keeps
+the file's format, which the decisions connector reads back.
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
-import textwrap
+import os
 from pathlib import Path
 
-import duckdb
-
 from connectors.textfile import neutralize_csv_cell
-from warehouse.config import inbox_from_environment, published_warehouse_from_environment
 
-DECISIONS_HEADER = ["left_key", "right_key", "decision"]
+DECISIONS_HEADER = ["left_key", "right_key", "decision", "left_about", "right_about"]
 ANSWERS = ("same", "different")
-COLUMN_WIDTH = 48
+OWNER_ONLY = 0o600  # the owner's answers name people: nobody else on the machine reads them
 
 
-def warehouse_path() -> Path:
-    return published_warehouse_from_environment()
+def _write_rows(path: Path, rows: list[list[str]], mode: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC), OWNER_ONLY)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for row in rows:
+            # No CSV the project writes can be read as a formula by a spreadsheet.
+            writer.writerow([neutralize_csv_cell(cell) for cell in row])
 
 
-def decisions_path() -> Path:
-    return inbox_from_environment() / "decisions.csv"
+def _read_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
 
 
-def load_queue(path: Path) -> list[dict]:
-    connection = duckdb.connect(str(path), read_only=True)
-    try:
-        frame = connection.execute("SELECT * FROM match_review ORDER BY probability DESC, left_key, right_key").df()
-    finally:
-        connection.close()
-    return frame.to_dict("records")
+def record_answer(path: Path, left_key: str, right_key: str, decision: str,
+                  left_about: str = "", right_about: str = "") -> None:
+    """Append one answer, creating the file (owner-only) with its header when it does not exist.
 
-
-def _side_by_side(left: str, right: str) -> list[str]:
-    left_lines = [line for part in left.split(" | ") for line in textwrap.wrap(part, COLUMN_WIDTH)] or [""]
-    right_lines = [line for part in right.split(" | ") for line in textwrap.wrap(part, COLUMN_WIDTH)] or [""]
-    height = max(len(left_lines), len(right_lines))
-    left_lines += [""] * (height - len(left_lines))
-    right_lines += [""] * (height - len(right_lines))
-    return [f"    {a:<{COLUMN_WIDTH}}  {b}" for a, b in zip(left_lines, right_lines)]
-
-
-def format_queue(rows: list[dict]) -> str:
-    if not rows:
-        return "No pairs waiting for review."
-    out = [f"{len(rows)} pair(s) waiting for review (answer with --answer LEFT RIGHT same|different):", ""]
-    for number, row in enumerate(rows, start=1):
-        out.append(f"{number}. probability {float(row['probability']):.2f}")
-        out.append(f"    {row['left_key']:<{COLUMN_WIDTH}}  {row['right_key']}")
-        if row.get("left_summary") is not None or row.get("right_summary") is not None:
-            out.extend(_side_by_side(str(row.get("left_summary") or ""), str(row.get("right_summary") or "")))
-        out.append("")
-    return "\n".join(out)
-
-
-def record_answer(path: Path, left_key: str, right_key: str, decision: str) -> None:
-    """Append one decision, creating the file with its header when it does not exist yet."""
+    A file in the format before issue 13 (no `left_about`, `right_about`) is rewritten once with
+    the new header, its answers kept; their records' descriptions stay empty.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not path.exists() or path.stat().st_size == 0
-    if not new_file and not path.read_bytes().endswith(b"\n"):
+    row = [left_key, right_key, decision, left_about, right_about]
+    if not path.exists() or path.stat().st_size == 0:
+        _write_rows(path, [DECISIONS_HEADER, row], "w")
+        path.chmod(OWNER_ONLY)
+        return
+    existing = _read_rows(path)
+    header = [cell.strip().lower() for cell in existing[0]] if existing else []
+    if header[:len(DECISIONS_HEADER)] != DECISIONS_HEADER:
+        position = {name: index for index, name in enumerate(header)}
+        kept = [[cells[position[name]] if name in position and position[name] < len(cells) else ""
+                 for name in DECISIONS_HEADER] for cells in existing[1:]]
+        rewritten = path.with_name(f".{path.name}.rewriting")
+        rewritten.unlink(missing_ok=True)
+        _write_rows(rewritten, [DECISIONS_HEADER, *kept, row], "w")
+        os.replace(rewritten, path)
+        return
+    if not path.read_bytes().endswith(b"\n"):
         with path.open("a", encoding="utf-8") as handle:
             handle.write("\n")
-    with path.open("a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        if new_file:
-            writer.writerow(DECISIONS_HEADER)
-        # Keys begin with their source name, so this never alters one; it keeps the promise that
-        # no CSV the project writes can be read as a formula by a spreadsheet.
-        writer.writerow([neutralize_csv_cell(cell) for cell in (left_key, right_key, decision)])
+    _write_rows(path, [row], "a")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m warehouse.resolution.review", description=__doc__.splitlines()[0])
-    parser.add_argument("--answer", nargs=3, metavar=("LEFT", "RIGHT", "DECISION"),
-                        help="record that LEFT and RIGHT are the same person or different people")
-    args = parser.parse_args(argv)
-    if args.answer:
-        left_key, right_key, decision = args.answer
-        decision = decision.strip().lower()
-        if decision not in ANSWERS:
-            print(f"The decision must be 'same' or 'different', not {decision!r}.", file=sys.stderr)
-            return 2
-        path = decisions_path()
-        record_answer(path, left_key, right_key, decision)
-        print(f"Recorded: {decision}. Saved to {path}; the next run applies it.")
-        return 0
-    path = warehouse_path()
-    if not path.exists():
-        print(f"No warehouse at {path}: run `make run` first, or set STRONGTIES_WAREHOUSE.", file=sys.stderr)
-        return 1
-    try:
-        rows = load_queue(path)
-    except duckdb.CatalogException:
-        print(f"The warehouse at {path} has no match_review table yet: run `make run` first.", file=sys.stderr)
-        return 1
-    print(format_queue(rows))
-    return 0
+    """`python -m warehouse.resolution.review`, as the Makefile called it: the review command."""
+    from pipelines.review import main as review_main
+
+    return review_main(argv)
 
 
 if __name__ == "__main__":
+    import sys
+
     sys.exit(main())

@@ -122,3 +122,12 @@ def test_make_run_still_runs_with_a_bad_schedule_cron(tmp_path):
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Your core list" in finished.stdout
     assert "STRONGTIES_SCHEDULE_CRON='every morning'" in finished.stderr
+
+
+def test_make_ui_setup_names_a_bad_setting_before_the_ui_starts(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("STRONGTIES_")}
+    environment.update({"DAGSTER_HOME": str(tmp_path / "home"), "STRONGTIES_AS_OF": "yesterday"})
+    finished = subprocess.run([sys.executable, "-m", "pipelines.home"], cwd=REPO_ROOT, env=environment,
+                              capture_output=True, text=True, timeout=60)
+    assert_refused_in_one_line(finished, "STRONGTIES_AS_OF", "yesterday")
+    assert not (tmp_path / "home").exists()

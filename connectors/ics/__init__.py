@@ -67,6 +67,7 @@ except ImportError:  # pragma: no cover - older icalendar
 from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
 from connectors.ics.lines import Oversized, logical_lines
+from connectors.ics.zones import fixed_offset_timezone, zone_for_display_name
 from connectors.ics.recurrence import Unexpandable, bound_recurrence
 from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
@@ -143,6 +144,7 @@ class _Calendar:
     aliases: dict[str, str] = field(default_factory=dict)  # TZID in the file -> private TZID
     method: str | None = None
     floating_zone: tzinfo | None = None  # from X-WR-TIMEZONE
+    used_tzids: set[str] = field(default_factory=set)  # TZID parameters of its events' properties
 
 
 @dataclass
@@ -333,6 +335,11 @@ def _scan(stream: BinaryIO) -> _Scan:
                             continue
                         block.seen.add(name)
                     _note_property(block, name, line)
+                    if "TZID=" in line or "tzid=" in line:
+                        calendars[block.calendar].used_tzids.update(
+                            (match.group(2) if match.group(2) is not None else match.group(1)).strip()
+                            for match in _TZID_PARAMETER.finditer(line)
+                        )
                     repaired = _repair_line(name, line)
                     block.lines.append(repaired)
                     block.numbered.append((number, repaired))
@@ -521,6 +528,20 @@ def _settle_timezones(calendar: _Calendar) -> None:
             calendar.aliases[tzid] = alias
             calendar.timezones.append(renamed)
     calendar.raw_timezones = []
+    # Windows display names ("(UTC-05:00) Eastern Time (US & Canada)") that no VTIMEZONE of
+    # the file defines: their IANA zone, else the offset written in them.
+    fixed: set[str] = set()
+    for tzid in calendar.used_tzids - set(calendar.aliases):
+        iana, offset = zone_for_display_name(tzid)
+        if iana:
+            calendar.aliases[tzid] = iana
+        elif offset is not None:
+            alias, text = fixed_offset_timezone(offset)
+            calendar.aliases[tzid] = alias
+            if alias not in fixed:
+                fixed.add(alias)
+                calendar.timezones.append(text)
+    calendar.used_tzids = set()
 
 
 def _timezone_id(text: str) -> str | None:

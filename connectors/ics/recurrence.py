@@ -44,9 +44,11 @@ _PERIOD = {
     "WEEKLY": timedelta(weeks=1),
 }
 _ROUGH_PERIOD = {**_PERIOD, "MONTHLY": timedelta(days=28), "YEARLY": timedelta(days=365)}
-# Slack around the window when deciding what is inside it: floating times may sit up to
-# 14 hours from UTC, and an occurrence that starts before the window may still overlap it.
-_MARGIN = timedelta(days=2)
+# Slack around the window: floating times are compared as UTC but may sit up to 14 hours
+# from it. A rule moved forward lands this much (plus the event's length, up to a day)
+# before the window, so that an occurrence overlapping the window's start is kept.
+_MARGIN = timedelta(hours=15)
+_LONGEST_LEAD = timedelta(days=1)
 
 
 class Unexpandable(ValueError):
@@ -93,15 +95,16 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
                 return notes
             rule["COUNT"] = [count]
 
-    window_start_wall = _wall(window_start, start) - _MARGIN
+    window_start_wall = _wall(window_start, start)
     window_end_wall = _wall(window_end, start) + _MARGIN
+    land = window_start_wall - _MARGIN - min(_length(event, start), _LONGEST_LEAD)
     until_wall = _wall(until, start, end_of_day=True) if until is not None else None
-    if until_wall is not None and until_wall < window_start_wall:
+    if until_wall is not None and until_wall < land:
         return notes  # the series ended before the window: cheap to expand, nothing to show
     period = _PERIOD.get(freq)
-    if period is not None and start_wall < window_start_wall:
+    if period is not None and start_wall < land:
         span = period * interval
-        periods_before = (window_start_wall - start_wall) // span
+        periods_before = (land - start_wall) // span
         steps_before = periods_before * _per_period(freq, rule)
         if steps_before > FAST_FORWARD_PERIODS and not (count is not None and count <= FAST_FORWARD_PERIODS):
             if count is not None:
@@ -121,9 +124,11 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
     if _at_most(freq, interval, rule, count, start_wall, until_wall, window_start_wall, window_end_wall) <= MAX_OCCURRENCES_PER_SERIES:
         return notes
     inside = 0
-    # Steps before the window are at most FAST_FORWARD_PERIODS periods' worth (or one period
-    # after a move); inside it, the cap stops the walk.
-    budget = (FAST_FORWARD_PERIODS + 1) * _per_period(freq, rule) + MAX_OCCURRENCES_PER_SERIES + 1
+    # Steps before the window: what is left after a move (or what did not need one); inside
+    # it, the cap stops the walk.
+    span = _ROUGH_PERIOD.get(freq, timedelta(days=1)) * interval
+    periods_before = max(0, (window_start_wall - start_wall) // span) + 1
+    budget = (periods_before + 1) * _per_period(freq, rule) + MAX_OCCURRENCES_PER_SERIES + 1
     for number, moment in enumerate(itertools.islice(steps, budget + 1), start=1):
         if (count is not None and number > count) or (until_wall is not None and moment > until_wall):
             return notes
@@ -144,6 +149,18 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
         f"its RRULE (FREQ={freq}) could not be bounded: over {budget:,} steps without reaching the window; "
         "it was not expanded"
     )
+
+
+def _length(event, start) -> timedelta:
+    """How long each occurrence lasts, as far as it can be told cheaply; zero when unknown."""
+    try:
+        if event.get("DTEND") is not None:
+            return max(timedelta(0), _wall(event["DTEND"].dt, start) - _wall(start, start))
+        if event.get("DURATION") is not None:
+            return max(timedelta(0), event["DURATION"].dt)
+    except Exception:  # noqa: BLE001 - a length is only a hint here
+        pass
+    return timedelta(0)
 
 
 def _wall(moment, like, end_of_day: bool = False) -> datetime:

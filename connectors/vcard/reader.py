@@ -80,8 +80,9 @@ class _FileReader:
         except CardError as error:
             result.reject(location, str(error))
             return
-        except Exception as error:  # a bug of ours must not cost the other cards of the file
-            result.reject(location, f"unexpected error while reading the card ({type(error).__name__})")
+        except Exception:  # a bug of ours must not cost the other cards of the file
+            result.reject(location, "the card could not be read (an error in strongties' vCard reader; "
+                                    "please report it with the card)")
             return
         for notice in notices:
             result.note(location, notice)
@@ -112,12 +113,12 @@ def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = Tr
                     continue
                 for block in part.blocks() if isinstance(part, CardRun) else (part,):
                     reader.block(block)
-    except Exception as error:
+    except Exception:
         # Splitting the file into cards failed (a read error, or a bug of ours): what was read
         # stays, and the rest of the file counts as one unreadable item.
         result.items += 1
-        result.reject(f"after card {result.items - 1}",
-                      f"the rest of the file could not be split into cards ({type(error).__name__})")
+        result.reject(f"after card {result.items - 1}", "the rest of the file could not be read (a read error, "
+                                                        "or an error in strongties' vCard reader)")
     finally:
         if collecting:
             gc.enable()

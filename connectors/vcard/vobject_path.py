@@ -308,9 +308,8 @@ def vobject_properties(block: CardBlock, notices: list[str] | None = None,
         for line, text in properties:
             try:
                 read_lines.extend(_read_component([(line, text)]).lines())
-            except Exception as error:
-                notices.append(f"line {line}: vobject could not read the property ({type(error).__name__}); "
-                               "it was dropped")
+            except Exception:
+                notices.append(f"line {line}: the property's name, parameters or value are malformed; it was dropped")
     if not read_lines and len(notices) > dropped_before:
         raise CardError("no property of the card could be read: " + "; ".join(notices[dropped_before:]))
     found: list[tuple[int, str, object]] = []

@@ -10,6 +10,9 @@ import dagster as dg
 import duckdb
 
 SAMPLE_ROWS_SHOWN = 5
+# The sample is kept in the run history (DAGSTER_HOME) for good: only columns that name no
+# one (no names, addresses, keys built from them or free text) are shown.
+SAMPLE_COLUMNS = ("person_id", "rank", "score", "channel", "direction", "occurred_at", "days_since_last_contact")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,9 @@ class SqlCheck:
         metadata = {"failing_rows": failing}
         if failing:
             sample = connection.execute(f"SELECT * FROM ({self.failing_rows_sql}) LIMIT {SAMPLE_ROWS_SHOWN}").fetch_df()
-            metadata["sample"] = dg.MetadataValue.md(sample.to_markdown(index=False))
+            shown = [column for column in sample.columns if column in SAMPLE_COLUMNS]
+            if shown:
+                metadata["sample"] = dg.MetadataValue.md(sample[shown].to_markdown(index=False))
         return dg.AssetCheckResult(asset_key=self.asset, check_name=self.name, passed=failing == 0, metadata=metadata)
 
 

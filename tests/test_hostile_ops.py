@@ -250,3 +250,14 @@ def test_dagster_yaml_turns_on_run_monitoring_with_the_process_watching_launcher
     assert isinstance(instance.run_launcher, ProcessWatchingRunLauncher)
     assert instance.run_monitoring_enabled and instance.run_monitoring_max_resume_run_attempts == 0
     assert instance.event_log_storage._base_dir == str(home / "history" / "runs")
+
+
+def test_a_failed_check_shows_person_ids_but_no_names_in_its_sample():
+    from assets.checks import SqlCheck
+
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE core_list AS SELECT 1 AS rank, 'p-1' AS person_id, 'Priya Shah' AS display_name, "
+                       "'referred you once (intro to Dana Lee)' AS why")
+    check = SqlCheck("core_list", "always_fails", "Fails on purpose.", "SELECT * FROM core_list")
+    sample = check.evaluate(connection).metadata["sample"].value
+    assert "p-1" in sample and "Priya" not in sample and "Dana" not in sample

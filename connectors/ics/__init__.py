@@ -191,7 +191,7 @@ def parse_calendar(
         scan = _scan(stream)
     except Exception as error:  # noqa: BLE001 - the fault barrier: no input stops the run
         result.items = 1
-        result.reject("file", f"the calendar reader failed on this file ({type(error).__name__}); nothing of it was read")
+        result.reject("file", "the calendar reader failed on this file (an internal error); nothing of it was read")
         return result
     if not scan.blocks:
         reason = _why_no_calendar(scan)
@@ -383,7 +383,7 @@ def _scan(stream: BinaryIO) -> _Scan:
         elif name == "BEGIN":
             saw_component = True
             skip_name, skip_depth = value, 1
-        elif current_calendar is not None and name in ("X-WR-TIMEZONE", "CALSCALE", "METHOD"):
+        elif current_calendar is not None and name in ("X-WR-TIMEZONE", "METHOD"):
             calendar = calendars[current_calendar]
             value = _property_value(line).strip()
             if name == "METHOD":
@@ -638,7 +638,7 @@ class _Expander:
         if block.position in self.failed or block.position in self.rejected:
             return
         self.failed.add(block.position)
-        self.result.reject(block.location, f"the calendar reader failed on it ({type(error).__name__}); it was left out")
+        self.result.reject(block.location, _failure_reason(error))
         meetings = self.result.rows.get(MEETINGS_TABLE, [])
         dropped = {row["occurrence_id"] for row in meetings if row["vevent_position"] == block.position}
         if dropped:
@@ -999,14 +999,26 @@ def _unreadable_reason(block: _Block, error: Exception | None) -> str:
         problem = line_problem(line, number)
         if problem:
             return problem
-    kind = f" ({type(error).__name__})" if error is not None else ""
-    return f"icalendar cannot read it{kind}; no single line of it is malformed"
+    return "icalendar cannot read it, though no single line of it is malformed"
 
 
 def _expansion_reason(error: Exception, block: _Block) -> str:
+    if isinstance(error, OverflowError):
+        return _OUT_OF_RANGE
     number, _ = _first_line(block, "RRULE")
-    where = f" (RRULE on line {number})" if number else ""
-    return f"its recurrence{where} could not be expanded ({type(error).__name__})"
+    if number:
+        return f"its recurrence could not be expanded: the RRULE (line {number}) is not a rule that can be read"
+    return "its recurrence could not be expanded: its RDATE, EXDATE or RECURRENCE-ID dates do not fit together"
+
+
+_OUT_OF_RANGE = "one of its dates is outside the years 1 to 9999 once moved to UTC; it was left out"
+
+
+def _failure_reason(error: Exception) -> str:
+    """The reason for a VEVENT the reader failed on unexpectedly (the fault barrier)."""
+    if isinstance(error, OverflowError):
+        return _OUT_OF_RANGE
+    return "the calendar reader failed on it (an internal error, worth reporting); it was left out"
 
 
 def _end_of(occurrence, start):

@@ -25,13 +25,7 @@ BUDGET_SLOW_SECONDS = 8.0
 
 # Regression files (relative to tests/fixtures/fuzz/regressions) whose bug is still open, with
 # why. Found by the campaign against the connectors as they were; drop an entry once it passes.
-KNOWN_FAILURES: dict[str, str] = {
-    "calendar/raises-overflowerror-in-connectors-normalize-py-to-utc-811c1f9e.ics":
-        "a DTSTART in year 1 of a custom VTIMEZONE overflows converting to UTC; caught, but the reason "
-        "names OverflowError instead of the out-of-range date",
-    "calendar/reason-quotes-personal-data-its-recurrence-could-not-be-expanded-73a04269.ics":
-        "an RRULE recurring-ical-events cannot parse: the reason names its exception class BadRuleStringFormat",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @lru_cache(maxsize=None)

@@ -146,7 +146,7 @@ class _Scan:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
-            self.refuse(relative or ".", "whole folder", f"folder cannot be read ({error.strerror or type(error).__name__})")
+            self.refuse(relative.rstrip("/") or ".", "whole folder", f"folder cannot be read ({error.strerror or type(error).__name__})")
             return
         regular: list[tuple[os.DirEntry, str, os.stat_result]] = []
         folders: list[tuple[str, str, tuple[int, int]]] = []

@@ -1,16 +1,26 @@
-"""The inbox scan: LinkedIn archives read in place, duplicate copies counted once, unsafe archives refused."""
+"""The inbox scan: LinkedIn archives read in place (nested one level deep), duplicate copies
+counted once, unsafe archives refused, only regular files read, links and odd names handled."""
 from __future__ import annotations
 
+import io
+import os
+import signal
+import time
 import zipfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from connectors.inbox import LINKEDIN_FILE_KINDS, scan_inbox
+from connectors.inbox import NotARegularFile, scan_inbox
 from connectors.linkedin import parse_linkedin_file
+from connectors.sources import LINKEDIN_KINDS
+from warehouse.ingest import ingest_inbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linkedin"
-LINKEDIN_KINDS = tuple(LINKEDIN_FILE_KINDS.values())
+WINDOW = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
 EXPORT_MEMBERS = {
     "Connections.csv": "connections_2024.csv",
     "messages.csv": "messages_2024_dec.csv",
@@ -83,3 +93,147 @@ def test_a_member_with_corrupt_compressed_data_is_quarantined(tmp_path):
     archive_path.write_bytes(bytes(data))
     inbox = scan_inbox(tmp_path)
     assert [entry.location for entry in inbox.quarantine] == ["member Connections.csv"]
+
+
+@contextmanager
+def fails_instead_of_hanging(seconds: int):
+    """A scan that blocks on a pipe would hang the test run: fail the test instead."""
+    def give_up(signum, frame):
+        raise TimeoutError(f"the scan did not finish in {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def reasons_by_path(inbox) -> dict[str, str]:
+    return {entry.source_file: entry.reason for entry in inbox.quarantine}
+
+
+def test_a_named_pipe_and_a_link_to_a_device_are_quarantined_without_being_opened(tmp_path):
+    os.mkfifo(tmp_path / "contacts.vcf")
+    os.symlink("/dev/zero", tmp_path / "endless.ics")
+    (tmp_path / "referrals.csv").write_text("date,person,direction,kind,value\n")
+    with fails_instead_of_hanging(10):
+        inbox = scan_inbox(tmp_path)
+    reasons = reasons_by_path(inbox)
+    assert "not a regular file (a named pipe)" in reasons["contacts.vcf"]
+    assert "not a regular file (a character device)" in reasons["endless.ics"]
+    assert all(entry.scope == "file" for entry in inbox.quarantine)
+    assert [f.path for f in inbox.files] == ["referrals.csv"]
+
+
+def test_a_file_swapped_for_a_pipe_after_the_scan_is_refused_when_opened(tmp_path):
+    (tmp_path / "contacts.vcf").write_text("BEGIN:VCARD\r\nEND:VCARD\r\n")
+    inbox = scan_inbox(tmp_path)
+    (tmp_path / "contacts.vcf").unlink()
+    os.mkfifo(tmp_path / "contacts.vcf")
+    with fails_instead_of_hanging(10), pytest.raises(NotARegularFile):
+        inbox.files[0].open()
+
+
+def test_ten_thousand_archive_members_are_scanned_in_a_few_seconds(tmp_path):
+    with zipfile.ZipFile(tmp_path / "many.zip", "w", zipfile.ZIP_STORED) as archive:
+        for number in range(10_000):
+            archive.writestr(f"notes/{number:05}.txt", f"note {number}\n")
+    started = time.perf_counter()
+    with scan_inbox(tmp_path) as inbox:
+        seconds = time.perf_counter() - started
+        assert len(inbox.files) == 10_001
+        with inbox.files[-1].open() as member:
+            assert member.read() == b"note 9999\n"
+    # Reopening the archive for every member took 724 s for such a zip (issue 12).
+    assert seconds < 5, f"{seconds:.1f} s"
+
+
+def test_a_file_name_that_is_not_utf8_is_kept_with_its_bytes_escaped_and_read(tmp_path):
+    folder = os.fsdecode(bytes(tmp_path) + b"/caf\xe9")
+    os.mkdir(folder)
+    with open(os.path.join(folder, "referrals.csv"), "w") as handle:
+        handle.write("date,person,direction,kind,value\n2026-01-02,ana@example.org,received,intro,3\n")
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(tmp_path), WINDOW)
+    assert connection.execute("SELECT source_file, kind, items FROM raw_inbox_files").fetchall() == [
+        ("caf\\xe9/referrals.csv", "referrals", 1)]
+    assert connection.execute("SELECT source_file FROM raw_referrals").fetchall() == [("caf\\xe9/referrals.csv",)]
+
+
+def test_a_linkedin_export_zipped_inside_another_zip_is_read(tmp_path):
+    inner = tmp_path / "Basic_LinkedInDataExport_12-16-2024.zip"
+    write_export_zip(inner)
+    with zipfile.ZipFile(tmp_path / "downloads.zip", "w") as outer:
+        outer.write(inner, inner.name)
+        outer.writestr("readme.txt", "my exports")
+    inner.unlink()
+    with scan_inbox(tmp_path) as inbox:
+        members = {f.path: f.kind for f in inbox.readable(*LINKEDIN_KINDS)}
+        assert members == {f"downloads.zip!{inner.name}!{name}": kind for name, kind in (
+            ("Connections.csv", "linkedin_connections"), ("messages.csv", "linkedin_messages"),
+            ("Invitations.csv", "linkedin_invitations"))}
+        connections = next(f for f in inbox.files if f.path.endswith("Connections.csv"))
+        with connections.open() as stream:
+            assert parse_linkedin_file(stream, connections.path, connections.kind).items == 3
+
+
+def test_an_archive_nested_two_levels_deep_is_quarantined_with_the_reason(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as innermost:
+        innermost.writestr("Connections.csv", (FIXTURES / "connections_2024.csv").read_bytes())
+    middle = io.BytesIO()
+    with zipfile.ZipFile(middle, "w") as archive:
+        archive.writestr("innermost.zip", buffer.getvalue())
+    with zipfile.ZipFile(tmp_path / "outer.zip", "w") as archive:
+        archive.writestr("middle.zip", middle.getvalue())
+    inbox = scan_inbox(tmp_path)
+    assert [(entry.source_file, entry.location) for entry in inbox.quarantine] == [
+        ("outer.zip!middle.zip", "member innermost.zip")]
+    assert "unzip the outer archive" in inbox.quarantine[0].reason
+
+
+def test_a_symlinked_folder_is_walked_once_and_a_loop_is_listed(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "friends.vcf").write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nEND:VCARD\r\n")
+    inbox_folder = tmp_path / "inbox"
+    (inbox_folder / "sub").mkdir(parents=True)
+    os.symlink(elsewhere, inbox_folder / "linked")
+    os.symlink(elsewhere, inbox_folder / "linked_again")
+    os.symlink(inbox_folder, inbox_folder / "sub" / "back_to_top")
+    inbox = scan_inbox(inbox_folder)
+    assert [(f.path, f.kind) for f in inbox.files] == [("linked/friends.vcf", "vcard")]
+    reasons = reasons_by_path(inbox)
+    assert "symbolic link loop" in reasons["sub/back_to_top"]
+    assert "the same folder as linked" in reasons["linked_again"]
+
+
+def test_a_folder_the_scan_may_not_open_is_listed_with_the_reason(tmp_path, monkeypatch):
+    (tmp_path / "private").mkdir()
+    (tmp_path / "referrals.csv").write_text("date,person,direction,kind,value\n")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("private"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    inbox = scan_inbox(tmp_path)
+    assert [(q.source_file, q.location, q.reason) for q in inbox.quarantine] == [
+        ("private", "whole folder", "folder cannot be read (Permission denied)")]
+    assert [f.path for f in inbox.files] == ["referrals.csv"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder whatever its permissions")
+def test_an_unreadable_folder_is_listed_not_skipped(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0)
+    try:
+        inbox = scan_inbox(tmp_path)
+    finally:
+        private.chmod(0o700)
+    assert [(q.source_file, q.location) for q in inbox.quarantine] == [("private", "whole folder")]

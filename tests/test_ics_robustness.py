@@ -50,14 +50,14 @@ def test_duplicate_single_valued_properties_use_the_first_and_say_so():
     assert (planning["starts_at"], planning["ends_at"]) == ("2024-03-04T09:00:00+00:00", "2024-03-04T09:30:00+00:00")
     assert planning["uid"] == "dup-start@example.com"
     assert (planning["summary"], planning["status"], planning["organizer_email"]) == ("Planning", "CONFIRMED", "ada@example.com")
-    # The first DURATION (45 minutes) and the first RRULE (COUNT=2).
-    assert [row["duration_minutes"] for row in rows if row["summary"] == "Standup"] == [45.0, 45.0]
+    # The first DURATION (45 minutes); two RRULEs are both read (their union: five days).
+    assert [row["duration_minutes"] for row in rows if row["summary"] == "Standup"] == [45.0] * 5
     # The override keeps its first RECURRENCE-ID (18 March): that slot moves, 25 March stays.
     assert [row["starts_at"][:10] for row in rows if row["uid"] == "dup-override@example.com"] == [
         "2024-03-11", "2024-03-19", "2024-03-25"]
     assert not lost(result)
     duplicated = {entry.reason.split()[2] for entry in notes(result)}
-    assert duplicated == {"UID", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER", "STATUS", "DURATION", "RRULE",
+    assert duplicated == {"UID", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER", "STATUS", "DURATION",
                           "SEQUENCE", "RECURRENCE-ID"}
     assert "a second DTSTART (line 9) was ignored" in {entry.reason[:37] for entry in notes(result)}
     assert_items_conserved(result)
@@ -340,3 +340,10 @@ def test_a_bad_time_value_is_explained_without_the_librarys_message():
     result = read_bytes(calendar("DTSTART:20240102T090000Z", "DTEND:not-a-date-of-ada@example.com"))
     (entry,) = lost(result)
     assert entry.reason == "its DTEND (line 8) is not a valid date or date-time"
+
+
+def test_two_rrules_as_zimbra_writes_them_give_the_union_of_their_occurrences():
+    result = read("two_rrules.ics")
+    assert [row["starts_at"][:10] for row in meetings(result)] == [
+        "2024-04-01", "2024-04-08", "2024-04-15", "2024-05-15"]  # 15 April is in both
+    assert not result.quarantine

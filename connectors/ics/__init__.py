@@ -106,12 +106,13 @@ KEPT_PROPERTIES = frozenset({
 # closed (a truncated or hand-merged file), and it is read as the start of the next thing.
 CANNOT_NEST_IN_VEVENT = frozenset({"VEVENT", "VCALENDAR", "VTIMEZONE", "VTODO", "VJOURNAL", "VFREEBUSY"})
 
-# Properties RFC 5545 allows once in a VEVENT (RRULE "SHOULD NOT" occur more than once). A
-# second one is ignored, with a note: icalendar would hand back a list where one value is
-# expected, and which of two start times is meant cannot be known; the first is what every
-# reader we tried shows.
+# Properties RFC 5545 allows once in a VEVENT. A second one is ignored, with a note:
+# icalendar would hand back a list where one value is expected, and which of two start times
+# is meant cannot be known; the first is what every reader we tried shows. RRULE is not one
+# of them: RFC 2445 allowed several, Zimbra writes several, and recurring-ical-events
+# expands their union.
 SINGLE_VALUED = frozenset({
-    "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RECURRENCE-ID", "SEQUENCE", "STATUS",
+    "UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS",
     "SUMMARY", "ORGANIZER", "LOCATION", "TRANSP",
 })
 

@@ -61,13 +61,22 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
     Returns notes for what was cut; raises Unexpandable when the rule cannot be bounded.
     Events without an RRULE, or with one dateutil cannot read, are left to the library.
     """
-    rule = event.get("RRULE")
-    if isinstance(rule, list):
-        rule = rule[0] if rule else None
-    start_prop = event.get("DTSTART")
-    if rule is None or start_prop is None:
+    rules = event.get("RRULE")
+    if rules is None or event.get("DTSTART") is None:
         return []
-    start = start_prop.dt
+    if isinstance(rules, list):
+        # Several RRULEs (RFC 2445 allowed it; Zimbra still writes it): each is bounded, but
+        # none may move DTSTART, which the others step from. COUNT still counts DTSTART
+        # once, so the correction is left out here.
+        notes: list[str] = []
+        for rule in rules:
+            notes += _bound_rule(event, rule, window_start, window_end, alone=False)
+        return notes
+    return _bound_rule(event, rules, window_start, window_end, alone=True)
+
+
+def _bound_rule(event, rule, window_start: datetime, window_end: datetime, alone: bool) -> list[str]:
+    start = event["DTSTART"].dt
     freq = str((rule.get("FREQ") or [""])[0]).upper()
     try:
         interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
@@ -86,7 +95,7 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
         return []
     notes: list[str] = []
 
-    if count is not None:
+    if count is not None and alone:
         first = next(iter(steps), None)
         if first != start_wall:
             count -= 1  # DTSTART is the first occurrence, and the rule does not give it
@@ -107,6 +116,11 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
         periods_before = (land - start_wall) // span
         steps_before = periods_before * _per_period(freq, rule)
         if steps_before > FAST_FORWARD_PERIODS and not (count is not None and count <= FAST_FORWARD_PERIODS):
+            if not alone:
+                raise Unexpandable(
+                    f"one of its RRULEs (FREQ={freq}) starts {periods_before:,} periods before the window, "
+                    "too many to count through; it was not expanded"
+                )
             if count is not None:
                 if any(key.startswith("BY") for key in rule):
                     raise Unexpandable(

@@ -21,9 +21,9 @@ LEGACY_CHARSETS = (
 )
 # What to fall back on when detection finds nothing: what old Windows exporters wrote most.
 WESTERN = "cp1252"
-# A file's 8-bit text is detected anew for each card, on all its cards' 8-bit values so far,
-# until this much is gathered; then the charset found is kept for the rest of the file (one
-# card's name is too short to tell Greek from Cyrillic, and detection costs up to 30 ms a call).
+# A file's 8-bit text is detected on all its cards' 8-bit values so far, until this much is
+# gathered; then the charset found is kept for the rest of the file (one card's name is too
+# short to tell Greek from Cyrillic, and detection costs up to 30 ms a call).
 SETTLED_SAMPLE_BYTES = 4096
 # Codec names (as codecs.lookup gives them) of ASCII and the Unicode encodings: declaring one
 # on a property says nothing about how the card's other 8-bit text is written.
@@ -122,22 +122,39 @@ class FileCharsets:
         self.declared: str | None = None  # the last legacy CHARSET a card of the file declared
         self.settled: str | None = None  # the charset detected once the sample was large enough
         self._sample = bytearray()  # 8-bit values of cards without a declaration, for detection
+        self._detected: str | None = None  # the last detection, and the sample size it saw
+        self._detected_size = 0
 
     def declare(self, charset: str) -> None:
         self.declared = charset
 
     def for_card(self, card_sample: bytes) -> str:
-        """The charset for a card's undeclared 8-bit values, `card_sample` (joined by LF)."""
+        """The charset for a card's undeclared 8-bit values, `card_sample` (joined by LF).
+
+        Detection runs again only when the file's sample has doubled since the last one (and the
+        card's bytes fit what it found), so a file pays for a handful of detections, not one per
+        card, before its charset settles."""
         if self.declared:
             return self.declared
         if self.settled:
             return self.settled
         self._sample += card_sample + b"\n"
-        charset = detect(bytes(self._sample))
-        if len(self._sample) >= SETTLED_SAMPLE_BYTES:
-            self.settled = charset
+        size = len(self._sample)
+        if self._detected is None or size >= 2 * self._detected_size or not _fits(card_sample, self._detected):
+            self._detected = detect(bytes(self._sample))
+            self._detected_size = size
+        if size >= SETTLED_SAMPLE_BYTES:
+            self.settled = self._detected
             self._sample = bytearray()
-        return charset
+        return self._detected
+
+
+def _fits(data: bytes, charset: str) -> bool:
+    try:
+        data.decode(charset)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def decode_value(value: bytes, declared: str | None, card_charset, notices: list[str], line: int,

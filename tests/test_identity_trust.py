@@ -111,8 +111,7 @@ def record(key: str, name: str | None, **fields) -> dict:
 LIZ_CARD = record("vcard:card-liz", "Liz Chen", given_name="Liz", family_name="Chen",
                   emails=["lizchen.sf@gmail.com"], phones=["(415) 555-0101"])
 # A Google Calendar attendee written only as an address; the pipeline spells a name out of it.
-LIZ_INVITE = record("calendar:lizchen.sf@gmail.com", "Lizchen Sf", emails=["lizchen.sf@gmail.com"],
-                    name_from_address=True)
+LIZ_INVITE = record("calendar:lizchen.sf@gmail.com", "Lizchen Sf", emails=["lizchen.sf@gmail.com"])
 WEI_HARBOR = record("vcard:card-wei-1", "Wei Zhang", given_name="Wei", family_name="Zhang", company="Harbor Analytics",
                     emails=["wei.zhang@harboranalytics.example"], phones=["(415) 555-0144"])
 WEI_LUMEN = record("vcard:card-wei-2", "Wei Zhang", given_name="Wei", family_name="Zhang", company="Lumen Bio",

@@ -49,15 +49,13 @@ def prepare_records(records: pd.DataFrame, default_region: str | None) -> pd.Dat
 
     Besides the records interface, optional `address` and `postcode` columns are compared when
     present (the benchmark's data sets carry them); absent columns count as missing values.
-    A name that is a role ("Organizer") or was spelled out from the record's own address
-    (`name_from_address`) counts as no name; role addresses are not compared at all: neither
-    says who the person is.
+    A name that is a role ("Organizer") or an address counts as no name, and role addresses are
+    not compared at all: neither says who the person is.
     """
-    names = [("", "") if from_address is True or is_role_name(clean_text(full))
+    names = [("", "") if is_role_name(clean_text(full))
              else _split_cached(clean_text(full), clean_text(given), clean_text(family))
-             for full, given, family, from_address in zip(
-                 _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"),
-                 _column(records, "name_from_address"))]
+             for full, given, family in zip(
+                 _column(records, "full_name"), _column(records, "given_name"), _column(records, "family_name"))]
     given_display = [given for given, _ in names]
     family_display = [family for _, family in names]
     given = [fold_name(value) for value in given_display]

@@ -21,7 +21,7 @@ from .person_ids import assign_person_ids
 from .resolve import resolve_people
 
 RECORD_COLUMNS = ("record_key, source, full_name, given_name, family_name, emails, phones, linkedin_url, "
-                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen, name_from_address")
+                  "company, title, birthday, city, address, postcode, last_seen::varchar AS last_seen")
 DECISION_COLUMNS = "left_key, right_key, decision, left_about, right_about, source_file, position, location"
 STATE_TABLE = "resolution_fingerprint"  # bookkeeping, not published
 # The person_id each record had on the last run it was seen (bookkeeping, not published): it

@@ -77,8 +77,6 @@ calendar as (
                         lambda part: upper(part[1]) || part[2:]), 'string_agg', ' ')
             end
         ) as full_name,
-        -- Such a name is the address again, not who the person is: resolution ignores it.
-        min(n.name) is null as name_from_address,
         [a.email] as emails,
         max(m.starts_at)::date as last_seen,
         min(m.starts_at)::date as first_seen,
@@ -114,7 +112,6 @@ select
     records.linkedin_url, records.company, records.title, records.birthday, records.city,
     records.address, records.postcode,
     records.first_seen, records.last_seen, records.source_file,
-    coalesce(records.name_from_address, false) as name_from_address,
     coalesce(len(list_intersect(records.emails, owner.emails)) > 0
         or records.linkedin_url = owner.linkedin_url, false) as is_owner
 from records

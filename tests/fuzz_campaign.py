@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 
 from tests.fuzzing import (  # noqa: E402
-    CAMPAIGN_LONG_LINES, REGRESSIONS, TARGETS, Target, Violation, minimize, mutated_inputs, regression_files,
-    regression_name, run_connector,
+    CAMPAIGN_LONG_LINES, REGRESSIONS, TARGETS, Target, Violation, minimize, mutated_inputs, read_regression,
+    regression_files, run_connector, target_of, write_regression,
 )
 
 # Examples per target before the campaign moves to the next one: long enough for hypothesis to
@@ -38,7 +38,7 @@ def known_signatures() -> set[str]:
     """The violations the kept regression files show today."""
     known = set()
     for path in regression_files():
-        outcome = run_connector(TARGETS[path.parent.name], path.read_bytes())
+        outcome = run_connector(target_of(path), read_regression(path))
         known.update(v.signature for v in outcome.violations)
     return known
 
@@ -64,10 +64,7 @@ def fuzz_round(target: Target, known: set[str], examples: int) -> dict[str, tupl
 
 def keep(target: Target, data: bytes, violation: Violation) -> Path:
     small = minimize(target, data, violation.signature, MINIMIZE_SECONDS)
-    folder = REGRESSIONS / target.name
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / regression_name(violation.signature, small, target)
-    path.write_bytes(small)
+    path = write_regression(target, violation.signature, small)
     final = run_connector(target, small)
     detail = next((v.detail for v in final.violations if v.signature == violation.signature), violation.detail)
     print(f"\nNEW {violation.signature}\n  kept {path.relative_to(REGRESSIONS)} ({len(small)} bytes, from {len(data)})\n"

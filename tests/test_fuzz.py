@@ -13,19 +13,27 @@ from functools import lru_cache
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzzing import BUDGET_LONG_LINES, REGRESSIONS, TARGETS, mutated_inputs, regression_files, run_connector, seeds_of
+from tests.fuzzing import (
+    BUDGET_LONG_LINES, REGRESSIONS, TARGETS, mutated_inputs, read_regression, regression_files, run_connector, seeds_of,
+    target_of,
+)
 
-# Examples per connector in `make test`: with thirteen connectors this keeps the file near 20 s
+# Examples per connector in `make test`: with fourteen targets this keeps the file near 15 s
 # on the team's shared two-core machine (calendars cost the most: icalendar and recurrence).
-BUDGET_EXAMPLES = {"calendar": 60, "vcard": 80, "vcard_vobject": 60}
-DEFAULT_BUDGET_EXAMPLES = 60
+BUDGET_EXAMPLES = {"calendar": 120, "vcard": 200, "vcard_vobject": 150}
+DEFAULT_BUDGET_EXAMPLES = 150
 # Per-example time in `make test`: well above any honest parse of these small inputs even on a
 # loaded machine, so only a runaway trips it; the campaign holds connectors to SLOW_SECONDS.
 BUDGET_SLOW_SECONDS = 8.0
 
 # Regression files (relative to tests/fixtures/fuzz/regressions) whose bug is still open, with
 # why. Found by the campaign against the connectors as they were; drop an entry once it passes.
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "linkedin_profile/reason-names-an-internal-type-nottext-not-a-readable-property-text-fil-5ba93c9d.csv":
+        "a NUL byte: the reason names the connector's own NotText exception",
+    "linkedin_profile/reason-names-an-internal-type-unicodedecodeerror-not-a-readable-proper-e7f00684.csv":
+        "UTF-16 cut inside a character: the reason names UnicodeDecodeError",
+}
 
 
 @lru_cache(maxsize=None)
@@ -34,7 +42,7 @@ def tolerated_signatures() -> frozenset[str]:
     signatures = set()
     for path in regression_files():
         if str(path.relative_to(REGRESSIONS)) in KNOWN_FAILURES:
-            outcome = run_connector(TARGETS[path.parent.name], path.read_bytes(), slow_seconds=BUDGET_SLOW_SECONDS)
+            outcome = run_connector(target_of(path), read_regression(path), slow_seconds=BUDGET_SLOW_SECONDS)
             signatures.update(v.signature for v in outcome.violations)
     return frozenset(signatures)
 
@@ -83,7 +91,7 @@ def _regression_params():
 
 @pytest.mark.parametrize("path", _regression_params())
 def test_kept_regression_example_keeps_the_invariants(path):
-    outcome = run_connector(TARGETS[path.parent.name], path.read_bytes(), slow_seconds=BUDGET_SLOW_SECONDS)
+    outcome = run_connector(target_of(path), read_regression(path), slow_seconds=BUDGET_SLOW_SECONDS)
     assert not outcome.violations, "\n\n".join(f"{v.signature}\n{v.detail}" for v in outcome.violations)
 
 

@@ -457,16 +457,20 @@ FIT_STEPS = 400
 FIT_STEP_SIZE = 0.05
 # Shipped weights are rounded to this, so each can be stated and argued in docs/scoring.md.
 WEIGHT_GRANULARITY = 0.05
+# In a generated inbox, the people ranked this high by the shipped weights are the ones a new
+# weighting must order right to keep top-20 precision (three times the 20 judged).
+GENERATED_CONTENDERS = 60
 
 
-def rescored(warehouse: Path, variables: dict) -> "pandas.DataFrame":  # noqa: F821
-    """This checkout's tie_strength model, run again on a finished warehouse's `interaction` and `person`."""
+def rescored(warehouse: Path, variables: dict, sql: str | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """This checkout's tie_strength model (or `sql`), run again on a finished warehouse's `interaction` and `person`:
+    what the product would have published from the same inbox with those settings."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         for name, value in variables.items():
             connection.execute(f"SET VARIABLE {name} = ?", [value])
-        return connection.execute(f"WITH rescored AS ({TIE_STRENGTH_SQL.read_text()}) "
+        return connection.execute(f"WITH rescored AS ({sql or TIE_STRENGTH_SQL.read_text()}) "
                                   "SELECT r.source, r.source_key, t.* FROM rescored AS t "
                                   "LEFT JOIN source_record AS r USING (person_id)").fetch_df()
 
@@ -591,6 +595,9 @@ def generated_groups(warehouses: list[tuple[Path, Path]], variables: dict):
                      if row["tier"] in bench_ranking.STRONGEST_TIERS and not is_true(row["dormant"])}
         mapping = bench_ranking.true_person_of(warehouse, truth)
         frame = rescored(warehouse, variables).drop_duplicates("person_id")
+        # Top-20 precision is decided near the top: the strongest ties against the people the
+        # shipped score ranks close to them, not against thousands of acquaintances.
+        frame = frame[frame["rank"] <= GENERATED_CONTENDERS]
         groups.append(([[float(row[name]) for name in FEATURES] for row in frame.to_dict("records")],
                        [mapping.get(person) in strongest for person in frame["person_id"]]))
     return groups
@@ -654,6 +661,77 @@ def fit(label: str, ranking_runs: Path | None, extra_share: float) -> dict:
             if generated else None}
 
 
+def ablation(label: str, ranking_runs: Path | None) -> dict:
+    """What each feature buys: the shipped weights, and each feature's weight removed (the rest
+    rescaled to sum to one), on the cached warehouses of `label` and of bench_ranking.py."""
+    from warehouse.config import ScoringConfig, sql_variables
+
+    log = read_log()
+    students = [student for student in select_students(log)[0]
+                if (CACHE_ROOT / f"student-{student}" / label / "done.json").exists()]
+    variables = sql_variables(ScoringConfig(), AS_OF)
+    features = {student: student_features(
+        CACHE_ROOT / f"student-{student}" / label / "warehouse" / "strongties.duckdb", variables) for student in students}
+    groups = scored_groups(log, students, features)
+    generated = []
+    for run_folder in sorted(ranking_runs.glob("ranking-*")) if ranking_runs else []:
+        people, seed = run_folder.name.split("-")[1], run_folder.name.split("-s")[1]
+        truth = sorted(ranking_runs.parent.glob(f"truth-{people}-s{seed}-*.csv"))
+        if truth:
+            generated.append((run_folder / "warehouse" / "strongties.duckdb", truth[-1]))
+    shipped = [getattr(ScoringConfig(), "weight_" + name) for name in FEATURES]
+    variants = {"shipped": shipped}
+    for index, name in enumerate(FEATURES):
+        if shipped[index] > 0:
+            rest = sum(shipped) - shipped[index]
+            variants[f"without {name}"] = [0.0 if i == index else w / rest for i, w in enumerate(shipped)]
+    found = {}
+    for variant, weights in variants.items():
+        figures = {metric: round(mean([function(weighted_scores(rows, seen, weights), relevant)
+                                       for rows, relevant, seen in groups]), 4) for metric, function in METRICS.items()}
+        if generated:
+            top20 = generated_top20(generated, sql_variables(ScoringConfig(), "2026-11-20"), weights)
+            figures["generated_top20_mean"] = round(sum(top20) / len(top20), 3)
+        found[variant] = figures
+    return {"students": len(students), "variants": found}
+
+
+# The weights shipped before issue 17, for `--before-sql` (that version's tie_strength.sql).
+BEFORE_WEIGHTS = {"weight_recency": 0.20, "weight_frequency": 0.25, "weight_time_together": 0.30,
+                  "weight_reciprocity": 0.05, "weight_longevity": 0.10, "weight_multiplexity": 0.05,
+                  "weight_shared_context": 0.05}
+
+
+def before_products(students: list[int], label: str, before_sql: Path) -> dict[int, dict[int, dict]]:
+    """The earlier model's tie_strength, re-run on each student's warehouse of `label` (same inbox, same people)."""
+    from warehouse.config import ScoringConfig, sql_variables
+
+    variables = {**sql_variables(ScoringConfig(), AS_OF), **BEFORE_WEIGHTS}
+    sql = before_sql.read_text()
+    found = {}
+    for student in students:
+        warehouse = CACHE_ROOT / f"student-{student}" / label / "warehouse" / "strongties.duckdb"
+        if not warehouse.exists():
+            continue
+        frame = rescored(warehouse, variables, sql)
+        frame = frame[frame["source"] == "linkedin"]
+        found[student] = {int(str(row["source_key"]).rsplit("-", 1)[1]): row for row in frame.to_dict("records")
+                          if str(row["source_key"]).startswith(LINKEDIN_PREFIX + "student-")}
+    return found
+
+
+def with_before(result: dict, label: str, before_sql: Path) -> dict:
+    """Adds the earlier model's figures on the same students, and the product's paired difference from them."""
+    log = read_log()
+    students = [student for student in select_students(log)[0]
+                if (CACHE_ROOT / f"student-{student}" / label / "done.json").exists()]
+    before = evaluate(log, students, before_products(students, label, before_sql))
+    result["before"] = {"summary": before["summary"]["product"], "product_minus_before": {
+        metric: paired_difference(result["per_student"]["product"][metric], before["per_student"]["product"][metric])
+        for metric in METRICS}}
+    return result
+
+
 def format_summary(result: dict) -> str:
     if "skipped" in result:
         return f"skipped: {result['skipped']}"
@@ -662,6 +740,10 @@ def format_summary(result: dict) -> str:
     for ranker, metrics in result["summary"].items():
         lines.append(f"  {ranker:>13}: " + ", ".join(
             f"{metric} {value['mean']:.3f} [{value['low']:.3f}, {value['high']:.3f}]" for metric, value in metrics.items()))
+    if "before" in result:
+        lines.append("  before (earlier model, same warehouses): " + ", ".join(
+            f"{metric} {value['mean']:.3f} [{value['low']:.3f}, {value['high']:.3f}]"
+            for metric, value in result["before"]["summary"].items()))
     for metric, comparison in result["comparison"].items():
         difference = comparison["product_minus_best"]
         lines.append(f"  product - {comparison['best_single_signal']} on {metric}: {difference['mean']:+.4f} "
@@ -680,10 +762,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="run nothing: fit weights, cross-validated, on the cached warehouses of --label")
     parser.add_argument("--ranking-runs", type=Path,
                         help="with --fit: bench/.cache/runs of bench_ranking.py, to check (and guard) on generated inboxes")
+    parser.add_argument("--ablation", action="store_true",
+                        help="run nothing: the shipped weights with each feature left out, on cached warehouses")
+    parser.add_argument("--before-sql", type=Path,
+                        help="an earlier tie_strength.sql, re-run with BEFORE_WEIGHTS on the same warehouses")
     parser.add_argument("--generated-share", type=float, default=0.0,
                         help="with --fit: share of the loss given to the generated inboxes' pairs")
     args = parser.parse_args(argv)
     os.nice(RUN_NICENESS)
+    if args.ablation:
+        result = ablation(args.label, args.ranking_runs)
+        for variant, figures in result["variants"].items():
+            print(f"  {variant:>24}: {figures}")
+        write_json(args.json, result)
+        return 0
     if args.fit:
         result = fit(args.label, args.ranking_runs, args.generated_share)
         print(json.dumps({key: value for key, value in result.items() if key != "summary"}, indent=1))
@@ -693,6 +785,8 @@ def main(argv: list[str] | None = None) -> int:
         write_json(args.json, result)
         return 0
     result = run(args.students, args.label, reuse=not args.fresh)
+    if args.before_sql and "skipped" not in result:
+        result = with_before(result, args.label, args.before_sql)
     print(format_summary(result))
     write_json(args.json, result)
     return 0 if not result.get("failed_runs") else 1

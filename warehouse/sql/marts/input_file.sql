@@ -7,10 +7,11 @@ with unusable as (
     -- Only whole files and items count; property notes describe items that were kept.
     select * from raw_quarantine where scope in ('file', 'item')
 ),
+-- An archive's problems: members it could not read, or the archive itself.
 archive_problems as (
     select source_file, count(*) as unusable_members
     from unusable
-    where location like 'member %'
+    where location like 'member %' or location = 'whole file'
     group by source_file
 ),
 -- A member's archive is its path up to the last `!` (a zip inside a zip is `a.zip!b.zip!c.csv`).

@@ -14,7 +14,8 @@ from warehouse.ingest import ingest_inbox
 
 WINDOW = (datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2040, 1, 1, tzinfo=timezone.utc))
 LINKEDIN_NAMES = ("Connections.csv", "messages.csv", "Invitations.csv", "Recommendations_Received.csv",
-                  "Recommendations_Given.csv", "Endorsement_Received_Info.csv", "Endorsement_Given_Info.csv")
+                  "Recommendations_Given.csv", "Endorsement_Received_Info.csv", "Endorsement_Given_Info.csv",
+                  "Profile.csv")
 
 
 def corpus_as_inbox(corpus, inbox) -> dict[str, str]:
@@ -51,7 +52,9 @@ def ingested(tmp_path_factory):
     ingest_inbox(connection, str(inbox), WINDOW)
     files = {row[0]: row for row in connection.execute(
         "SELECT source_file, kind, items, quarantined FROM raw_inbox_files").fetchall()}
-    reasons = connection.execute("SELECT source_file, location, reason FROM raw_quarantine").fetchall()
+    # Property notes describe items that were kept: only file and item rows are quarantined items.
+    reasons = connection.execute(
+        "SELECT source_file, location, reason FROM raw_quarantine WHERE scope <> 'property'").fetchall()
     return placed, notes, files, reasons
 
 
@@ -74,7 +77,13 @@ def test_linkedin_files_are_recognised_under_their_real_names(ingested):
     placed, _, files, _ = ingested
     kinds = {files[path][1] for name, path in placed.items() if name.startswith("linkedin/")}
     assert {"linkedin_connections", "linkedin_messages", "linkedin_invitations",
-            "linkedin_recommendations_received", "linkedin_endorsements_received"} <= kinds
+            "linkedin_recommendations_received", "linkedin_endorsements_received", "linkedin_profile"} <= kinds
+
+
+def test_linkedin_files_no_connector_reads_are_listed_as_not_used(ingested):
+    placed, _, files, _ = ingested
+    unused = {name for name, path in placed.items() if files[path][1] == "not_used"}
+    assert {"linkedin/silkyrich_Email_Addresses.csv", "linkedin/silkyrich_PhoneNumbers.csv"} <= unused
 
 
 def test_malformed_files_keep_what_they_can_and_say_why_for_the_rest(ingested):

@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 
 from tests.conftest import TINY_INBOX, copy_of_tiny_inbox
+import warehouse.ingest as ingest_module
 from warehouse.ingest import ingest_inbox, own_output_paths
-from warehouse.models import load_models
+from warehouse.models import load_models, models_in_order
 from warehouse.resolution.export import write_vcard4
 from warehouse.resource import working_path_for
 
@@ -45,7 +46,6 @@ def test_rows_of_a_removed_file_are_dropped_and_the_others_kept(tmp_path):
 
 
 INBOX_FIXTURES = Path(__file__).parent / "fixtures" / "inbox"
-OWNER_MODELS = ("stg_owner", "stg_linkedin_profile", "stg_linkedin_messages")
 
 
 def staged_messages(inbox: Path) -> dict[str, list[str]]:
@@ -54,8 +54,14 @@ def staged_messages(inbox: Path) -> dict[str, list[str]]:
     connection = duckdb.connect()
     ingest_inbox(connection, str(inbox), WINDOW)
     models = {model.name: model for model in load_models()}
-    for name in OWNER_MODELS:
-        connection.execute(f"CREATE TABLE {name} AS {models[name].sql}")
+    needed, pending = set(), ["stg_linkedin_messages"]
+    while pending:  # the model and every model it reads, directly or not
+        name = pending.pop()
+        if name in models and name not in needed:
+            needed.add(name)
+            pending.extend(models[name].reads)
+    for model in models_in_order([models[name] for name in sorted(needed)]):
+        connection.execute(f"CREATE TABLE {model.name} AS {model.sql}")
     directions: dict[str, list[str]] = {}
     for key, direction in connection.execute(
             "SELECT source_key, direction FROM stg_linkedin_messages ORDER BY sent_at").fetchall():
@@ -115,3 +121,21 @@ def test_a_copy_of_our_address_book_elsewhere_in_the_inbox_is_recognised_by_its_
     kinds = dict(connection.execute("SELECT source_file, kind FROM raw_inbox_files").fetchall())
     assert kinds["backup/my contacts.vcf"] == "own_output"
     assert connection.execute("SELECT count(*) FROM raw_vcard_cards WHERE source_file LIKE 'backup/%'").fetchone()[0] == 0
+
+
+def test_a_file_removed_between_scan_and_read_is_quarantined_and_the_rest_ingested(tmp_path, monkeypatch):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    real_scan = ingest_module.scan_inbox
+
+    def scan_then_remove(*args, **kwargs):
+        scanned = real_scan(*args, **kwargs)
+        (inbox / "referrals.csv").unlink()
+        return scanned
+
+    monkeypatch.setattr(ingest_module, "scan_inbox", scan_then_remove)
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(inbox), WINDOW)
+    [(location, reason, scope)] = connection.execute(
+        "SELECT location, reason, scope FROM raw_quarantine WHERE source_file = 'referrals.csv'").fetchall()
+    assert (location, scope) == ("whole file", "file") and "No such file" in reason
+    assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4

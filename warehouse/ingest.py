@@ -77,10 +77,12 @@ def _safe_error(error: BaseException) -> str:
 def _failed(input_file: InputFile, error: BaseException) -> FileResult:
     """The whole file as one quarantined item: nothing of it reaches the raw tables."""
     result = FileResult(input_file.path, input_file.kind, items=1)
-    result.quarantine.append(Quarantine(
-        input_file.path, "whole file",
-        f"the {input_file.kind} reader failed on this file ({_safe_error(error)}); nothing of it was kept "
-        "and the rest of the inbox was read; please report this as a bug", scope="file"))
+    if isinstance(error, OSError):  # gone or changed since the scan: not a bug of ours
+        reason = f"cannot be read ({error.strerror or type(error).__name__}); it changed while the inbox was read"
+    else:
+        reason = (f"the {input_file.kind} reader failed on this file ({_safe_error(error)}); nothing of it was kept "
+                  "and the rest of the inbox was read; please report this as a bug")
+    result.quarantine.append(Quarantine(input_file.path, "whole file", reason, scope="file"))
     return result
 
 

@@ -433,6 +433,9 @@ def run(limit: int | None = None, label: str = "product", reuse: bool = True) ->
                   + (f"; student {student} FAILED" if entry["returncode"] != 0 else ""), flush=True)
     failed = [entry for entry in entries if entry["returncode"] != 0]
     scored = [student for student in students if products[student] is not None]
+    if not scored:
+        return {"error": f"every run failed ({len(failed)} students)",
+                "failed_runs": [{"student": entry["student"], "error_tail": entry.get("error_tail", "")} for entry in failed]}
     result = evaluate(log, scored, products)
     result.update({
         "machine": machine_description(), "as_of": AS_OF, "label": label,
@@ -735,6 +738,8 @@ def with_before(result: dict, label: str, before_sql: Path) -> dict:
 def format_summary(result: dict) -> str:
     if "skipped" in result:
         return f"skipped: {result['skipped']}"
+    if "error" in result:
+        return f"failed: {result['error']}"
     lines = [f"{result['students']} students ({result['left_out_no_friend']} left out: no friend among contacts; "
              f"{len(result['failed_runs'])} failed runs)"]
     for ranker, metrics in result["summary"].items():
@@ -785,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         write_json(args.json, result)
         return 0
     result = run(args.students, args.label, reuse=not args.fresh)
-    if args.before_sql and "skipped" not in result:
+    if args.before_sql and "summary" in result:
         result = with_before(result, args.label, args.before_sql)
     print(format_summary(result))
     write_json(args.json, result)

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, then bench/results/results.json, results.md and time_vs_size.png.
 
 Usage:
-    .venv/bin/python bench/run_all.py            # sample, 400, 2k, 20k people; Febrl3; ranking; parsers
+    .venv/bin/python bench/run_all.py            # sample, 400, 2k, 20k people; Febrl3; ranking; real ties; parsers
     .venv/bin/python bench/run_all.py --full     # and 200k people (many minutes)
     .venv/bin/python bench/run_all.py --quick    # a tiny version of everything, to check it works
 
@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_febrl_vcard  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_ranking  # noqa: E402
+import bench_real_ties  # noqa: E402
 from common import (  # noqa: E402
     BENCH_DIR, REPO_ROOT, RESULTS_DIR, load_average, machine_description, machine_line, write_json,
 )
@@ -211,6 +212,32 @@ def ranking_section(ranking: dict) -> str:
     ]) + "\n"
 
 
+def real_ties_section(real: dict) -> str:
+    title = "## Tie strength on real behaviour: Copenhagen students against Facebook friendship (issue 17)"
+    if "error" in real or "skipped" in real:
+        return f"{title}\n\n{'Failed: ' + real['error'] if 'error' in real else 'Skipped: ' + str(real['skipped'])}\n"
+    rows = []
+    for ranker, metrics in real["summary"].items():
+        rows.append([ranker, *(f"{metrics[metric]['mean']:.3f} [{metrics[metric]['low']:.3f}, {metrics[metric]['high']:.3f}]"
+                               for metric in bench_real_ties.METRICS)])
+    if "before" in real:
+        rows.append(["product before issue 17", *(
+            f"{real['before']['summary'][metric]['mean']:.3f} [{real['before']['summary'][metric]['low']:.3f}, "
+            f"{real['before']['summary'][metric]['high']:.3f}]" for metric in bench_real_ties.METRICS)])
+    differences = [f"{metric}: product − {comparison['best_single_signal']} {comparison['product_minus_best']['mean']:+.4f} "
+                   f"[{comparison['product_minus_best']['low']:+.4f}, {comparison['product_minus_best']['high']:+.4f}]"
+                   for metric, comparison in real["comparison"].items()]
+    failed = ", ".join(str(entry["student"]) for entry in real["failed_runs"]) or "none"
+    return "\n\n".join([
+        title,
+        f"Measured: {machine_line(real['machine'])}.",
+        f"{real['students']} students through `python -m pipelines.run` ({real['left_out_no_friend']} left out: no "
+        f"friend among their contacts; failed runs: {failed}). Mean over students [95% bootstrap interval].",
+        table(["ranker", *bench_real_ties.METRICS], rows),
+        "Paired differences, bootstrap over students: " + "; ".join(differences) + ".",
+    ]) + "\n"
+
+
 def flatten(record: dict, prefix: str = "", depth: int = 0) -> dict:
     """Scalars of a record and of the records inside it, one level deep (deeper ones make tables unreadable)."""
     flat = {}
@@ -265,6 +292,7 @@ def markdown(results: dict) -> str:
         pipeline_section(results["pipeline"]),
         febrl_section(results["febrl3"]),
         ranking_section(results["ranking"]),
+        real_ties_section(results.get("real_ties", {"skipped": "not run"})),
         external_section("vCard parser throughput", results["parsers"]["vcard_parser"]),
         external_section("iCalendar parser throughput", results["parsers"]["ics_parser"]),
         external_section("Identity resolution against Splink", results["parsers"]["matching"]),
@@ -339,6 +367,8 @@ def run(quick: bool, full: bool, skip: set[str]) -> dict:
         "febrl3", lambda: bench_febrl_vcard.run(febrl_records, repeats=1 if quick else bench_febrl_vcard.REPEATS))
     results["ranking"] = skipped if "ranking" in skip else guarded(
         "ranking", lambda: bench_ranking.run(ranking_people, ranking_seeds))
+    results["real_ties"] = skipped if "real_ties" in skip else guarded(
+        "real_ties", lambda: bench_real_ties.run(5 if quick else None, label="run_all", reuse=False))
     results["parsers"] = {}
     for name, (script, full_arguments, quick_arguments) in EXTERNAL_BENCHMARKS.items():
         results["parsers"][name] = skipped if name in skip else guarded(
@@ -352,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tiny version of everything")
     parser.add_argument("--full", action="store_true", help="include 200k people")
     parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["pipeline", "febrl3", "ranking", *EXTERNAL_BENCHMARKS], help="benchmarks to leave out")
+                        choices=["pipeline", "febrl3", "ranking", "real_ties", *EXTERNAL_BENCHMARKS], help="benchmarks to leave out")
     parser.add_argument("--out", help="folder for results.json, results.md, time_vs_size.png "
                         "(default bench/results/, or bench/results/quick/ with --quick)")
     parser.add_argument("--render", metavar="RESULTS_JSON",

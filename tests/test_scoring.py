@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox, materialize_all, query
-from warehouse.config import ScoringConfig
+from warehouse.config import ScoringConfig, sql_variables
 
 
 def tie(warehouse, name: str) -> dict:
@@ -149,3 +151,58 @@ def test_upcoming_meeting_the_owner_declined_needs_no_prep(tiny_warehouse_with_e
         {"summary": "Planning", "attendee": "Priya Shah"},
         {"summary": "Planning", "attendee": "Sam Ortiz"},
     ]
+
+
+# --- The model alone, on hand-made interactions: short histories -------------------------------
+
+TIE_STRENGTH_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "sql" / "marts" / "tie_strength.sql"
+FOUR_WEEKS_AS_OF = "2013-03-04"
+
+
+def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: ScoringConfig | None = None) -> dict[str, dict]:
+    """tie_strength on hand-made texts: person -> [(day, direction)], all within four weeks of the as-of date."""
+    connection = duckdb.connect()
+    for name, value in sql_variables(config or ScoringConfig(), FOUR_WEEKS_AS_OF).items():
+        connection.execute(f"SET VARIABLE {name} = ?", [value])
+    connection.execute("""CREATE TABLE interaction (person_id VARCHAR, occurred_at TIMESTAMPTZ, channel VARCHAR,
+        direction VARCHAR, minutes DOUBLE, shared_minutes DOUBLE, group_size INTEGER, kind VARCHAR, value INTEGER,
+        detail_id VARCHAR)""")
+    connection.execute("CREATE TABLE person (person_id VARCHAR, display_name VARCHAR, sources VARCHAR[], first_seen DATE)")
+    for person, texts in contacts.items():
+        connection.execute("INSERT INTO person VALUES (?, ?, ['linkedin'], ?)", [person, person, min(day for day, _ in texts)])
+        for number, (day, direction) in enumerate(texts):
+            connection.execute("INSERT INTO interaction VALUES (?, ?::TIMESTAMPTZ + to_seconds(?), 'message', ?, NULL, NULL, 2, NULL, NULL, ?)",
+                               [person, f"{day} 12:00:00+00", number, direction, f"{person}-{day}"])
+    frame = connection.execute(TIE_STRENGTH_SQL.read_text()).fetch_df()
+    return {row["person_id"]: row for row in frame.to_dict("records")}
+
+
+def test_first_seen_on_day_one_or_day_three_of_four_weeks_barely_moves_the_score():
+    # Alike but for the day they were first seen: 2013-02-04 (the first day) or 2013-02-06.
+    ties = scored_four_weeks({
+        "early": [("2013-02-04", "inbound"), ("2013-02-20", "outbound"), ("2013-03-01", "inbound")],
+        "later": [("2013-02-06", "inbound"), ("2013-02-20", "outbound"), ("2013-03-01", "inbound")],
+    })
+    assert ties["early"]["history_days"] == 28
+    assert ties["early"]["longevity"] - ties["later"]["longevity"] < 0.01
+    assert abs(ties["early"]["score"] - ties["later"]["score"]) < 0.01
+
+
+def test_recency_half_life_shrinks_to_half_of_a_short_history():
+    ties = scored_four_weeks({"quiet": [("2013-02-04", "inbound"), ("2013-02-18", "outbound")],
+                              "recent": [("2013-03-04", "inbound")]})
+    # 28 days of history: a half-life of 14 days, not 180, so a contact 14 days ago counts half.
+    assert ties["quiet"]["recency"] == pytest.approx(0.5, abs=1e-6)
+    assert ties["recent"]["recency"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_volume_counts_every_contact_where_frequency_counts_days():
+    # Both texted on the same three days; one sent three texts a day.
+    days = ["2013-02-10", "2013-02-17", "2013-02-24"]
+    ties = scored_four_weeks({"chatty": [(day, "inbound") for day in days for _ in range(3)],
+                              "brief": [(day, "inbound") for day in days]})
+    assert ties["chatty"]["frequency"] == pytest.approx(ties["brief"]["frequency"])
+    assert (ties["chatty"]["contact_count"], ties["brief"]["contact_count"]) == (9, 3)
+    assert ties["chatty"]["volume"] == pytest.approx(1.0)
+    assert ties["brief"]["volume"] < 0.7
+    assert ties["chatty"]["rank"] == 1

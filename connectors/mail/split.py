@@ -1,0 +1,174 @@
+"""Splits a mailbox into messages and keeps only each message's header block, streaming.
+
+An mbox file is read in chunks; messages are found by the `From ` lines that start them, the
+way Python's `mailbox.mbox` finds them (every line beginning with `From ` starts a message:
+mboxo and mboxrd writers quote such lines inside bodies as `>From `). Of each message only the
+header block is kept, up to the first blank line; the body is skipped with byte searches and
+never parsed or held: memory stays at one chunk plus one header block whatever the file size.
+A `.eml` or Maildir file is one message: only its head is read.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+# Bytes read at a time: large enough that searching for separators costs little per byte,
+# small enough to be nothing beside the memory budget (300 MB for the whole run).
+CHUNK_BYTES = 8 * 1024 * 1024
+# A header block longer than this is not read: real headers weigh a few kilobytes (a long
+# Received chain, a References list of a 500-message thread stays under 100 KB); one over a
+# megabyte is damage or an attack, and the message is quarantined instead.
+MAX_HEADER_BYTES = 1024 * 1024
+# The From_ line that starts an mbox message is short ("From sender date"); beyond this it is
+# not one, and its message is read without it.
+MAX_FROM_LINE_BYTES = 4096
+
+# A .eml or Maildir file is read this much at a time until its headers end.
+SINGLE_READ_BYTES = 64 * 1024
+
+_SEPARATOR = b"\nFrom "
+# End of the header block: a blank line (LF, CRLF, or a lone CR as the stdlib reads it), or the
+# next message's From_ line when a message has no body at all.
+_HEADER_END = re.compile(rb"\n(?:\r?\n|\r(?!\n)|From )|\r\r")
+# In a file of one message only a blank line ends the headers (a From_ line there is skipped
+# by the stdlib's parser as a misplaced envelope header, and so it is here).
+_BLANK_LINE = re.compile(rb"\n(?:\r?\n|\r(?!\n))|\r\r")
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message's header block as it stands in the file."""
+
+    offset: int  # byte offset of the message in the file (its From_ line, for an mbox)
+    from_line: bytes  # the mbox From_ line without "From " and line end; b"" elsewhere
+    header: bytes  # the header block, without the blank line that ends it
+    problem: str = ""  # set when the header block could not be read whole (the message is unusable)
+
+
+class _Reader:
+    """A window on the stream: `data` holds the file's bytes from `start` on."""
+
+    def __init__(self, stream: BinaryIO, chunk_bytes: int):
+        self.stream = stream
+        self.chunk_bytes = chunk_bytes
+        self.data = b""
+        self.start = 0
+        self.eof = False
+
+    def fill(self) -> bool:
+        """Reads one more chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        chunk = self.stream.read(self.chunk_bytes)
+        if not chunk:
+            self.eof = True
+            return False
+        self.data += chunk
+        return True
+
+    def drop(self, upto: int) -> None:
+        """Forgets the bytes before index `upto`."""
+        if upto > 0:
+            self.data = self.data[upto:]
+            self.start += upto
+
+
+def _next_separator(reader: _Reader, position: int) -> int | None:
+    """Index of the next `From ` line start at or after `position` (the `F`), reading on and
+    forgetting skipped bytes as needed; None at the end of the file. The reader's window is
+    moved so that the returned index may differ from the file offset; it is relative to it."""
+    while True:
+        found = reader.data.find(_SEPARATOR, max(position - 1, 0))
+        if found >= 0:
+            return found + 1
+        # Keep the last few bytes: a separator may straddle two chunks.
+        keep = max(len(reader.data) - len(_SEPARATOR), position)
+        reader.drop(keep)
+        position -= keep
+        if not reader.fill():
+            return None
+
+
+def iter_mbox(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawMessage | int]:
+    """Header blocks of the messages of an mbox file, in order.
+
+    Bytes before the first `From ` line belong to no message: when there are some that are not
+    blank, their count is yielded first as an int (a file that is not an mbox at all yields
+    only that)."""
+    reader = _Reader(stream, chunk_bytes)
+    reader.fill()
+    if reader.data.startswith(b"From "):
+        position = 0
+    else:
+        leading_start = reader.start
+        found = _next_separator(reader, 0)
+        # Text before the first message: a stray blank line is nothing, anything else is said.
+        leading = (reader.start + found if found is not None else reader.start + len(reader.data)) - leading_start
+        if found is None:
+            if reader.data.strip() or leading > len(reader.data):
+                yield leading
+            return
+        if reader.data[:found].strip() or reader.start > leading_start:
+            yield leading
+        position = found
+    while position is not None:
+        position = yield from _one_mbox_message(reader, position)
+
+
+def _one_mbox_message(reader: _Reader, position: int):
+    """Yields the message starting at index `position` (its From_ line); returns where the next starts."""
+    reader.drop(position)
+    offset = reader.start
+    line_end = reader.data.find(b"\n")
+    while line_end < 0 and len(reader.data) <= MAX_FROM_LINE_BYTES and reader.fill():
+        line_end = reader.data.find(b"\n")
+    if line_end < 0:
+        if len(reader.data) <= MAX_FROM_LINE_BYTES:  # the file ends on the From_ line
+            yield RawMessage(offset, reader.data[5:].rstrip(b"\r"), b"", "the file ends inside this message's From_ line (truncated)")
+            return None
+        line_end = MAX_FROM_LINE_BYTES
+    from_line = reader.data[5:line_end].rstrip(b"\r") if line_end <= MAX_FROM_LINE_BYTES else b""
+    header_start = line_end + 1
+    # The header block ends at a blank line or at the next message.
+    search_from = line_end  # the From_ line's own \n lets an empty header block be found
+    while True:
+        match = _HEADER_END.search(reader.data, search_from)
+        if match and match.end() == len(reader.data) and not reader.eof:
+            match = None  # a lone CR at the chunk's end may be half of a CRLF: read on
+        if match and match.start() - header_start <= MAX_HEADER_BYTES:
+            break
+        if match or len(reader.data) - header_start > MAX_HEADER_BYTES:
+            yield RawMessage(offset, from_line, b"", f"its header block is longer than {MAX_HEADER_BYTES // 1024} KB "
+                                                      "(damaged or not mail); skipped to the next message")
+            return _next_separator(reader, header_start)
+        search_from = max(len(reader.data) - len(_SEPARATOR), header_start - 1)
+        if not reader.fill():
+            header = reader.data[header_start:]
+            yield RawMessage(offset, from_line, header.rstrip(b"\r\n"),
+                             "the file ends inside this message's headers (truncated)")
+            return None
+    end = match.start()
+    header = reader.data[header_start:end + 1] if end >= header_start else b""
+    yield RawMessage(offset, from_line, header)
+    if match.group().endswith(b"From "):
+        return end + 1
+    return _next_separator(reader, match.end())
+
+
+def read_single(stream: BinaryIO) -> RawMessage:
+    """The header block of a file holding one message (.eml, a Maildir file)."""
+    data = b""
+    while True:
+        if data.startswith((b"\n", b"\r\n")):
+            return RawMessage(0, b"", b"")
+        match = _BLANK_LINE.search(data)
+        if match and match.start() <= MAX_HEADER_BYTES:
+            return RawMessage(0, b"", data[:match.start() + 1])
+        if match or len(data) > MAX_HEADER_BYTES:
+            return RawMessage(0, b"", b"", f"its header block is longer than {MAX_HEADER_BYTES // 1024} KB "
+                                           "(damaged or not mail)")
+        chunk = stream.read(SINGLE_READ_BYTES)
+        if not chunk:
+            return RawMessage(0, b"", data)
+        data += chunk

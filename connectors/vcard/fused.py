@@ -7,11 +7,12 @@ import re
 from connectors.vcard.blocks import CardRun
 from connectors.vcard.fast import ESCAPE, PROPERTY_LINE, RUN_PROPERTY_LINE, Declined, run_text, split_structured, unescape_pair, unfold
 from connectors.vcard.rows import (
-    ADDRESS, EMAIL_ADDRESS, FIRST_STRUCTURED, NOT_A_PHONE, NOTE, ONCE_ONLY, PHONE, ROLES, SINGLE, WEB,
-    add_place, address_line, birthday_iso, build_row, email_key, phone_value, repeated, url_value,
+    ADDRESS, BIRTHDAY, EMAIL_ADDRESS, FIRST_STRUCTURED, NOT_A_PHONE, NOT_A_REVISION, NOTE, ONCE_ONLY, PHONE,
+    ROLE_COUNT, ROLES, SINGLE, WEB, add_place, address_line, birthday_iso, build_row, email_key, phone_value,
+    repeated, revision_value, url_value,
 )
 
-_BEGIN, _END, _SKIP = range(8, 11)
+_BEGIN, _END, _SKIP = range(ROLE_COUNT, ROLE_COUNT + 3)
 # card_row's roles for the fused path, which also meets the BEGIN and END lines of the cards.
 _RUN_ROLES = {**ROLES, "BEGIN": _BEGIN, "END": _END}
 # The fused path reads a run's lines this many characters at a time: all of a 1 MiB run at
@@ -179,7 +180,7 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                 note = value.strip()
                 if note:
                     notes.append(note)
-            else:
+            elif role == BIRTHDAY:
                 if "\\" in value:
                     value = unescape(unescape_pair, value)
                 birthday = birthday_iso(value)
@@ -188,6 +189,17 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                         first["BDAY"] = birthday
                     elif birthday != first["BDAY"]:
                         notices.append((first_position + len(rows), repeated("BDAY")))
+            else:
+                if "\\" in value:
+                    value = unescape(unescape_pair, value)
+                revision = revision_value(value)
+                if revision is None:
+                    if value.strip():
+                        notices.append((first_position + len(rows), NOT_A_REVISION))
+                elif "REV" not in first:
+                    first["REV"] = revision
+                elif revision != first["REV"]:
+                    notices.append((first_position + len(rows), repeated("REV")))
     if len(rows) != card_count or begun != card_count:
         return None  # BEGIN and END lines did not pair up as the run's cards
     return rows

@@ -100,9 +100,10 @@ def url_value(value: str) -> str | None:
 
 # What card_row does with each property, looked up once per property instead of a chain of
 # membership tests; the branches below are in the order of how often cards hold them.
-SINGLE, EMAIL_ADDRESS, PHONE, FIRST_STRUCTURED, ADDRESS, WEB, NOTE, BIRTHDAY = range(8)
+SINGLE, EMAIL_ADDRESS, PHONE, FIRST_STRUCTURED, ADDRESS, WEB, NOTE, BIRTHDAY, REVISION = range(9)
+ROLE_COUNT = 9  # the fused path numbers its own roles from here
 ROLES = {
-    "FN": SINGLE, "NICKNAME": SINGLE, "TITLE": SINGLE, "UID": SINGLE, "REV": SINGLE, "VERSION": SINGLE,
+    "FN": SINGLE, "NICKNAME": SINGLE, "TITLE": SINGLE, "UID": SINGLE, "REV": REVISION, "VERSION": SINGLE,
     "EMAIL": EMAIL_ADDRESS, "TEL": PHONE, "N": FIRST_STRUCTURED, "ORG": FIRST_STRUCTURED,
     "ADR": ADDRESS, "URL": WEB, "X-SOCIALPROFILE": WEB, "NOTE": NOTE, "BDAY": BIRTHDAY,
 }
@@ -115,6 +116,21 @@ ONCE_ONLY = frozenset({"FN", "N", "BDAY", "UID", "REV", "VERSION"})
 MIN_PHONE_DIGITS = 3
 _ENOUGH_DIGITS = re.compile(r"\d\D*\d\D*\d")
 NOT_A_PHONE = f"a TEL value with fewer than {MIN_PHONE_DIGITS} digits is not a phone number; that TEL was dropped"
+
+
+# A REV is a timestamp (RFC 6350 §6.7.4; 2.1 and 3.0 write the same forms): a date, basic or
+# extended, optionally a time, fractions of a second and a zone. Anything else is not a revision:
+# DAVx5 met `2018-04-30T07:42:25Z(1)` written by a sync tool, followed by a well-formed REV.
+_TIMESTAMP = re.compile(
+    r"\d{4}-?\d{2}-?\d{2}(?:T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+NOT_A_REVISION = "a REV value that is not a date and time was dropped"
+
+
+def revision_value(value: str) -> str | None:
+    """The REV value when it is a timestamp, else None."""
+    value = value.strip()
+    return value if _TIMESTAMP.fullmatch(value) else None
 
 
 def repeated(name: str) -> str:
@@ -190,13 +206,22 @@ def card_row(source_file: str, position: int, line: int, properties: list[tuple[
             note = value.strip()
             if note:
                 notes.append(note)
-        else:
+        elif role == BIRTHDAY:
             birthday = birthday_iso(value)
             if birthday:
                 if "BDAY" not in first:
                     first["BDAY"] = birthday
                 elif birthday != first["BDAY"]:
                     notices.append(repeated("BDAY"))
+        else:
+            revision = revision_value(value)
+            if revision is None:
+                if value.strip():
+                    notices.append(NOT_A_REVISION)
+            elif "REV" not in first:
+                first["REV"] = revision
+            elif revision != first["REV"]:
+                notices.append(repeated("REV"))
     return build_row(source_file, position, line, first, emails, phones, addresses, cities, postcodes, urls, notes, parser)
 
 

@@ -1,0 +1,80 @@
+"""Classes of real-world input found by running other libraries' test files through the connectors.
+
+Each test reproduces one class with a hand-made fixture in tests/fixtures/wild/ (the files
+that revealed it are named in the docstrings; none of them is copied here): ical4j, libical,
+python icalendar, ical.js, py-vobject, DAVx5 and others' test data, read with the search tool.
+"""
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from connectors.ics import ATTENDEES_TABLE, EVENTS_TABLE, MEETINGS_TABLE, parse_calendar
+from connectors.vcard import TABLE, parse_vcards
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wild"
+# Wide enough that nothing dated in the fixtures falls outside it.
+WIDE_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
+WIDE_END = datetime(2040, 1, 1, tzinfo=timezone.utc)
+
+
+def read_cards(name: str, **options):
+    with open(FIXTURES / name, "rb") as stream:
+        return parse_vcards(stream, name, **options)
+
+
+def read_calendar(name: str, start: datetime = WIDE_START, end: datetime = WIDE_END):
+    with open(FIXTURES / name, "rb") as stream:
+        return parse_calendar(stream, name, start, end)
+
+
+def calendar_from(text: str, start: datetime = WIDE_START, end: datetime = WIDE_END):
+    return parse_calendar(io.BytesIO(text.encode("utf-8")), "inline.ics", start, end)
+
+
+def notes(result) -> list[tuple[str, str]]:
+    return [(entry.location, entry.reason) for entry in result.quarantine if entry.scope == "property"]
+
+
+def lost(result) -> list[tuple[str, str]]:
+    return [(entry.location, entry.reason) for entry in result.quarantine if entry.scope != "property"]
+
+
+def assert_cards_balanced(result) -> None:
+    assert result.items == len(result.rows.get(TABLE, [])) + result.quarantined
+
+
+def assert_events_balanced(result) -> None:
+    assert result.items == len(result.rows.get(EVENTS_TABLE, [])) + result.quarantined
+
+
+# ------------------------------------------------------------------------------- vCard
+
+
+@pytest.mark.parametrize("use_fast_path", [True, False])
+def test_a_malformed_rev_is_dropped_and_the_next_wellformed_one_is_kept(use_fast_path):
+    """DAVx5's invalid-rev.vcf: a sync tool wrote `...Z(1)` before the real REV; Evolution
+    writes a bare counter (`REV:1`). Neither is a revision time."""
+    result = read_cards("rev_malformed_then_wellformed.vcf", use_fast_path=use_fast_path)
+    assert_cards_balanced(result)
+    first, second = result.rows[TABLE]
+    assert first["revision"] == "2021-06-02T10:11:12Z"
+    assert second["revision"] is None
+    assert notes(result) == [
+        ("card 1 (line 1)", "a REV value that is not a date and time was dropped"),
+        ("card 2 (line 9)", "a REV value that is not a date and time was dropped"),
+    ]
+    assert not any("Wren" in reason or "2021" in reason for _, reason in notes(result))
+
+
+@pytest.mark.parametrize("value", ["20231215T120000Z", "2023-12-15T12:00:00Z", "1997-11-15",
+                                   "2023-12-15T12:00:00.250+01:00", "19951031T222710"])
+def test_every_timestamp_form_of_rev_is_kept(value):
+    card = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ines Valdivia\r\nREV:{value}\r\nEND:VCARD\r\n"
+    result = parse_vcards(io.BytesIO(card.encode()), "inline.vcf")
+    assert result.rows[TABLE][0]["revision"] == value
+    assert notes(result) == []

@@ -14,6 +14,14 @@ import numpy as np
 import pandas as pd
 
 
+# What a pair's own comparison allows (resolve.pair_conflicts): a link, no direct link (the pair
+# may still end up together through others, as a chain of records shows the same person), or
+# never together (like a veto: only the owner's answer joins them).
+FREE = 0
+NO_DIRECT_LINK = 1
+KEEP_APART = 2
+
+
 def birthdays_conflict(left: str, right: str) -> bool:
     """Two full dates differing in year and in day-and-month: not a typing slip, another person.
 
@@ -96,7 +104,7 @@ def _greedy_clusters(
             clusters[a].forbidden.add(b)
             clusters[b].forbidden.add(a)
     # A pair in conflict, like a clear mismatch, keeps its records apart through any chain.
-    vetoed = (probability < constraints.veto_below) | pair_conflict
+    vetoed = (probability < constraints.veto_below) | (pair_conflict == KEEP_APART)
     for a, b in zip(left[vetoed].tolist(), right[vetoed].tolist()):
         clusters[a].forbidden.add(b)
         clusters[b].forbidden.add(a)
@@ -139,7 +147,7 @@ def _greedy_clusters(
         root_a, root_b = find(a), find(b)
         if root_a == root_b:
             continue
-        if pair_conflict[position] or conflicts(clusters[root_a], clusters[root_b]):
+        if pair_conflict[position] != FREE or conflicts(clusters[root_a], clusters[root_b]):
             refused.add((a, b))
             continue
         union(root_a, root_b)
@@ -155,7 +163,7 @@ def constrained_clusters(
     left: np.ndarray,
     right: np.ndarray,
     probability: np.ndarray,
-    pair_conflict: np.ndarray,
+    pair_conflict: np.ndarray,  # FREE, NO_DIRECT_LINK or KEEP_APART per pair
     merge_threshold: float,
     constraints: Constraints,
 ) -> Clustering:
@@ -170,13 +178,13 @@ def constrained_clusters(
     linkedin, birthday = constraints.linkedin, constraints.birthday
     same_left = np.array([a for a, _ in forced_same], dtype=np.int64)
     same_right = np.array([b for _, b in forced_same], dtype=np.int64)
-    accepted = (probability >= merge_threshold) & ~pair_conflict
+    accepted = (probability >= merge_threshold) & (pair_conflict == FREE)
     component = _components(n_records, np.concatenate([left[accepted], same_left]),
                             np.concatenate([right[accepted], same_right]))
 
     dirty = np.zeros(n_records, dtype=bool)  # indexed by component label
     inside = component[left] == component[right]
-    dirty[component[left[inside & ((probability < constraints.veto_below) | pair_conflict)]]] = True
+    dirty[component[left[inside & ((probability < constraints.veto_below) | (pair_conflict == KEEP_APART))]]] = True
     for a, b in forced_different:
         if component[a] == component[b]:
             dirty[component[a]] = True
@@ -199,6 +207,6 @@ def constrained_clusters(
     np.maximum.at(link_probability, left[joined], probability[joined])
     np.maximum.at(link_probability, right[joined], probability[joined])
     link_probability[same_left] = link_probability[same_right] = 1.0
-    conflicting = (probability >= merge_threshold) & pair_conflict & (labels[left] != labels[right])
+    conflicting = (probability >= merge_threshold) & (pair_conflict != FREE) & (labels[left] != labels[right])
     refused = greedy_refused | set(zip(left[conflicting].tolist(), right[conflicting].tolist()))
     return Clustering(labels=labels, link_probability=link_probability, refused=refused)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .blocking import EncodedKeys, candidate_pairs, encode_keys, shared_identifier_flags
-from .cluster import Clustering, Constraints, birthdays_conflict, constrained_clusters
+from .cluster import FREE, KEEP_APART, NO_DIRECT_LINK, Clustering, Constraints, birthdays_conflict, constrained_clusters
 from .compare import at_level, compare_pairs
 from .features import blocking_keys, prepare_records
 from .decisions import PROBLEM_COLUMNS, check_answers, record_descriptions
@@ -160,25 +160,28 @@ def cluster_scored(scored: Scored, merge_threshold: float, veto_threshold: float
 
 
 def pair_conflicts(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs the model may never link by itself, whatever their score; only the owner's answer
-    joins them. Those above the merge threshold go to review.
+    """What each pair's own comparison allows, whatever its score (cluster.FREE, NO_DIRECT_LINK,
+    KEEP_APART); pairs refused above the merge threshold go to review.
 
+    Kept apart, through any chain of links, until the owner says otherwise:
     - a household (see `household`) and two different LinkedIn profiles;
     - conflicting identifiers: different employers and different emails or phones, however alike
-      the names (two Wei Zhangs in one phone are two people until the owner says otherwise);
-    - names alone: with no agreement beyond the names, only the same given and family name
-      links, and only when the model finds that name rare enough in this network (its term
-      frequency); "Aniya Fritsch" and "Aniyah Lauryn Fritsch" are a question, not a merge.
+      the names (two Wei Zhangs in one phone are two people).
+    Not linked directly:
+    - names alone: when the two records have nothing but names to compare, only the same given
+      and family name links, and only when the model finds that name rare enough in this
+      network (its term frequency); "Aniya Fritsch" and "Aniyah Lauryn Fritsch" are a question.
     """
     certain = deterministic_links(levels)
     different_identifiers = at_level(levels, "email", "different") | at_level(levels, "phone", "different")
     conflicting = at_level(levels, "company", "different") & different_identifiers & ~certain
-    beyond_names = np.zeros(len(certain), dtype=bool)
+    apart = household(levels) | at_level(levels, "linkedin", "different") | conflicting
+    comparable_beyond_names = np.zeros(len(certain), dtype=bool)
     for name in NON_NAME_COMPARISONS:
-        beyond_names |= levels[name] > 0  # 0 is "different", -1 absent; every higher level agrees
+        comparable_beyond_names |= levels[name] >= 0  # -1: either record lacks the field
     full_name = at_level(levels, "given", "exact") & at_level(levels, "family", "exact")
-    names_only = ~beyond_names & ~full_name
-    return household(levels) | at_level(levels, "linkedin", "different") | conflicting | names_only
+    names_only = ~comparable_beyond_names & ~full_name
+    return np.where(apart, KEEP_APART, np.where(names_only, NO_DIRECT_LINK, FREE)).astype(np.int8)
 
 
 def birthdays_are_reliable(prepared: pd.DataFrame, pairs: pd.DataFrame, merge_threshold: float) -> bool:
@@ -268,7 +271,7 @@ def review_questions(levels: dict[str, np.ndarray], probability: np.ndarray, mer
                      review_threshold: float) -> np.ndarray:
     """Pairs worth a question: uncertain ones, links refused for a conflict, and namesakes
     whose identifiers conflict (whatever the model makes of them: the owner knows)."""
-    conflict = pair_conflicts(levels)
+    conflict = pair_conflicts(levels) != FREE
     in_band = (probability >= review_threshold) & (probability < merge_threshold)
     namesakes = at_level(levels, "given", "exact") & at_level(levels, "family", "exact")
     return in_band | (conflict & ((probability >= merge_threshold) | namesakes))

@@ -5,12 +5,20 @@ Needs the bench extras: `pip install splink recordlinkage`. Prints, per data set
 precision, recall and F1 of the final clusters, seconds, and blocking recall (share of true
 pairs that blocking put in front of the model), for both tools; then F1 of strongties at other
 merge and veto thresholds, the evidence behind MERGE_THRESHOLD and VETO_THRESHOLD.
+
+`--product` also runs each deduplication set through what a user runs: the records written as
+one vCard file (UID = the set's record id, FN = the full name, N, BDAY, ADR with street, city
+and postcode, TITLE, EMAIL where the set has them) in an inbox, `python -m pipelines.run` on it
+as a whole process (`make run`), and F1 from the published warehouse (each card's person_id);
+plus a generated personal inbox (`--personal-people`, default 400 people) scored against its
+generator's truth. Its seconds are the whole process's wall time, Dagster's start included.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,12 +34,16 @@ sys.path.insert(0, str(REPO / "bench"))
 from splink_febrl import (  # noqa: E402
     CLUSTER_THRESHOLD, FEBRL_COLUMNS, febrl_frame, febrl_settings, train_predict_cluster,
 )
+from common import CACHE_DIR, cached_inbox, resolution_quality, run_pipeline  # noqa: E402
 from warehouse.resolution.resolve import cluster_scored, resolve_people, score_pairs  # noqa: E402
 
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 THRESHOLD_SWEEP = (0.3, 0.5, 0.7, 0.9)
 VETO_SWEEP = (0.0, 1e-5, 1e-4, 1e-3)
 ALTERNATIVE_THRESHOLD = 0.95  # Splink's tutorials' threshold, tried beside CLUSTER_THRESHOLD
+PRODUCT_DIR = CACHE_DIR / "product"
+# The issue's personal inbox: a few hundred people across every export kind.
+PERSONAL_PEOPLE = 400
 
 
 @dataclass
@@ -298,11 +310,86 @@ def run_splink(dataset: Dataset) -> Score:
                  {"candidate_pairs": int(len(scored)), "cluster_threshold": threshold})
 
 
+# --- the product path: what `make run` makes of the same records ----------------------------
+
+def _vcard_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip().replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+
+def vcard_of(record: dict) -> str:
+    """One record as a vCard 3.0 card holding every field the set has."""
+    given, family = _vcard_text(record.get("given_name")), _vcard_text(record.get("family_name"))
+    full = _vcard_text(record.get("full_name")) or " ".join(part for part in (given, family) if part)
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{record['record_key']}", f"N:{family};{given};;;", f"FN:{full}"]
+    street, city, postcode = (_vcard_text(record.get(column)) for column in ("address", "city", "postcode"))
+    if street or city or postcode:
+        lines.append(f"ADR;TYPE=HOME:;;{street};{city};;{postcode};")
+    birthday = _vcard_text(record.get("birthday"))
+    if birthday:
+        lines.append(f"BDAY:{birthday}")
+    title = _vcard_text(record.get("title"))
+    if title:
+        lines.append(f"TITLE:{title}")
+    for email in record.get("emails") or []:
+        lines.append(f"EMAIL;TYPE=INTERNET:{email}")
+    lines.append("END:VCARD")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def run_product(dataset: Dataset) -> Score | None:
+    """The set as a vCard file through `python -m pipelines.run`; F1 from the published person_ids."""
+    if dataset.groups is not None:
+        return None  # linking two files is not something a user runs
+    import duckdb
+
+    folder = PRODUCT_DIR / dataset.name
+    inbox = folder / "inbox"
+    shutil.rmtree(inbox, ignore_errors=True)
+    inbox.mkdir(parents=True)
+    owner = ["name: Bench Owner", "emails: [bench.owner@example.com]"]
+    if dataset.default_region:
+        owner.append(f"default_region: {dataset.default_region}")
+    (inbox / "owner.yaml").write_text("\n".join(owner) + "\n", encoding="utf-8")
+    with (inbox / f"{dataset.name}.vcf").open("w", encoding="utf-8", newline="") as handle:
+        for record in dataset.records.to_dict("records"):
+            handle.write(vcard_of(record))
+    run = run_pipeline(inbox, folder / "run", fresh=True, keep_history=True, label=dataset.name)
+    if run["returncode"] != 0:
+        print(f"{dataset.name:<16}product run failed: {run.get('error_tail', '')[-400:]}")
+        return None
+    with duckdb.connect(run["warehouse"], read_only=True) as connection:
+        cluster_of = dict(connection.execute(
+            "SELECT source_key, person_id FROM source_record WHERE source = 'vcard'").fetchall())
+    keys = dataset.records["record_key"].astype(str)
+    predicted = np.array([cluster_of.get(key, f"missing:{key}") for key in keys], dtype=object)
+    precision, recall, f1 = pairwise_scores(dataset.truth, predicted)
+    return Score("make run", precision, recall, f1, run["wall_s"], float("nan"),
+                 {"records_clustered": int(keys.isin(list(cluster_of)).sum())})
+
+
+def run_personal(people: int) -> Score | None:
+    """A generated personal inbox (cards, LinkedIn, calendars, referrals) through `make run`."""
+    inbox, truth, _ = cached_inbox(people)
+    run = run_pipeline(inbox, PRODUCT_DIR / f"personal-{people}", fresh=True, keep_history=True, label="personal")
+    if run["returncode"] != 0:
+        print(f"personal_{people:<7}product run failed: {run.get('error_tail', '')[-400:]}")
+        return None
+    quality = resolution_quality(run["warehouse"], truth)
+    return Score("make run", quality["precision"], quality["recall"], quality["f1"], run["wall_s"], float("nan"),
+                 {"match_review_pairs": quality["match_review_pairs"], "people": quality["people"]})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also save the results here")
     parser.add_argument("--only", nargs="*", choices=sorted(DATASETS), help="run these data sets only")
     parser.add_argument("--skip-splink", action="store_true", help="strongties alone (faster iterations)")
+    parser.add_argument("--product", action="store_true",
+                        help="also run each deduplication set through `make run` as a vCard file, and a personal inbox")
+    parser.add_argument("--personal-people", type=int, default=PERSONAL_PEOPLE,
+                        help="people in the generated personal inbox of --product (default: %(default)s; 0: none)")
     parser.add_argument("--show-model", action="store_true",
                         help="print the m, u and weight strongties learns per comparison level on each data set")
     args = parser.parse_args(argv)
@@ -321,9 +408,11 @@ def main(argv: list[str] | None = None) -> int:
             scored = score_pairs(dataset.records, dataset.default_region, dataset.groups)
             print(f"{name}: prior {scored.model.prior_match:.3g}")
             print(scored.model.bayes_factors().to_string(index=False, float_format=lambda value: f"{value:.4g}"))
-        runners = [run_strongties] + ([] if args.skip_splink else [run_splink])
+        runners = [run_strongties] + ([] if args.skip_splink else [run_splink]) + ([run_product] if args.product else [])
         for runner in runners:
             score = runner(dataset)
+            if score is None:
+                continue
             results.append({"dataset": name, "records": len(dataset.records), **asdict(score)})
             print(f"{name:<16}{score.tool:<12}{score.precision:>10.4f}{score.recall:>9.4f}{score.f1:>9.4f}"
                   f"{score.seconds:>9.1f}{score.blocking_recall:>17.4f}", flush=True)
@@ -333,6 +422,13 @@ def main(argv: list[str] | None = None) -> int:
                     row = "  ".join(f"{label.split(' ', 2)[2]}: {f1:.4f}" for label, f1 in sweep.items()
                                     if label.startswith(f"merge {threshold:.1f} "))
                     print(f"{'':<28}F1 at merge {threshold:.1f}: {row}", flush=True)
+    if args.product and args.personal_people:
+        score = run_personal(args.personal_people)
+        if score is not None:
+            name = f"personal_{args.personal_people}"
+            results.append({"dataset": name, "records": None, **asdict(score)})
+            print(f"{name:<16}{score.tool:<12}{score.precision:>10.4f}{score.recall:>9.4f}{score.f1:>9.4f}"
+                  f"{score.seconds:>9.1f}", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -10,7 +10,13 @@ vcard as (
         'vcard' as source, source_key, full_name, given_name, family_name, emails, phones,
         linkedin_url, company, title, birthday,
         cities[1] as city,
-        addresses[1] as address,
+        -- The street, for the resolver's address comparison: the ADR line without its town and
+        -- postcode (compared on their own) and short pieces such as a state code. The whole
+        -- line made two cards in one town look like neighbours (fake_1000 through `make run`:
+        -- F1 0.92 against 0.95 for the same fields given to the resolver directly).
+        nullif(array_to_string(list_filter(string_split(addresses[1], ', '),
+            lambda piece: piece <> coalesce(cities[1], '') and piece <> coalesce(postcodes[1], '')
+                and length(piece) > 3), ', '), '') as address,
         postcodes[1] as postcode,
         try_cast(left(revision, 10) as date) as last_seen,
         null::date as first_seen,

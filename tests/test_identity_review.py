@@ -255,3 +255,18 @@ def test_owner_yaml_silences_the_owner_warning(tmp_path):
     (inbox / "owner.yaml").write_text("name: Jordan Reyes\nemails: [jordan.reyes@gmail.com]\n", encoding="utf-8")
     with staged(inbox) as connection:
         assert owner_warning(connection) is None
+
+
+def test_without_owner_yaml_a_linkedin_profile_names_the_owner(tmp_path):
+    inbox = inbox_with(tmp_path)
+    (inbox / "linkedin").mkdir()
+    (inbox / "linkedin" / "Profile.csv").write_text(
+        "First Name,Last Name,Maiden Name,Address,Birth Date,Headline,Summary,Industry,Zip Code,Geo Location\n"
+        "Jordan,Reyes,,,,Product lead,,Software,,\n", encoding="utf-8")
+    (inbox / "linkedin" / "Connections.csv").write_text(
+        (RESOLUTION_FIXTURES / "linkedin_wei" / "Connections.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    with staged(inbox) as connection:
+        assert connection.execute("SELECT name, emails, inferred_from FROM stg_owner").fetchall() == [
+            ("Jordan Reyes", ["jordan.reyes@gmail.com"],
+             "the LinkedIn export's Profile.csv and the calendar's own address")]
+        assert "Jordan Reyes" in owner_warning(connection)

@@ -9,6 +9,7 @@ Names are decoded (RFC 2047) after the list is split, because decoded text may h
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from connectors.mail.headers import clean_text, decode_words
@@ -95,7 +96,13 @@ def _address(piece: _Piece) -> str | None:
     return normalize_email("".join(piece.words)) if piece.words else None
 
 
-def parse_addresses(text: str) -> list[Address]:
+# Address lists repeat (the owner's own, the people written to most): each distinct text is
+# parsed once. Entries are small; this many bound the cache to a few megabytes.
+ADDRESS_CACHE_SIZE = 32 * 1024
+
+
+@lru_cache(maxsize=ADDRESS_CACHE_SIZE)
+def parse_addresses(text: str) -> tuple[Address, ...]:
     """The (address, name) pairs of an address list; pieces without a usable address are dropped
     (an undisclosed-recipients group, a name alone)."""
     found: list[Address] = []
@@ -117,4 +124,4 @@ def parse_addresses(text: str) -> list[Address]:
             phrase = " ".join(piece.comments)  # `jane@example.com (Jane Doe)`
         pending_name = []
         found.append(Address(email, _name(phrase, email)))
-    return found
+    return tuple(found)

@@ -47,7 +47,7 @@ class RawMessage:
 
 
 class _Reader:
-    """A window on the stream: `data` holds the file's bytes from `start` on."""
+    """A window on the stream: `data` holds the file's bytes from offset `start` on."""
 
     def __init__(self, stream: BinaryIO, chunk_bytes: int):
         self.stream = stream
@@ -56,38 +56,34 @@ class _Reader:
         self.start = 0
         self.eof = False
 
-    def fill(self) -> bool:
-        """Reads one more chunk; False at the end of the file."""
+    def fill(self, keep: int) -> int | None:
+        """Reads one more chunk, forgetting the bytes before index `keep` (so that the window
+        never holds more than a chunk and what is still needed); returns by how much indices
+        moved, or None at the end of the file (nothing forgotten then)."""
         if self.eof:
-            return False
+            return None
         chunk = self.stream.read(self.chunk_bytes)
         if not chunk:
             self.eof = True
-            return False
-        self.data += chunk
-        return True
-
-    def drop(self, upto: int) -> None:
-        """Forgets the bytes before index `upto`."""
-        if upto > 0:
-            self.data = self.data[upto:]
-            self.start += upto
+            return None
+        self.data = self.data[keep:] + chunk
+        self.start += keep
+        return keep
 
 
 def _next_separator(reader: _Reader, position: int) -> int | None:
     """Index of the next `From ` line start at or after `position` (the `F`), reading on and
-    forgetting skipped bytes as needed; None at the end of the file. The reader's window is
-    moved so that the returned index may differ from the file offset; it is relative to it."""
+    forgetting skipped bytes as needed; None at the end of the file."""
     while True:
         found = reader.data.find(_SEPARATOR, max(position - 1, 0))
         if found >= 0:
             return found + 1
         # Keep the last few bytes: a separator may straddle two chunks.
-        keep = max(len(reader.data) - len(_SEPARATOR), position)
-        reader.drop(keep)
-        position -= keep
-        if not reader.fill():
+        keep = max(len(reader.data) - len(_SEPARATOR), 0)
+        shift = reader.fill(keep)
+        if shift is None:
             return None
+        position = max(position - shift, 0)
 
 
 def iter_mbox(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawMessage | int]:
@@ -97,45 +93,46 @@ def iter_mbox(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[RawM
     blank, their count is yielded first as an int (a file that is not an mbox at all yields
     only that)."""
     reader = _Reader(stream, chunk_bytes)
-    reader.fill()
-    if reader.data.startswith(b"From "):
-        position = 0
-    else:
-        leading_start = reader.start
-        found = _next_separator(reader, 0)
+    reader.fill(0)
+    position: int | None = 0
+    if not reader.data.startswith(b"From "):
+        first_chunk = reader.data
+        position = _next_separator(reader, 0)
+        leading = reader.start + (position if position is not None else len(reader.data))
         # Text before the first message: a stray blank line is nothing, anything else is said.
-        leading = (reader.start + found if found is not None else reader.start + len(reader.data)) - leading_start
-        if found is None:
-            if reader.data.strip() or leading > len(reader.data):
-                yield leading
-            return
-        if reader.data[:found].strip() or reader.start > leading_start:
+        if leading and (first_chunk[:leading].strip() or leading > len(first_chunk)):
             yield leading
-        position = found
     while position is not None:
         position = yield from _one_mbox_message(reader, position)
 
 
 def _one_mbox_message(reader: _Reader, position: int):
-    """Yields the message starting at index `position` (its From_ line); returns where the next starts."""
-    reader.drop(position)
-    offset = reader.start
-    line_end = reader.data.find(b"\n")
-    while line_end < 0 and len(reader.data) <= MAX_FROM_LINE_BYTES and reader.fill():
-        line_end = reader.data.find(b"\n")
-    if line_end < 0:
-        if len(reader.data) <= MAX_FROM_LINE_BYTES:  # the file ends on the From_ line
-            yield RawMessage(offset, reader.data[5:].rstrip(b"\r"), b"", "the file ends inside this message's From_ line (truncated)")
+    """Yields the message whose From_ line starts at index `position`; returns where the next starts."""
+    offset = reader.start + position
+    line_end = reader.data.find(b"\n", position)
+    while line_end < 0 and len(reader.data) - position <= MAX_FROM_LINE_BYTES:
+        shift = reader.fill(position)
+        if shift is None:
+            break
+        position -= shift
+        line_end = reader.data.find(b"\n", position)
+    if line_end < 0 or line_end - position > MAX_FROM_LINE_BYTES:
+        if line_end < 0 and reader.eof:
+            yield RawMessage(offset, reader.data[position + 5:].rstrip(b"\r"), b"",
+                             "the file ends inside this message's From_ line (truncated)")
             return None
-        line_end = MAX_FROM_LINE_BYTES
-    from_line = reader.data[5:line_end].rstrip(b"\r") if line_end <= MAX_FROM_LINE_BYTES else b""
+        yield RawMessage(offset, b"", b"", f"its first line is longer than {MAX_FROM_LINE_BYTES} bytes "
+                                           "(damaged or not mail); skipped to the next message")
+        return _next_separator(reader, position + 5)
+    from_line = reader.data[position + 5:line_end].rstrip(b"\r")
     header_start = line_end + 1
-    # The header block ends at a blank line or at the next message.
-    search_from = line_end  # the From_ line's own \n lets an empty header block be found
+    # The header block ends at a blank line or at the next message; the From_ line's own \n
+    # lets an empty header block be found.
+    search_from = line_end
     while True:
         match = _HEADER_END.search(reader.data, search_from)
         if match and match.end() == len(reader.data) and not reader.eof:
-            match = None  # a lone CR at the chunk's end may be half of a CRLF: read on
+            match = None  # a lone CR at the window's end may be half of a CRLF: read on
         if match and match.start() - header_start <= MAX_HEADER_BYTES:
             break
         if match or len(reader.data) - header_start > MAX_HEADER_BYTES:
@@ -143,11 +140,12 @@ def _one_mbox_message(reader: _Reader, position: int):
                                                       "(damaged or not mail); skipped to the next message")
             return _next_separator(reader, header_start)
         search_from = max(len(reader.data) - len(_SEPARATOR), header_start - 1)
-        if not reader.fill():
-            header = reader.data[header_start:]
-            yield RawMessage(offset, from_line, header.rstrip(b"\r\n"),
+        shift = reader.fill(line_end)
+        if shift is None:
+            yield RawMessage(offset, from_line, reader.data[header_start:].rstrip(b"\r\n"),
                              "the file ends inside this message's headers (truncated)")
             return None
+        line_end, header_start, search_from = line_end - shift, header_start - shift, search_from - shift
     end = match.start()
     header = reader.data[header_start:end + 1] if end >= header_start else b""
     yield RawMessage(offset, from_line, header)

@@ -78,3 +78,30 @@ def test_every_timestamp_form_of_rev_is_kept(value):
     result = parse_vcards(io.BytesIO(card.encode()), "inline.vcf")
     assert result.rows[TABLE][0]["revision"] == value
     assert notes(result) == []
+
+
+# ---------------------------------------------------------------------------- iCalendar
+
+
+def test_a_rule_no_date_can_satisfy_keeps_only_dtstart_and_reads_at_once():
+    """dateutil looks for the 30th of February second by second up to the year 9999 (over ten
+    seconds for one VEVENT); such rules are recognised from their BY parts and dropped."""
+    began = time.perf_counter()
+    result = read_calendar("rrule_never_matches.ics")
+    elapsed = time.perf_counter() - began
+    assert elapsed < 1.0
+    assert_events_balanced(result)
+    assert lost(result) == []
+    starts: dict[str, list[str]] = {}
+    for row in result.rows[MEETINGS_TABLE]:
+        starts.setdefault(row["uid"], []).append(row["starts_at"])
+    assert starts["thirtieth-of-february@example.net"] == ["2021-01-15T09:00:00+00:00"]
+    assert starts["sixth-monday@example.net"] == ["2021-01-04T09:00:00+00:00"]
+    assert starts["week-twenty-in-december@example.net"] == ["2021-01-04T09:00:00+00:00"]
+    assert sorted(starts["weekly-and-impossible@example.net"]) == [
+        "2021-01-05T09:00:00+00:00", "2021-01-12T09:00:00+00:00", "2021-01-19T09:00:00+00:00"]
+    # Possible but rare is left to dateutil: DTSTART, then the leap days 2024 and 2028.
+    assert sorted(starts["leap-day@example.net"]) == [
+        "2021-03-01T09:00:00+00:00", "2024-02-29T09:00:00+00:00", "2028-02-29T09:00:00+00:00"]
+    said = [reason for _, reason in notes(result)]
+    assert len(said) == 4 and all("can never occur" in reason for reason in said)

@@ -72,7 +72,7 @@ from connectors.ics.recurrence import Unexpandable, bound_recurrence
 from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"

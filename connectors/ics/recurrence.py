@@ -10,6 +10,12 @@ with dateutil lazily and rewrites the event so that the expansion is bounded:
 - a rule with more than `MAX_OCCURRENCES_PER_SERIES` occurrences in the window is cut after
   that many, and says so in a note.
 
+A rule whose BY parts no date can satisfy (BYMONTHDAY=30 with BYMONTH=2, BYYEARDAY=1 with
+BYMONTH=6, the sixth Monday of a month) is dropped before dateutil sees it: dateutil looks for
+its next occurrence day by day (second by second for FREQ=SECONDLY) up to the year 9999, many
+seconds per rule, and finds none. RFC 5545 still counts DTSTART as its first occurrence, which
+is what the event keeps (with any RDATE).
+
 It also applies RFC 5545 §3.3.10 on COUNT: "The DTSTART property value always counts as the
 first occurrence". dateutil leaves out a DTSTART that does not match the rule and
 recurring-ical-events adds it back, so `COUNT=2;BYDAY=MO` from a Tuesday gave three
@@ -64,15 +70,84 @@ def bound_recurrence(event, window_start: datetime, window_end: datetime) -> lis
     rules = event.get("RRULE")
     if rules is None or event.get("DTSTART") is None:
         return []
+    notes: list[str] = []
+    possible = []
+    for rule in rules if isinstance(rules, list) else [rules]:
+        why = never_matches(rule)
+        if why is None:
+            possible.append(rule)
+        else:
+            freq = str((rule.get("FREQ") or [""])[0]).upper()
+            notes.append(f"its RRULE (FREQ={freq}) can never occur ({why}); it was dropped, and DTSTART still counts as an occurrence")
+    if notes:
+        del event["RRULE"]
+        if not possible:
+            return notes
+        event["RRULE"] = rules = possible[0] if len(possible) == 1 else possible
     if isinstance(rules, list):
         # Several RRULEs (RFC 2445 allowed it; Zimbra still writes it): each is bounded, but
         # none may move DTSTART, which the others step from. COUNT still counts DTSTART
         # once, so the correction is left out here.
-        notes: list[str] = []
         for rule in rules:
             notes += _bound_rule(event, rule, window_start, window_end, alone=False)
         return notes
-    return _bound_rule(event, rules, window_start, window_end, alone=True)
+    return notes + _bound_rule(event, rules, window_start, window_end, alone=True)
+
+
+# The longest each month can be (February in a leap year), and the months each day of the
+# year can fall in, leap years included: what BYMONTHDAY and BYYEARDAY can reach.
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+# A weekday occurs at most 5 times a month and 53 times a year, so BYDAY=6MO never occurs.
+_MOST_WEEKDAYS = {"MONTHLY": 5, "YEARLY": 53}
+
+
+def _months_of_year_day(day: int) -> set[int]:
+    months = set()
+    for first, length in ((datetime(2001, 1, 1), 365), (datetime(2000, 1, 1), 366)):
+        if 1 <= abs(day) <= length:
+            offset = day - 1 if day > 0 else length + day
+            months.add((first + timedelta(days=offset)).month)
+    return months
+
+
+def _months_of_week(week: int) -> set[int]:
+    """Months that week `week` of a year (RFC 5545 BYWEEKNO) can touch, whatever WKST is: the
+    first week starts between December 29 and January 4, give or take six days for WKST and
+    one for a leap day; two more days of slack on each side cost nothing."""
+    months = set()
+    for number in ((week,) if week > 0 else (53 + 1 + week, 52 + 1 + week)):
+        if not 1 <= number <= 53:
+            continue
+        earliest = datetime(2000, 12, 29) - timedelta(days=6 + 1 + 2) + timedelta(weeks=number - 1)
+        for offset in range(0, (6 + 1 + 2) + 7 + 7 + (6 + 1 + 2)):
+            months.add((earliest + timedelta(days=offset)).month)
+    return months
+
+
+def never_matches(rule) -> str | None:
+    """Why no date can satisfy the rule's BY parts, in a few words; None when some date can (or
+    when it cannot be told cheaply: dateutil then decides)."""
+    try:
+        months = {int(str(month)) for month in rule.get("BYMONTH") or ()} or set(_MONTH_DAYS)
+        month_days = [int(day) for day in rule.get("BYMONTHDAY") or ()]
+        year_days = [int(day) for day in rule.get("BYYEARDAY") or ()]
+        weeks = [int(week) for week in rule.get("BYWEEKNO") or ()]
+        weekdays = [str(day) for day in rule.get("BYDAY") or ()]
+    except (TypeError, ValueError):
+        return None
+    if month_days and not any(1 <= abs(day) <= _MONTH_DAYS.get(month, 31) for day in month_days for month in months):
+        return "its BYMONTHDAY is a day none of its months has"
+    if year_days and not any(_months_of_year_day(day) & months for day in year_days):
+        return "its BYYEARDAY falls in none of its months"
+    if weeks and not any(_months_of_week(week) & months for week in weeks):
+        return "its BYWEEKNO falls in none of its months"
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    most = _MOST_WEEKDAYS["MONTHLY" if freq == "MONTHLY" or rule.get("BYMONTH") else "YEARLY"]
+    if weekdays and freq in _MOST_WEEKDAYS:
+        ordinals = [day[:-2].lstrip("+") for day in weekdays]
+        if all(ordinal and ordinal.lstrip("-").isdigit() and abs(int(ordinal)) > most for ordinal in ordinals):
+            return "its BYDAY asks for a weekday more times than a month or year has it"
+    return None
 
 
 def _bound_rule(event, rule, window_start: datetime, window_end: datetime, alone: bool) -> list[str]:

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export STRONGTIES_INBOX ?= $(CURDIR)/data/sample
 export STRONGTIES_WAREHOUSE ?= $(CURDIR)/warehouse/strongties.duckdb
 
-.PHONY: run test ui bench review export sample clean
+.PHONY: run test ui bench review export sample fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ export: run
 
 sample: $(STAMP)
 	$(BIN)/python data/generate_inbox.py --people 150 --seed 7 --as-of 2026-11-20 --out data/sample --truth data/sample_truth.csv
+
+# The long, randomised fuzzing campaign (make test replays a fixed budget and every kept example):
+# new kinds of failure are written to tests/fixtures/fuzz/regressions/ as small regression files.
+fuzz: $(STAMP)
+	nice -n 19 $(BIN)/python tests/fuzz_campaign.py --minutes $(or $(MINUTES),10)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'

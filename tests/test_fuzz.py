@@ -29,10 +29,6 @@ BUDGET_SLOW_SECONDS = 8.0
 # Regression files (relative to tests/fixtures/fuzz/regressions) whose bug is still open, with
 # why. Found by the campaign against the connectors as they were; drop an entry once it passes.
 KNOWN_FAILURES: dict[str, str] = {
-    "linkedin_profile/reason-names-an-internal-type-nottext-not-a-readable-property-text-fil-5ba93c9d.csv":
-        "a NUL byte: the reason names the connector's own NotText exception",
-    "linkedin_profile/reason-names-an-internal-type-unicodedecodeerror-not-a-readable-proper-e7f00684.csv":
-        "UTF-16 cut inside a character: the reason names UnicodeDecodeError",
 }
 
 

@@ -28,6 +28,10 @@ ARCHIVE_MEMBER_SEPARATOR = "!"
 # An archive member that inflates beyond this, or by more than this ratio, is treated as a
 # compression bomb: a real LinkedIn export of 30k connections and 100k messages stays far below.
 MAX_MEMBER_BYTES = 2 * 1024**3
+# Except a mailbox: Google Takeout writes all mail as one mbox member, tens of gigabytes for a
+# long-used account (Takeout's own archive size limit is 50 GB); the ratio check still applies.
+MAX_MAIL_MEMBER_BYTES = 64 * 1024**3
+MAIL_MEMBER_SUFFIXES = (".mbox",)
 MAX_COMPRESSION_RATIO = 200
 # Below this size a high ratio is harmless (a CSV of repeated commas compresses 1000x).
 RATIO_CHECK_MIN_BYTES = 10 * 1024**2
@@ -214,7 +218,8 @@ class _Scan:
             self.refuse(archive_path, location, "member path escapes the archive folder (zip slip); not read")
             return
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO):
+        size_limit = MAX_MAIL_MEMBER_BYTES if info.filename.lower().endswith(MAIL_MEMBER_SUFFIXES) else MAX_MEMBER_BYTES
+        if info.file_size > size_limit or (info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO):
             self.refuse(archive_path, location, f"inflates to {info.file_size} bytes ({ratio:.0f}x): compression bomb; not read")
             return
 

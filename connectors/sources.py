@@ -130,6 +130,11 @@ SOURCES: dict[str, Source] = {source.kind: source for source in (
            {"linkedin_profile": "The LinkedIn export's own profile (the owner): name and profile URL only."},
            "connectors.linkedin_profile", "parse_linkedin_profile",
            headers=(_keys("First Name", "Last Name", "Headline"),), export_file_names=("profile.csv",)),
+    Source("mail", "mail: mbox (Google Takeout, Thunderbird, Apple Mail), .eml files, Maildir folders",
+           {"mail_messages": "One row per mail message read (headers only): when, its outcome (personal, or why "
+                              "skipped), Message-ID and the one it answers as hashes; no subject, no body.",
+            "mail_addresses": "The addresses on each personal mail message, with their role and display name."},
+           "connectors.mail", "parse_mail", suffixes=(".mbox", ".eml", ".mbx"), file_names=("mbox",)),
     Source("referrals", "referrals.csv, the owner's referral log",
            {"referrals": "The owner's referral log, referrals.csv."},
            "connectors.referrals", "parse_referrals", file_names=("referrals.csv",)),
@@ -212,4 +217,21 @@ def recognise(name: str, head: bytes, in_linkedin_export: bool) -> str:
         for source in SOURCES.values():
             if lowered in source.export_file_names:
                 return source.kind
+    if is_mail_without_suffix(name, head):
+        return "mail"
     return NOT_USED
+
+
+# A Thunderbird folder is an mbox file without extension: a From_ line, then a header field.
+_MBOX_HEAD = re.compile(rb"From [^\n]{1,4000}\r?\n[\x21-\x39\x3b-\x7e]+:")
+# A Maildir message is a file in cur/ or new/ starting with a header field.
+_MAIL_FIELD_HEAD = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\r?\n(?:[ \t][^\n]*\r?\n)*)+", re.ASCII)
+_MAIL_FIELDS = re.compile(rb"^(?:from|date|message-id|received|return-path|delivered-to):", re.MULTILINE | re.IGNORECASE)
+
+
+def is_mail_without_suffix(name: str, head: bytes) -> bool:
+    """An mbox without extension (Thunderbird), or a Maildir message (a file in cur/ or new/)."""
+    if "." not in PurePosixPath(name).name and _MBOX_HEAD.match(head):
+        return True
+    parent = PurePosixPath(name).parent.name
+    return parent in ("cur", "new") and bool(_MAIL_FIELD_HEAD.match(head)) and bool(_MAIL_FIELDS.search(head))

@@ -62,6 +62,14 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "source_file": "VARCHAR", "occurrence_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",
         "partstat": "VARCHAR", "role": "VARCHAR", "is_organizer": "BOOLEAN", "organization": "VARCHAR",
     },
+    "mail_messages": {
+        "source_file": "VARCHAR", "position": "INTEGER", "byte_offset": "BIGINT", "sent_at": "TIMESTAMPTZ",
+        "outcome": "VARCHAR", "in_sent": "BOOLEAN", "recipient_count": "INTEGER", "message_id_hash": "VARCHAR",
+        "replies_to_hash": "VARCHAR",
+    },
+    "mail_addresses": {
+        "source_file": "VARCHAR", "position": "INTEGER", "role": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",
+    },
     "referrals": {
         "source_file": "VARCHAR", "position": "INTEGER", "occurred_on": "DATE", "person": "VARCHAR",
         "person_email": "VARCHAR", "person_linkedin_url": "VARCHAR", "person_name": "VARCHAR",

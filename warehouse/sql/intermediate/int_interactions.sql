@@ -1,5 +1,5 @@
 -- Every past contact between the owner and someone else, per source record: meetings attended,
--- LinkedIn messages, invitations, recommendations, endorsements and logged referrals.
+-- LinkedIn messages, invitations, recommendations, endorsements, logged referrals and mail (channel email).
 -- `detail_id` names the meeting occurrence, the conversation or the referral log row.
 -- `direction` is seen from the owner: outbound (the owner organised, wrote, invited, gave),
 -- inbound (the other person did), neutral (a third person organised the meeting).
@@ -39,6 +39,11 @@ linkedin as (
     select 'linkedin:' || source_key, endorsed_at, 'endorsement', direction, null, 2, skill, null, null, source_file
     from stg_linkedin_endorsements
 ),
+mail as (
+    select 'mail:' || source_key, sent_at, 'email', direction, null::double, group_size,
+        null::varchar, null::integer, message_key, source_file
+    from stg_mail_people
+),
 referrals as (
     select
         'referrals:' || source_key, occurred_on::timestamptz, 'referral',
@@ -51,6 +56,7 @@ from (
     select * from meetings
     union all select * from linkedin
     union all select * from referrals
+    union all select * from mail
 ) as all_contacts
 cross join cutoff
 where all_contacts.occurred_at < cutoff.run_end

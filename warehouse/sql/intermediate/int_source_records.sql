@@ -1,5 +1,6 @@
 -- One row per distinct identity seen in an input, in the shape identity resolution compares:
--- a vCard, a LinkedIn member, a calendar attendee or organizer, a person named in the referral log.
+-- a vCard, a LinkedIn member, a calendar attendee or organizer, a person named in the referral log,
+-- an address on personal mail.
 -- group: resolve
 -- stage: ingest
 with owner as (
@@ -92,6 +93,25 @@ calendar as (
     left join attendee_names as n on n.email = a.email
     group by a.email
 ),
+mail_names as (
+    -- The name an address is written with most often; a tie goes to the alphabetically first.
+    select email, first(name order by uses desc, name) as name
+    from (select email, name, count(*) as uses from stg_mail_people where name is not null group by email, name)
+    group by email
+),
+mail as (
+    select
+        'mail' as source,
+        p.email as source_key,
+        min(n.name) as full_name,
+        [p.email] as emails,
+        max(p.sent_at)::date as last_seen,
+        min(p.sent_at)::date as first_seen,
+        min(p.source_file) as source_file
+    from stg_mail_people as p
+    left join mail_names as n using (email)
+    group by p.email
+),
 referrals as (
     select
         'referrals' as source,
@@ -110,6 +130,7 @@ records as (
     union all by name select * from linkedin
     union all by name select * from calendar
     union all by name select * from referrals
+    union all by name select * from mail
 )
 select
     records.source || ':' || records.source_key as record_key,

@@ -3,12 +3,20 @@
 -- name and profile from a LinkedIn export's Profile.csv, the address from the calendars, as
 -- the one on the most meetings (a calendar is its owner's: they are on nearly every event),
 -- organising the most on a tie. A run with an inferred owner says how to confirm it.
+-- The addresses mail in the Sent label or folder was sent from are the owner's too, declared or not.
 -- group: ingest
-with declared as (
+with sent_from as (
+    select coalesce(list(distinct a.email order by a.email), []::varchar[]) as emails
+    from raw_mail_addresses as a
+    join raw_mail_messages as m using (source_file, position)
+    where a.role = 'from' and m.in_sent
+),
+declared as (
     select
         name,
         strip_accents(lower(name)) as folded_name,
-        coalesce(emails, []) as emails,
+        list_concat(coalesce(emails, []), list_filter((select emails from sent_from),
+            lambda address: not list_contains(coalesce(emails, []), address))) as emails,
         linkedin_url,
         coalesce(phones, []) as phones,
         default_region,
@@ -45,11 +53,13 @@ calendar_name as (
 inferred as (
     select
         coalesce((select full_name from profile), (select name from calendar_name)) as name,
-        coalesce((select [email] from calendar_owner), []::varchar[]) as emails,
+        list_distinct(list_concat(coalesce((select [email] from calendar_owner), []::varchar[]),
+            (select emails from sent_from))) as emails,
         (select profile_url from profile) as linkedin_url,
         concat_ws(' and ',
             if(exists (select 1 from profile), 'the LinkedIn export''s Profile.csv', null),
-            if(exists (select 1 from calendar_owner), 'the calendar''s own address', null)) as inferred_from
+            if(exists (select 1 from calendar_owner), 'the calendar''s own address', null),
+            if(len((select emails from sent_from)) > 0, 'the From of sent mail', null)) as inferred_from
 )
 select * from declared
 union all

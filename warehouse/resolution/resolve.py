@@ -165,16 +165,18 @@ def pair_conflicts(levels: dict[str, np.ndarray]) -> np.ndarray:
 
     Kept apart, through any chain of links, until the owner says otherwise:
     - a household (see `household`) and two different LinkedIn profiles;
-    - conflicting identifiers: different employers and different emails or phones, however alike
-      the names (two Wei Zhangs in one phone are two people).
+    - conflicting identifiers: different employers, emails and phones, however alike the names
+      (two Wei Zhangs in one phone are two people).
     Not linked directly:
     - names alone: when the two records have nothing but names to compare, only the same given
       and family name links, and only when the model finds that name rare enough in this
       network (its term frequency); "Aniya Fritsch" and "Aniyah Lauryn Fritsch" are a question.
     """
     certain = deterministic_links(levels)
-    different_identifiers = at_level(levels, "email", "different") | at_level(levels, "phone", "different")
-    conflicting = at_level(levels, "company", "different") & different_identifiers & ~certain
+    # All three, on records that each hold all three: a calendar invitation or a LinkedIn
+    # connection has no phone, and one at a new employer is the same person changing jobs.
+    conflicting = (at_level(levels, "company", "different") & at_level(levels, "email", "different")
+                   & at_level(levels, "phone", "different") & ~certain)
     apart = household(levels) | at_level(levels, "linkedin", "different") | conflicting
     comparable_beyond_names = np.zeros(len(certain), dtype=bool)
     for name in NON_NAME_COMPARISONS:

@@ -76,11 +76,12 @@ calendar as (
         a.email as source_key,
         coalesce(
             min(n.name),
-            -- Invitations often carry no display name; a work address such as
-            -- susan.thompson@ or susan_thompson@ still spells one out.
-            case when regexp_full_match(split_part(a.email, '@', 1), '[a-z]{2,}[._][a-z]{2,}')
+            -- Invitations often carry no display name; an address such as susan.thompson@,
+            -- susan_thompson@ or susan.thompson42@ still spells one out (the digits that
+            -- tell namesakes' addresses apart are no part of the name).
+            case when regexp_full_match(split_part(a.email, '@', 1), '[a-z]{2,}[._][a-z]{2,}[0-9]*')
                 then list_aggregate(list_transform(
-                        regexp_split_to_array(split_part(a.email, '@', 1), '[._]'),
+                        regexp_split_to_array(rtrim(split_part(a.email, '@', 1), '0123456789'), '[._]'),
                         lambda part: upper(part[1]) || part[2:]), 'string_agg', ' ')
             end
         ) as full_name,

@@ -139,13 +139,18 @@ def _one_mbox_message(reader: _Reader, position: int):
             yield RawMessage(offset, from_line, b"", f"its header block is longer than {MAX_HEADER_BYTES // 1024} KB "
                                                       "(damaged or not mail); skipped to the next message")
             return _next_separator(reader, header_start)
-        search_from = max(len(reader.data) - len(_SEPARATOR), header_start - 1)
+        next_search = max(len(reader.data) - len(_SEPARATOR), header_start - 1)
         shift = reader.fill(line_end)
         if shift is None:
+            # At the end of the file a blank line held back as maybe half a CRLF is one after all.
+            match = _HEADER_END.search(reader.data, search_from)
+            if match and match.start() - header_start <= MAX_HEADER_BYTES:
+                break
             yield RawMessage(offset, from_line, reader.data[header_start:].rstrip(b"\r\n"),
                              "the file ends inside this message's headers (truncated)")
             return None
-        line_end, header_start, search_from = line_end - shift, header_start - shift, search_from - shift
+        search_from = next_search - shift
+        line_end, header_start = line_end - shift, header_start - shift
     end = match.start()
     header = reader.data[header_start:end + 1] if end >= header_start else b""
     yield RawMessage(offset, from_line, header)

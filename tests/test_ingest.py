@@ -139,3 +139,27 @@ def test_a_file_removed_between_scan_and_read_is_quarantined_and_the_rest_ingest
         "SELECT location, reason, scope FROM raw_quarantine WHERE source_file = 'referrals.csv'").fetchall()
     assert (location, scope) == ("whole file", "file") and "No such file" in reason
     assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4
+
+
+def test_a_value_duckdb_refuses_fails_its_file_and_the_rest_is_ingested(tmp_path, monkeypatch):
+    """A connector bug that emits a date which does not exist would abort the run's transaction
+    at INSERT; rehearsed first, it costs only its own file."""
+    import connectors.referrals as referrals
+
+    real_parse = referrals.parse_referrals
+
+    def parse_with_an_impossible_date(stream, source_file, **kwargs):
+        result = real_parse(stream, source_file, **kwargs)
+        result.rows["referrals"][0]["occurred_on"] = "2024-02-30"
+        return result
+
+    monkeypatch.setattr(referrals, "parse_referrals", parse_with_an_impossible_date)
+    inbox = copy_of_tiny_inbox(tmp_path)
+    connection = duckdb.connect()
+    summary = ingest_inbox(connection, str(inbox), WINDOW)
+    assert summary.files_failed == 1
+    [(location, scope)] = connection.execute(
+        "SELECT location, scope FROM raw_quarantine WHERE source_file = 'referrals.csv'").fetchall()
+    assert (location, scope) == ("whole file", "file")
+    assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 0
+    assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4

@@ -90,6 +90,25 @@ def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(RAW_TABLES[table]))
 
 
+class _Rehearsal:
+    """An in-memory copy of the raw tables' shapes, where each parsed file's rows are inserted
+    first. A value DuckDB refuses (an impossible date, an integer out of range) then fails that
+    file alone: the same error inside the run's transaction would abort the whole ingest."""
+
+    def __init__(self) -> None:
+        self.connection = duckdb.connect(":memory:")
+        for statement in create_statements():
+            self.connection.execute(statement)
+
+    def check(self, frames: dict[str, pd.DataFrame]) -> None:
+        for table, frame in frames.items():
+            _insert_frame(self.connection, table, frame)
+            self.connection.execute(f"DELETE FROM {raw_name(table)}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def _insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     connection.register("ingest_frame", frame)
     try:
@@ -138,14 +157,17 @@ def _parse_key(source: Source | None, window: tuple[datetime, datetime]) -> str 
         return f"{source.kind}/unavailable"
 
 
-def _read(input_file: InputFile, source: Source, window: tuple[datetime, datetime]) -> tuple[FileResult, dict[str, pd.DataFrame], bool]:
+def _read(input_file: InputFile, source: Source, window: tuple[datetime, datetime],
+          rehearsal: _Rehearsal) -> tuple[FileResult, dict[str, pd.DataFrame], bool]:
     """The fault barrier: whatever a connector raises on one file becomes that file's one
-    quarantine row. Frames are built here too, so that a value DuckDB cannot take (text that
-    is not Unicode) fails this file and not the run's transaction."""
+    quarantine row. Frames are built and rehearsed here too, so that a value DuckDB cannot take
+    (text that is not Unicode, a date that does not exist) fails this file and not the run's transaction."""
     try:
         with input_file.open() as stream:
             result = source.parse(stream, input_file.path, window)
-        return result, {table: _frame(table, rows) for table, rows in result.rows.items() if rows}, False
+        frames = {table: _frame(table, rows) for table, rows in result.rows.items() if rows}
+        rehearsal.check(frames)
+        return result, frames, False
     except Exception as error:
         log.warning("%s: the %s reader failed (%s)", input_file.path, input_file.kind, type(error).__name__)
         return _failed(input_file, error), {}, True
@@ -187,16 +209,21 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window
     # Unchanged files keep their quarantine rows as they keep their data rows.
     connection.execute("DELETE FROM raw_quarantine WHERE NOT list_contains(?, source_file)", [kept])
     quarantine_rows: list[dict] = [entry.__dict__ for entry in inbox.quarantine]
-    for input_file, source, row in to_parse:
-        started = time.perf_counter()
-        result, frames, failed = _read(input_file, source, calendar_window)
-        for table, frame in frames.items():
-            _insert_frame(connection, table, frame)
-        row.update(items=result.items, quarantined=result.quarantined, parse_seconds=time.perf_counter() - started)
-        quarantine_rows.extend(entry.__dict__ for entry in result.quarantine)
-        summary.files_parsed += 1
-        summary.files_failed += failed
-        summary.seconds_by_kind[input_file.kind] = summary.seconds_by_kind.get(input_file.kind, 0.0) + row["parse_seconds"]
+    rehearsal = _Rehearsal() if to_parse else None
+    try:
+        for input_file, source, row in to_parse:
+            started = time.perf_counter()
+            result, frames, failed = _read(input_file, source, calendar_window, rehearsal)
+            for table, frame in frames.items():
+                _insert_frame(connection, table, frame)
+            row.update(items=result.items, quarantined=result.quarantined, parse_seconds=time.perf_counter() - started)
+            quarantine_rows.extend(entry.__dict__ for entry in result.quarantine)
+            summary.files_parsed += 1
+            summary.files_failed += failed
+            summary.seconds_by_kind[input_file.kind] = summary.seconds_by_kind.get(input_file.kind, 0.0) + row["parse_seconds"]
+    finally:
+        if rehearsal is not None:
+            rehearsal.close()
     for row in file_rows:
         summary.items += row["items"]
         summary.quarantined += row["quarantined"]

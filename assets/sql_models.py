@@ -8,7 +8,7 @@ import dagster as dg
 
 from assets.checks import SqlCheck, selected_checks
 from warehouse.models import PYTHON_TABLES, load_models, models_in_order, raw_table_names
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 OWNERS = ["team:strongties"]
 

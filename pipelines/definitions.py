@@ -6,7 +6,7 @@ from pipelines.home import owner_only_files
 from pipelines.jobs import refresh_warehouse
 from pipelines.schedules import daily_refresh
 from pipelines.sensors import inbox_changed
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 # `dagster dev`'s code server and every run it launches load this module: from here on what
 # they write (warehouse, WAL, address book, run history) is readable by the owner alone.

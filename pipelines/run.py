@@ -52,7 +52,7 @@ def run_and_report(log_level: str) -> int:
     from pipelines.definitions import defs
     from pipelines.run_health import fail_runs_whose_process_is_gone
     from warehouse.publish import CORE_LIST_PREVIEW_QUERY
-    from warehouse.resource import RUN_PROCESS_TAG, process_identity
+    from assets.resource import RUN_PROCESS_TAG, process_identity
 
     instance = dg.DagsterInstance.get()
     gc.freeze()

@@ -3,7 +3,7 @@
 Dagster records a run as STARTED and waits for its process to say it finished. A process
 killed outright never says so: the run stays STARTED for good and, with one run allowed at
 a time (dagster.yaml's run queue), every run the sensor or the schedule asks for waits
-behind it. Each run records the process running it (warehouse.resource.RUN_PROCESS_TAG);
+behind it. Each run records the process running it (assets.resource.RUN_PROCESS_TAG);
 a run on this machine whose process no longer exists is failed by `make run` before it
 starts, by the inbox sensor before it asks for a run, and by Dagster's run monitoring
 daemon under `make ui` through the run launcher below.
@@ -15,7 +15,7 @@ import socket
 import dagster as dg
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 
-from warehouse.resource import RUN_PROCESS_TAG, process_identity
+from assets.resource import RUN_PROCESS_TAG, process_identity
 
 # Queued runs have no process yet; these have, or are about to.
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]

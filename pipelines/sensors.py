@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipelines.jobs import refresh_warehouse
 from pipelines.run_health import fail_runs_whose_process_is_gone
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 
 def inbox_fingerprint(inbox: str) -> str:

@@ -34,7 +34,7 @@ def shared_path(*parts: str) -> Path:
 def materialize_all(inbox: Path, warehouse_path: Path, as_of: str, core_list_size: int = 10) -> dg.ExecuteInProcessResult:
     """Runs every asset and check of the code location, as `make run` does, on `inbox`."""
     from pipelines.definitions import defs
-    from warehouse.resource import StrongtiesWarehouse, working_path_for
+    from assets.resource import StrongtiesWarehouse, working_path_for
 
     warehouse = StrongtiesWarehouse(
         database=str(working_path_for(warehouse_path)), inbox=str(inbox),

@@ -19,7 +19,7 @@ from assets.publish import published_warehouse
 from pipelines.home import HomeError, ensure_dagster_home
 from pipelines.run_health import ProcessWatchingRunLauncher, fail_runs_whose_process_is_gone
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox
-from warehouse.resource import RUN_PROCESS_TAG, StrongtiesWarehouse, process_identity, working_path_for
+from assets.resource import RUN_PROCESS_TAG, StrongtiesWarehouse, process_identity, working_path_for
 
 # A folder name with the characters that end SQL and YAML strings, spaces and non-ASCII.
 ODD_FOLDER = "o'brien \"quoted\" dossier é 山田"

@@ -14,7 +14,7 @@ import warehouse.ingest as ingest_module
 from warehouse.ingest import ingest_inbox, own_output_paths
 from warehouse.models import load_models, models_in_order
 from warehouse.resolution.export import write_vcard4
-from warehouse.resource import working_path_for
+from assets.resource import working_path_for
 
 WINDOW = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
 

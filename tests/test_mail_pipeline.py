@@ -90,7 +90,7 @@ def test_colleague_name_in_last_first_form_is_one_person_named(mail_warehouse):
 
 
 def test_replies_are_tied_to_what_they_answer(mail_warehouse):
-    from warehouse.resource import working_path_for
+    from assets.resource import working_path_for
     replies = rows(working_path_for(mail_warehouse), "select count(*) filter (where is_reply), median(reply_seconds) from stg_mail_messages")
     assert replies == [(119, 7200.0)]
 

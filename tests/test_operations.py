@@ -23,7 +23,7 @@ from pipelines.event_log import KeptOpenSqliteEventLogStorage
 from pipelines.schedules import build_daily_refresh, daily_refresh
 from pipelines.sensors import inbox_changed
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, copy_of_tiny_inbox, materialize_all
-from warehouse.resource import StrongtiesWarehouse, working_path_for
+from assets.resource import StrongtiesWarehouse, working_path_for
 
 AS_OF = SAMPLE_AS_OF
 EXTRA_CARD = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:late-addition\r\nFN:Noor Haddad\r\n"

@@ -7,7 +7,7 @@ import dagster as dg
 
 from pipelines.event_log import OPEN_DATABASES, KeptOpenSqliteEventLogStorage
 from pipelines.home import FIRST_DAGSTER_YAML, ensure_dagster_home
-from warehouse.resource import StrongtiesWarehouse, working_path_for
+from assets.resource import StrongtiesWarehouse, working_path_for
 
 
 def test_home_gets_our_dagster_yaml_and_an_instance_loads_from_it(tmp_path, monkeypatch):

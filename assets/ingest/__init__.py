@@ -10,7 +10,7 @@ from connectors.sources import SOURCES, table_description
 from warehouse.config import REPO_ROOT
 from warehouse.ingest import ingest_inbox, own_output_paths
 from warehouse.raw_tables import BOOKKEEPING_TABLES, RAW_TABLES, raw_name
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 
 def raw_table_description(table: str) -> str:

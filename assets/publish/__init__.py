@@ -14,7 +14,7 @@ from warehouse.publish import (
     publish_address_book,
     publish_tables,
 )
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 @dg.asset(
     name="published_warehouse",

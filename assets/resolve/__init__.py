@@ -5,7 +5,7 @@ import dagster as dg
 from assets.checks import SqlCheck
 from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.resolution.store import resolve_in_warehouse
-from warehouse.resource import StrongtiesWarehouse
+from assets.resource import StrongtiesWarehouse
 
 
 @dg.multi_asset(

@@ -257,6 +257,8 @@ def resolve_people(
 
     golden = golden_records(records, prepared, assignments["cluster_key"])
     questions = review_questions(scored.levels, probability, merge_threshold, review_threshold)
+    if clustering.refused:  # links refused for a conflict of their clusters (profiles, birthdays, answers)
+        questions |= pd.MultiIndex.from_arrays([left, right]).isin(list(clustering.refused))
     review = review_queue(records, cluster_key, golden, pairs, questions, answers.decided,
                           answers.to_ask_again, review_limit)
     return Resolution(

@@ -29,6 +29,9 @@ CALENDAR_DAYS_AHEAD = 365
 # so that a pid the system has since reused is not taken for it): a run whose process is
 # gone is marked failed by pipelines/run_health.py instead of blocking the run queue.
 RUN_PROCESS_TAG = "strongties/process"
+# Every run is tagged with the inbox it read and the warehouse it published, so that the
+# UI's runs list tells runs of different inboxes apart (and can filter on them).
+INBOX_TAG, WAREHOUSE_TAG = "strongties/inbox", "strongties/warehouse"
 
 
 def process_identity(pid: int) -> str | None:
@@ -82,6 +85,9 @@ class StrongtiesWarehouse(DuckDBResource):
             names_in_ui=settings.names_in_ui,
         )
 
+    def run_tags(self) -> dict[str, str]:
+        return {INBOX_TAG: str(Path(self.inbox).resolve()), WAREHOUSE_TAG: str(Path(self.published_path).resolve())}
+
     @property
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else datetime.now(timezone.utc).date()
@@ -100,7 +106,8 @@ class StrongtiesWarehouse(DuckDBResource):
     def setup_for_execution(self, context) -> None:
         self._in_dagster_run = True
         if context.instance is not None and context.run is not None:
-            context.instance.add_run_tags(context.run.run_id, {RUN_PROCESS_TAG: process_identity(os.getpid())})
+            context.instance.add_run_tags(context.run.run_id, {RUN_PROCESS_TAG: process_identity(os.getpid()),
+                                                               **self.run_tags()})
 
     def teardown_after_execution(self, context) -> None:
         if self._run_connection is not None:

@@ -4,6 +4,8 @@ Every model is its own asset, with its own lineage, description and row count; t
 a stage run together, in dependency order, so that a run pays Dagster's per-step cost once
 per stage rather than once per model. Any subset can still be materialized from the UI.
 """
+from collections.abc import Callable, Mapping
+
 import dagster as dg
 
 from assets.checks import SqlCheck, selected_checks
@@ -17,8 +19,9 @@ def _known_tables() -> set[str]:
     return {model.name for model in load_models()} | raw_table_names() | set(PYTHON_TABLES)
 
 
-def sql_models_asset(stage: str, checks: list[SqlCheck] = ()) -> dg.AssetsDefinition:
-    """Every model whose header says `-- stage: <stage>`, built in dependency order."""
+def sql_models_asset(stage: str, checks: list[SqlCheck] = (), previews: Mapping[str, Callable] = {}) -> dg.AssetsDefinition:
+    """Every model whose header says `-- stage: <stage>`, built in dependency order; `previews`
+    maps a model to a function (connection, names_in_ui) giving the metadata its page shows."""
     known_tables = _known_tables()
     models = models_in_order([model for model in load_models() if model.stage == stage])
     specs = [
@@ -45,7 +48,10 @@ def sql_models_asset(stage: str, checks: list[SqlCheck] = ()) -> dg.AssetsDefini
                     continue
                 connection.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
                 row_count = connection.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
-                yield dg.MaterializeResult(asset_key=model.name, metadata={"dagster/row_count": row_count})
+                metadata = {"dagster/row_count": row_count}
+                if model.name in previews:
+                    metadata.update(previews[model.name](connection, warehouse.names_in_ui))
+                yield dg.MaterializeResult(asset_key=model.name, metadata=metadata)
             for check in selected_checks(context, list(checks)):
                 yield check.evaluate(connection)
 

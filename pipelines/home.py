@@ -18,13 +18,16 @@ WRITTEN_BY_US = "# Written by strongties (pipelines/home.py); remove this line t
 # kept in SQLite files inside DAGSTER_HOME, by Dagster's SQLite event log with its
 # connections kept open (pipelines/event_log.py); telemetry is off because contact data is private.
 # Run monitoring fails a run whose process is gone (pipelines/run_health.py), checked every
-# half minute: a killed run would otherwise hold the one-run queue for good. A run that has
+# half minute: a killed run would otherwise hold the one-run queue for good. Dagster's
+# first-visit pop-up (the "nux") is off: it covered the page on every new DAGSTER_HOME. A run that has
 # not started within three minutes never will (starting takes seconds); nothing is resumed,
 # since a run resumed half-way would publish from a working file of unknown state.
 DAGSTER_YAML = WRITTEN_BY_US + """\
 run_queue:
   max_concurrent_runs: 1
 telemetry:
+  enabled: false
+nux:
   enabled: false
 run_launcher:
   module: pipelines.run_health

@@ -1,36 +1,47 @@
-"""The tie-strength chart shown on published_warehouse in the Dagster UI."""
+"""The charts the Dagster UI shows on the marts' pages: rows with bars of block characters, whole people."""
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+from warehouse.charts import (
+    BAR_WIDTH,
+    FULL_BLOCK,
+    STACK_SHADES,
+    bar,
+    network_load_rows,
+    pareto_rows,
+    score_band_rows,
+)
 
-from warehouse.charts import BAR_COLOUR, LAYER_COLOUR, score_distribution_svg, score_histogram
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def test_histogram_bins_scores_with_one_in_the_last_bin():
-    assert score_histogram([0.0, 0.05, 0.1, 0.99, 1.0], bins=10) == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
-    assert score_histogram([], bins=4) == [0, 0, 0, 0]
+def test_bars_scale_to_the_largest_value_and_a_small_one_still_shows():
+    assert bar(10, 10) == FULL_BLOCK * BAR_WIDTH
+    assert bar(5, 10) == FULL_BLOCK * (BAR_WIDTH // 2)
+    assert bar(0.001, 10) != "" and bar(0, 10) == "" and bar(3, 0) == ""
 
 
-def test_svg_has_a_bar_per_filled_bin_scaled_to_the_tallest_and_a_line_per_reached_layer():
+def test_score_bands_count_whole_people_strongest_first_with_a_score_of_one_in_the_top_band():
+    rows = score_band_rows([1.0, 0.95, 0.5, 0.05, 0.0])
+    assert rows[0]["score"] == "0.9–1.0" and rows[0]["people"] == 2
+    assert rows[-1]["score"] == "0.0–0.1" and rows[-1]["people"] == 2
+    assert all(isinstance(row["people"], int) for row in rows)
+    assert sum(row["people"] for row in rows) == 5
+
+
+def test_score_bands_mark_where_each_reached_dunbar_layer_ends():
     scores = sorted([0.9] * 3 + [0.5] * 12 + [0.1] * 6, reverse=True)  # 21 people: layers 5 and 15 reached
-    root = ElementTree.fromstring(score_distribution_svg(scores))
-    bars = [rect for rect in root.iter(f"{SVG}rect") if rect.get("fill") == BAR_COLOUR]
-    heights = sorted(float(bar.get("height")) for bar in bars)
-    assert len(bars) == 3
-    assert abs(heights[0] * 4 - heights[2]) < 0.5 and abs(heights[1] * 2 - heights[2]) < 0.5  # 3 : 6 : 12 people
-    layer_lines = [line for line in root.iter(f"{SVG}line") if line.get("stroke") == LAYER_COLOUR]
-    labels = [text.text for text in root.iter(f"{SVG}text") if text.get("fill") == LAYER_COLOUR]
-    assert len(layer_lines) == 2 and labels == ["top 5", "top 15"]
-    # The top-15 line sits at the 15th score (0.5), halfway along the axis from 0 to 1.
-    axis = root.find(f"{SVG}path").get("d")
-    left, right = float(axis.split()[0][1:].split(",")[0]), float(axis.split()[-1][1:])
-    assert abs(float(layer_lines[1].get("x1")) - (left + right) / 2) < 1
-    assert "Tie strength across 21 people" in "".join(root.itertext())
+    marks = {row["score"]: row["layer_ends_here"] for row in score_band_rows(scores) if row["layer_ends_here"]}
+    assert marks == {"0.5–0.6": "top 5, top 15"}
 
 
-def test_svg_for_nobody_is_still_a_picture():
-    root = ElementTree.fromstring(score_distribution_svg([]))
-    assert not [rect for rect in root.iter(f"{SVG}rect") if rect.get("fill") == BAR_COLOUR]
-    assert "Tie strength across 0 people" in "".join(root.itertext())
+def test_pareto_curve_reads_whole_people_and_ends_at_all_the_value():
+    rows = pareto_rows([50, 20, 10, 10, 5, 5, 0])  # six referrers; the zero is not one
+    assert rows[1] == {"top_referrers": "20%", "people": 2, "share_of_value": 0.7, "curve": bar(0.7, 1.0)}
+    assert rows[-1]["people"] == 6 and rows[-1]["share_of_value"] == 1.0
+    assert pareto_rows([])[0]["share_of_value"] == 0.0
+
+
+def test_network_load_stacks_strong_weak_and_new_hours_in_their_own_shades():
+    [row] = network_load_rows([{"month": "2026-11-01", "meeting_hours": 10.0, "hours_with_strong_ties": 5.0,
+                                "hours_with_weak_ties": 3.0, "hours_with_new_ties": 2.0}])
+    strong, weak, new = STACK_SHADES
+    assert row["month"] == "2026-11"
+    assert row["hours"] == strong * 15 + weak * 9 + new * 6

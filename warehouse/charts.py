@@ -1,70 +1,104 @@
-"""Pictures for the Dagster UI: the distribution of tie strength with the Dunbar layers marked.
+"""Charts for the Dagster UI, drawn as rows of a table with a bar of block characters each.
 
-Drawn as SVG text: a histogram is a few dozen rectangles, and a plotting library took half a
-second to import, a tenth of a whole run on a personal inbox.
+The UI shows a table of metadata on the asset's own page as it is, while a Markdown entry
+longer than 1,000 characters hides behind "Show Markdown", and its Markdown view drops
+`data:` image sources (react-markdown keeps http, https, mailto and tel only): a picture
+would never show. A bar of block characters in a table cell does, and reads anywhere.
+
+Every function here takes plain rows and returns plain rows (dicts of str, int or float):
+no names, only counts, scores, months and quarters. The Dagster side turns them into tables.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # Dunbar's layers of about 5, 15, 50 and 150 people, by rank.
 DUNBAR_LAYER_RANKS = (5, 15, 50, 150)
-HISTOGRAM_BINS = 40
-WIDTH, HEIGHT = 800, 320
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 36, 44  # margins around the plot area
-BAR_COLOUR, LAYER_COLOUR = "#4C72B0", "#C44E52"
+# Ten bands of a tenth of score each: finer bands leave most of them empty on a personal network.
+SCORE_BANDS = 10
+# The longest bar, in characters: wide enough to tell 1 person from 2 when the largest band holds 30.
+BAR_WIDTH = 30
+FULL_BLOCK = "█"
+# Eighths of a block, so that a bar's length is exact to an eighth of a character.
+PARTIAL_BLOCKS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
+# Stacked bars tell their parts apart by shade, in the order their columns are listed.
+STACK_SHADES = ("█", "▓", "░")
 
 
-def score_histogram(scores: list[float], bins: int = HISTOGRAM_BINS) -> list[int]:
-    """People per equal-width bin of [0, 1]; a score of exactly 1 falls in the last bin."""
-    counts = [0] * bins
-    for score in scores:
-        counts[min(max(int(score * bins), 0), bins - 1)] += 1
-    return counts
+def bar(value: float, largest: float, width: int = BAR_WIDTH, block: str = FULL_BLOCK) -> str:
+    """`value` as a bar of `width` * value / largest characters; an empty string for nothing."""
+    if value <= 0 or largest <= 0:
+        return ""
+    eighths = round(8 * width * min(value, largest) / largest)
+    whole, part = divmod(max(eighths, 1), 8)  # anything above zero shows at least a sliver
+    return block * whole + (PARTIAL_BLOCKS[part] if block == FULL_BLOCK else (block if part >= 4 else ""))
 
 
-def score_distribution_svg(scores_by_rank: list[float]) -> str:
-    """Histogram of scores (`scores_by_rank[0]` is rank 1), a dashed line where each layer ends."""
-    counts = score_histogram(scores_by_rank)
-    tallest = max(counts, default=0) or 1
-    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def stacked_bar(parts: Sequence[float], largest: float, width: int = BAR_WIDTH) -> str:
+    """Parts side by side in STACK_SHADES, whole characters each, so the shades stay distinct."""
+    if largest <= 0:
+        return ""
+    return "".join(STACK_SHADES[index] * round(width * max(part, 0) / largest) for index, part in enumerate(parts))
 
-    def x(score: float) -> float:
-        return LEFT + score * plot_width
 
-    def y(people: float) -> float:
-        return TOP + plot_height * (1 - people / tallest)
+def score_band_rows(scores_by_rank: Sequence[float], bands: int = SCORE_BANDS) -> list[dict]:
+    """People per band of score, strongest band first, and which Dunbar layers end in each band.
 
-    bin_width = plot_width / len(counts)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-        f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" font-size="14">'
-        f'Tie strength across {len(scores_by_rank)} people</text>',
-    ]
-    for index, people in enumerate(counts):
-        if people:
-            top = y(people)
-            parts.append(f'<rect x="{LEFT + index * bin_width + 0.5:.1f}" y="{top:.1f}" width="{bin_width - 1:.1f}" '
-                         f'height="{TOP + plot_height - top:.1f}" fill="{BAR_COLOUR}"/>')
+    `scores_by_rank[0]` is rank 1. A score of exactly 1 falls in the top band; people are counted
+    whole (the people column is an integer)."""
+    counts = [0] * bands
+    for score in scores_by_rank:
+        counts[min(max(int(score * bands), 0), bands - 1)] += 1
+    layer_ends: dict[int, list[str]] = {}
     for layer_size in DUNBAR_LAYER_RANKS:
         if layer_size <= len(scores_by_rank):
-            boundary = x(scores_by_rank[layer_size - 1])
-            parts.append(f'<line x1="{boundary:.1f}" y1="{TOP}" x2="{boundary:.1f}" y2="{TOP + plot_height}" '
-                         f'stroke="{LAYER_COLOUR}" stroke-dasharray="4 3"/>')
-            parts.append(f'<text transform="translate({boundary - 3:.1f},{TOP + 4}) rotate(-90)" text-anchor="end" '
-                         f'fill="{LAYER_COLOUR}" stroke="white" stroke-width="3" paint-order="stroke">'
-                         f'top {layer_size}</text>')
-    # Axes, ticks every 0.1 of score and at a quarter of the tallest bar.
-    bottom = TOP + plot_height
-    parts.append(f'<path d="M{LEFT},{TOP} V{bottom} H{LEFT + plot_width}" fill="none" stroke="black"/>')
-    for tenth in range(11):
-        tick = x(tenth / 10)
-        parts.append(f'<line x1="{tick:.1f}" y1="{bottom}" x2="{tick:.1f}" y2="{bottom + 4}" stroke="black"/>'
-                     f'<text x="{tick:.1f}" y="{bottom + 16}" text-anchor="middle">{tenth / 10:.1f}</text>')
-    for quarter in range(5):
-        people = tallest * quarter / 4
-        parts.append(f'<text x="{LEFT - 6}" y="{y(people) + 4:.1f}" text-anchor="end">{people:g}</text>')
-    parts.append(f'<text x="{LEFT + plot_width / 2}" y="{HEIGHT - 8}" text-anchor="middle">tie strength score</text>')
-    parts.append(f'<text transform="translate(14,{TOP + plot_height / 2}) rotate(-90)" text-anchor="middle">people</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+            band = min(max(int(scores_by_rank[layer_size - 1] * bands), 0), bands - 1)
+            layer_ends.setdefault(band, []).append(f"top {layer_size}")
+    largest = max(counts, default=0)
+    return [
+        {"score": f"{band / bands:.1f}–{(band + 1) / bands:.1f}", "people": counts[band],
+         "bar": bar(counts[band], largest), "layer_ends_here": ", ".join(layer_ends.get(band, []))}
+        for band in reversed(range(bands))
+    ]
+
+
+def layer_rows(layers: Sequence[dict]) -> list[dict]:
+    """People per Dunbar layer (rows of the `layers` table), widest circle last."""
+    largest = max((row["people"] for row in layers), default=0)
+    return [{"layer": row["layer"], "people": int(row["people"]), "bar": bar(row["people"], largest),
+             "lowest_score": row["min_score"]} for row in layers]
+
+
+def quarter_rows(quarters: Sequence[dict]) -> list[dict]:
+    """Referral value received and given per quarter (rows of `referrals_by_quarter`), oldest first."""
+    largest = max((max(row["value_received"], row["value_given"]) for row in quarters), default=0)
+    return [{"quarter": row["quarter"], "value_received": int(row["value_received"]),
+             "received": bar(row["value_received"], largest),
+             "value_given": int(row["value_given"]), "given": bar(row["value_given"], largest)}
+            for row in quarters]
+
+
+def pareto_rows(values_received: Sequence[float], steps: int = 10) -> list[dict]:
+    """The Pareto curve: the share of referral value from the top 10%, 20% ... of referrers.
+
+    `values_received` is one value per person who referred the owner anything; the curve is
+    read at whole people (the top 20% of 38 referrers is the top 8)."""
+    values = sorted((value for value in values_received if value > 0), reverse=True)
+    total = sum(values)
+    rows = []
+    for step in range(1, steps + 1):
+        people = -(-len(values) * step // steps)  # ceiling: a share of people is whole people
+        share = sum(values[:people]) / total if total else 0.0
+        rows.append({"top_referrers": f"{100 * step // steps}%", "people": people,
+                     "share_of_value": round(share, 3), "curve": bar(share, 1.0)})
+    return rows
+
+
+def network_load_rows(months: Sequence[dict]) -> list[dict]:
+    """Meeting hours per month, strong (█), weak (▓) and new (░) ties stacked (rows of `network_load`)."""
+    largest = max((row["meeting_hours"] for row in months), default=0)
+    return [{"month": str(row["month"])[:7], "strong": row["hours_with_strong_ties"],
+             "weak": row["hours_with_weak_ties"], "new": row["hours_with_new_ties"],
+             "hours": stacked_bar([row["hours_with_strong_ties"], row["hours_with_weak_ties"],
+                                   row["hours_with_new_ties"]], largest)}
+            for row in months]

@@ -17,12 +17,14 @@ import pandas as pd
 from warehouse.resolution.export import write_vcard4
 
 OWNER_ONLY = 0o600
-# The core list as `make run` prints it, and as the UI previews it when the owner opts in to
+# The core list (sorted by core_score; score is tie strength alone) as the UI previews it when the owner opts in to
 # names there (STRONGTIES_NAMES_IN_UI=1).
-CORE_LIST_PREVIEW_QUERY = "SELECT rank, display_name, round(score, 3) AS score, why FROM core_list ORDER BY rank"
+CORE_LIST_PREVIEW_QUERY = ("SELECT rank, display_name, round(core_score, 3) AS core_score, round(score, 3) AS tie_strength, why "
+                           "FROM core_list ORDER BY rank")
 # The UI's preview by default: the run history in DAGSTER_HOME keeps it for good, so it holds
 # no names, and no `why` either (it quotes referral kinds as the owner typed them).
-CORE_LIST_ANONYMOUS_PREVIEW_QUERY = "SELECT rank, person_id, round(score, 3) AS score FROM core_list ORDER BY rank"
+CORE_LIST_ANONYMOUS_PREVIEW_QUERY = ("SELECT rank, person_id, round(core_score, 3) AS core_score, "
+                                     "round(score, 3) AS tie_strength FROM core_list ORDER BY rank")
 # One row per person, with the cluster key the vCard UID is derived from.
 ADDRESS_BOOK_QUERY = """
     SELECT ids.cluster_key, p.*

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.checks import SqlCheck
+from assets.metrics.previews import PREVIEWS
 from assets.sql_models import sql_models_asset
 
 checks = [
@@ -19,4 +20,4 @@ checks = [
               "SELECT * FROM tie_strength WHERE explanation IS NULL OR explanation = ''"),
 ]
 
-defs = dg.Definitions(assets=[sql_models_asset("metrics", checks)])
+defs = dg.Definitions(assets=[sql_models_asset("metrics", checks, PREVIEWS)])

@@ -1,12 +1,11 @@
 """Publish: the core list and dormant ties, then the warehouse file readers query, swapped in atomically."""
 
-import base64
-
 import dagster as dg
 
 from assets.checks import SqlCheck
+from assets.metrics.previews import PREVIEWS
+from assets.resource import StrongtiesWarehouse
 from assets.sql_models import OWNERS, sql_models_asset
-from warehouse.charts import score_distribution_svg
 from warehouse.models import mart_names
 from warehouse.publish import (
     CORE_LIST_ANONYMOUS_PREVIEW_QUERY,
@@ -14,7 +13,7 @@ from warehouse.publish import (
     publish_address_book,
     publish_tables,
 )
-from assets.resource import StrongtiesWarehouse
+
 
 @dg.asset(
     name="published_warehouse",
@@ -27,17 +26,15 @@ from assets.resource import StrongtiesWarehouse
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
     with warehouse.connect() as connection:
         counts = publish_tables(connection, warehouse.published_path, mart_names())
-        # The run history keeps this preview: names only when the owner asked for them.
+        # The run history keeps this preview: names only when the owner asked for them. The
+        # core_list asset's own page carries its table and chart.
         preview_query = CORE_LIST_PREVIEW_QUERY if warehouse.names_in_ui else CORE_LIST_ANONYMOUS_PREVIEW_QUERY
         preview = connection.execute(preview_query).fetch_df()
-        scores = [score for (score,) in connection.execute("SELECT score FROM tie_strength ORDER BY rank").fetchall()]
-    chart = base64.b64encode(score_distribution_svg(scores).encode()).decode()
     context.log.info(f"published {len(counts)} tables to the warehouse file")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(warehouse.published_path),
         "tables": dg.MetadataValue.json(counts),
         "core_list": dg.MetadataValue.md(preview.to_markdown(index=False)),
-        "score_distribution": dg.MetadataValue.md(f"![tie strength with Dunbar layers](data:image/svg+xml;base64,{chart})"),
         "dagster/row_count": counts.get("core_list", 0),
     })
 
@@ -73,4 +70,4 @@ checks = [
               "SELECT * FROM dormant_ties WHERE days_since_last_contact < getvariable('dormant_silence_days')"),
 ]
 
-defs = dg.Definitions(assets=[sql_models_asset("publish", checks), published_warehouse, address_book])
+defs = dg.Definitions(assets=[sql_models_asset("publish", checks, PREVIEWS), published_warehouse, address_book])

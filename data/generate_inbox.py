@@ -1,4 +1,4 @@
-"""Writes a realistic, entirely fictitious inbox (vCard, LinkedIn export, calendar, referrals) from a seed.
+"""Writes a realistic, entirely fictitious inbox (vCard, LinkedIn export, calendar, mail, referrals) from a seed.
 
 Usage, as a script or a module:
 
@@ -1492,8 +1492,8 @@ ARCHIVE_MEMBERS = (
 TAKEOUT_MBOX = "Takeout/Mail/All mail Including Spam and Trash.mbox"
 # Mail with each tier over the observed window, both ways (a close colleague writes most days;
 # research on mail logs finds the strongest ties exchange an order of magnitude more than the rest).
-MAIL_PER_TIER = {"closest": (40, 80), "close": (15, 35), "active": (4, 12), "known": (0, 3), "acquaintance": (0, 0)}
-MAIL_DORMANT = (10, 25)  # a dormant tie wrote often, years ago
+MAIL_PER_TIER = {"closest": (25, 50), "close": (8, 20), "active": (2, 6), "known": (0, 2), "acquaintance": (0, 0)}
+MAIL_DORMANT = (6, 15)  # a dormant tie wrote often, years ago
 MAIL_BULK_SENDERS = (("Weekly Deals", "deals@news.example.net", "newsletter"),
                      ("Product Updates", "updates@mailer.example.com", "newsletter"),
                      ("Data Engineers", "data-eng@lists.example.org", "list"),
@@ -1521,17 +1521,21 @@ def mail_address(name: str | None, email: str, style: int = 0) -> str:
 
 
 def mail_message(rng: Random, moment: datetime, sender: str, to: list[str], cc: list[str], message_id: str,
-                 labels: str, replies_to: str | None = None, bulk: str = "", attachment_bytes: int = 0) -> bytes:
-    """One message of a Takeout mbox, From_ line included, body text fictitious."""
+                 labels: str, replies_to: str | None = None, bulk: str = "", attachment_bytes: int = 0,
+                 transport_headers: bool = True) -> bytes:
+    """One message of a Takeout mbox, From_ line included, body text fictitious. Transport
+    headers (Received, DKIM) weigh most of a real header block; the shipped sample leaves them
+    out to stay small."""
     thread = rng.getrandbits(62)
     lines = [f"From {thread}@xxx {moment:%a %b %d %H:%M:%S} +0000 {moment:%Y}",
-             f"X-GM-THRID: {thread}", f"X-Gmail-Labels: {labels}",
-             f"Received: by 2002:a05:6a10:{rng.getrandbits(16):x} with SMTP id x{rng.getrandbits(32):x};",
-             f"        {mail_date(moment)}",
-             "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;",
-             f"        bh={base64.b64encode(rng.randbytes(32)).decode()};",
-             f"        b={base64.b64encode(rng.randbytes(96)).decode()}",
-             "MIME-Version: 1.0", f"Date: {mail_date(moment)}", f"Message-ID: <{message_id}>",
+             f"X-GM-THRID: {thread}", f"X-Gmail-Labels: {labels}"]
+    if transport_headers:
+        lines += [f"Received: by 2002:a05:6a10:{rng.getrandbits(16):x} with SMTP id x{rng.getrandbits(32):x};",
+                  f"        {mail_date(moment)}",
+                  "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;",
+                  f"        bh={base64.b64encode(rng.randbytes(32)).decode()};",
+                  f"        b={base64.b64encode(rng.randbytes(96)).decode()}"]
+    lines += ["MIME-Version: 1.0", f"Date: {mail_date(moment)}", f"Message-ID: <{message_id}>",
              f"From: {sender}", f"To: {', '.join(to)}"]
     if cc:
         lines.append(f"Cc: {', '.join(cc)}")
@@ -1625,9 +1629,11 @@ def sample_mail_messages(dunbar: list[Person], plan: Plan) -> tuple[list[tuple[d
         for number, moment in enumerate(sorted(random_moment(rng, start, end) for _ in range(count))):
             message_id = f"p{person.index}.{number}@mail.example.com"
             if rng.random() < 0.5:
-                data = mail_message(rng, moment, owner, [address], [], message_id, "Sent", previous)
+                data = mail_message(rng, moment, owner, [address], [], message_id, "Sent", previous,
+                                    transport_headers=False)
             else:
-                data = mail_message(rng, moment, address, [owner], [], message_id, "Inbox,Opened", previous)
+                data = mail_message(rng, moment, address, [owner], [], message_id, "Inbox,Opened", previous,
+                                    transport_headers=False)
             previous = message_id if rng.random() < 0.7 else None
             found.append((moment, data))
     rng = plan.rng("mail", -1)
@@ -1637,7 +1643,8 @@ def sample_mail_messages(dunbar: list[Person], plan: Plan) -> tuple[list[tuple[d
         found.append((moment, mail_message(rng, moment, mail_address(name, email), [owner], [],
                                            f"bulk{number}@mailer.example.com",
                                            "Inbox,Category Promotions" if bulk == "newsletter" else "Inbox",
-                                           bulk=bulk if bulk != "noreply" else "", attachment_bytes=2000 * (number % 2))))
+                                           bulk=bulk if bulk != "noreply" else "", attachment_bytes=1000 * (number % 2),
+                                           transport_headers=False)))
     return sorted(found, key=lambda item: item[0]), written
 
 
@@ -1804,7 +1811,7 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
     link_couple(roster, seed)
     dunbar = [roster[index] for index in sorted(roster)]
     counts = {"people": people, "vcards": 0, "connections": 0, "messages": 0, "invitations": 0,
-              "endorsements": 0, "recommendations": 0, "events": 0, "referrals": 0, "truth_rows": 0}
+              "endorsements": 0, "recommendations": 0, "events": 0, "mail": 0, "referrals": 0, "truth_rows": 0}
 
     (out / "owner.yaml").write_text(owner_yaml(), encoding="utf-8", newline="\n")
     truth = TruthWriter(truth_path)
@@ -1820,6 +1827,8 @@ def generate_inbox(out_dir, people: int = 150, seed: int = 7, as_of: date = date
         counts["events"] = len(events)
         for email, who in sorted(builder.truth.items()):
             truth.add_row("calendar", email, who)
+
+        write_sample_mail(out, dunbar, plan, truth, counts)
 
         referrals = referral_rows(dunbar, plan)
         with (out / "referrals.csv").open("w", encoding="utf-8", newline="") as handle:

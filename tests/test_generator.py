@@ -93,7 +93,8 @@ def test_another_seed_writes_another_inbox(inbox, tmp_path):
 def test_inbox_holds_the_contract_files(inbox):
     folder, _, _ = inbox
     names = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
-    assert names == [ARCHIVE, "calendar/work.ics", "contacts.vcf", "owner.yaml", "referrals.csv"]
+    assert names == [ARCHIVE, "Takeout/Mail/All mail Including Spam and Trash.mbox", "calendar/work.ics",
+                     "contacts.vcf", "owner.yaml", "referrals.csv"]
     owner = (folder / "owner.yaml").read_text()
     assert "name: Alex Morgan" in owner
     assert "emails: [alex.morgan@example.com, alex@morgan.example.org]" in owner

@@ -36,7 +36,8 @@ def test_sample_reads_whole_with_nothing_quarantined(sample_warehouse):
     files = query(sample_warehouse, "SELECT * FROM input_file")
     assert len(files) >= 10
     assert files["quarantined"].sum() == 0
-    assert len(query(sample_warehouse, "SELECT * FROM quarantine")) == 0
+    # The sample's bulk mail is skipped on purpose; the counts of it are the only notes.
+    assert len(query(sample_warehouse, "SELECT * FROM quarantine WHERE reason NOT LIKE '%kept out of people and interactions'")) == 0
 
 
 def test_sample_has_about_150_people_without_the_owner(sample_warehouse):

@@ -9,32 +9,40 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export STRONGTIES_INBOX ?= $(CURDIR)/data/sample
 export STRONGTIES_WAREHOUSE ?= $(CURDIR)/warehouse/strongties.duckdb
 
-.PHONY: run test ui bench review export sample fuzz clean
+.PHONY: run test ui bench review export show sample fuzz clean
+
+# One line per phase: pip's own output (-qq) shows errors only; setuptools' notes on editable
+# installs are not the user's concern.
+PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing strongties and its dependencies into $(VENV) (a few minutes the first time)"
+	@$(PIP) --upgrade pip
+	@$(PIP) -e '.[test]'
+	@touch $(STAMP)
+	@echo "Installed: $(BIN)/strongties"
 
 # Byte-compiled first (40 ms when current): where PYTHONDONTWRITEBYTECODE is set, Python would
 # otherwise compile every project module from source on each run.
 run: $(STAMP)
-	$(BIN)/python -m compileall -q pipelines assets connectors warehouse data
-	$(BIN)/python -m pipelines.run
+	@$(BIN)/python -m compileall -q pipelines assets connectors warehouse data
+	@$(BIN)/strongties run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ui: $(STAMP)
-	$(BIN)/python -m pipelines.home
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(BIN)/strongties ui
 
 review: $(STAMP)
-	$(BIN)/python -m warehouse.resolution.review $(ARGS)
+	@$(BIN)/strongties review $(ARGS)
 
-export: run
-	@echo "Merged address book (vCard 4.0): $(basename $(STRONGTIES_WAREHOUSE)).vcf"
+export: $(STAMP)
+	@$(BIN)/strongties export
+
+show: $(STAMP)
+	@$(BIN)/strongties show $(ARGS)
 
 sample: $(STAMP)
 	$(BIN)/python data/generate_inbox.py --people 150 --seed 7 --as-of 2026-11-20 --out data/sample --truth data/sample_truth.csv

@@ -1,26 +1,115 @@
-"""`make run`: materializes every asset on the inbox, then prints the core list and where the warehouse is."""
+"""`strongties run` (and `make run`): materializes every asset on the inbox, one line per phase,
+then prints the core list, the strong ties gone quiet and what waits for the user."""
 from __future__ import annotations
 
 import atexit
 import gc
+import logging
 import os
 import sys
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
-
-DORMANT_QUERY = "SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why FROM dormant_ties ORDER BY rank LIMIT 5"
-
-
-def print_table(title: str, connection: duckdb.DuckDBPyConnection, query: str) -> None:
-    frame = connection.execute(query).fetch_df()
-    print(f"\n{title}")
-    print(frame.to_markdown(index=False) if len(frame) else "(none)")
-
+    from rich.console import Console
 
 # A setting or DAGSTER_HOME that cannot be used ends the run before any work, with this code.
 BAD_SETTING_EXIT_CODE = 2
+RUN_FAILED_EXIT_CODE = 1
+DORMANT_SHOWN = 5
+# What each step is called on the terminal, and which asset's row count tells how it went.
+PHASES = {
+    "read_inbox": ("Inbox", None, None),
+    "ingest_sql_models": ("Staged each source", None, None),
+    "resolve_people": ("Resolved people across sources", "int_person_clusters", "records"),
+    "resolve_sql_models": ("Built people and interactions", "person", "people"),
+    "metrics_sql_models": ("Scored tie strength", "tie_strength", "ties"),
+    "publish_sql_models": ("Built the core list", "core_list", "people on it"),
+    "published_warehouse": ("Warehouse", None, None),
+    "address_book": ("Wrote the address book", "address_book", "cards"),
+}
+# The core list as the terminal shows it: sorted by core_score, and that is the score shown.
+CORE_LIST_QUERY = "SELECT rank, display_name, round(core_score, 3) AS score, why FROM core_list ORDER BY rank"
+DORMANT_QUERY = (f"SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why "
+                 f"FROM dormant_ties ORDER BY rank LIMIT {DORMANT_SHOWN}")
+# Quarantine rows that cost a whole file or item; `property` rows are notes on items that were kept.
+UNREAD_QUERY = "SELECT count(*) FROM quarantine WHERE scope IN ('file', 'item')"
+
+
+def console(stderr: bool = False) -> Console:
+    """Rich output: colour and live progress on a terminal, plain lines when piped or logged."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+class PhaseReporter(logging.Handler):
+    """Turns the run's Dagster events into one line per finished phase (a spinner on a terminal).
+
+    It only reads counts and the steps' INFO messages, which hold no names."""
+
+    def __init__(self, output: Console):
+        super().__init__(level=logging.DEBUG)
+        self.output = output
+        self.started: dict[str, float] = {}
+        self.notes: dict[str, list[str]] = {}
+        self.row_counts: dict[str, int] = {}
+        self.failed: list[str] = []
+        self.status = output.status("Starting…") if output.is_terminal else None
+        if self.status is not None:
+            self.status.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event, step = meta.get("dagster_event"), meta.get("step_key")
+        kind = event.event_type_value if event is not None else None
+        if kind == "STEP_START":
+            self.started[step] = time.monotonic()
+            if self.status is not None:
+                self.status.update(f"{PHASES.get(step, (step,))[0]}…")
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            count = materialization.metadata.get("dagster/row_count")
+            if count is not None:
+                self.row_counts[materialization.asset_key.to_user_string()] = count.value
+        elif kind == "STEP_SUCCESS":
+            self._finished(step)
+        elif kind == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            self.failed.append(step)
+            self.output.print(f"[red]✗[/] {PHASES.get(step, (step,))[0]} failed: {error.message.strip().splitlines()[0]}",
+                              markup=True, soft_wrap=True)
+        elif event is None and record.levelno >= logging.WARNING:
+            self.output.print(f"[yellow]![/] {meta.get('orig_message', record.getMessage())}", markup=True, soft_wrap=True)
+        elif event is None and record.levelno >= logging.INFO and step:
+            self.notes.setdefault(step, []).append(meta.get("orig_message", record.getMessage()))
+
+    def _finished(self, step: str) -> None:
+        label, asset, noun = PHASES.get(step, (step, None, None))
+        seconds = time.monotonic() - self.started.get(step, time.monotonic())
+        details = list(self.notes.get(step, []))
+        if asset and asset in self.row_counts:
+            details.append(f"{self.row_counts[asset]:,} {noun}")
+        detail = f": {'; '.join(details)}" if details else ""
+        self.output.print(f"[green]✓[/] {label}{detail} ({seconds:.1f} s)", markup=True, soft_wrap=True)
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+        super().close()
+
+
+def phase_logger(reporter: PhaseReporter):
+    import dagster as dg
+
+    @dg.logger(description="One line per phase on the terminal (strongties run).")
+    def phases(_init_context) -> logging.Logger:
+        logger = logging.Logger("strongties.phases", level=logging.DEBUG)
+        logger.addHandler(reporter)
+        return logger
+
+    return phases
 
 
 def main() -> int:
@@ -41,18 +130,18 @@ def main() -> int:
         return run_and_report(settings.log_level)
 
 
-def run_and_report(log_level: str) -> int:
+def run_quietly_or_with_phases(log_level: str, output: Console):
+    """Runs the main job; returns (result, warehouse resource). At DEBUG, Dagster's own console
+    log shows every event as well; otherwise the phases are the only lines."""
     # Python's cycle collector would run thousands of times while Dagster, pandas and the
     # definitions load, finding almost nothing to free: paused, startup takes 0.5 s less.
     # What loading leaves behind is then frozen (never scanned again) and collection resumes.
     gc.disable()
-    import duckdb
     import dagster as dg  # after DAGSTER_HOME is set, so the run lands in the UI's history
 
+    from assets.resource import RUN_PROCESS_TAG, process_identity
     from pipelines.definitions import defs
     from pipelines.run_health import fail_runs_whose_process_is_gone
-    from warehouse.publish import CORE_LIST_PREVIEW_QUERY
-    from assets.resource import RUN_PROCESS_TAG, process_identity
 
     instance = dg.DagsterInstance.get()
     gc.freeze()
@@ -62,22 +151,69 @@ def run_and_report(log_level: str) -> int:
     for run_id in fail_runs_whose_process_is_gone(instance):
         print(f"An earlier run ({run_id}) was killed before it finished; it is now marked failed.", file=sys.stderr)
     warehouse = defs.resources["warehouse"]
-    # Step-by-step progress at INFO; Dagster's per-event DEBUG lines are in the UI's run view.
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False,
-        tags={RUN_PROCESS_TAG: process_identity(os.getpid())})
+    reporter = PhaseReporter(output)
+    loggers = {"phases": phase_logger(reporter)}
+    logger_config: dict = {"phases": {}}
+    if log_level == "DEBUG":
+        loggers["console"] = dg.colored_console_logger
+        logger_config["console"] = {"config": {"log_level": "DEBUG"}}
+    job = defs.resolve_job_def("refresh_warehouse").with_logger_defs(loggers)
+    try:
+        result = job.execute_in_process(
+            run_config={"loggers": logger_config}, instance=instance, raise_on_error=False,
+            tags={RUN_PROCESS_TAG: process_identity(os.getpid()), **warehouse.run_tags()})
+    finally:
+        reporter.close()
+    return result, warehouse
+
+
+def run_and_report(log_level: str) -> int:
+    import duckdb
+
+    output = console()
+    result, warehouse = run_quietly_or_with_phases(log_level, output)
     if not result.success:
-        print("The run failed; see the messages above or the run in `make ui`.", file=sys.stderr)
-        return 1
+        print("The run failed; see the lines above, or the run in `strongties ui`.", file=sys.stderr)
+        return RUN_FAILED_EXIT_CODE
     with duckdb.connect(warehouse.published_path, read_only=True) as connection:
-        print_table("Your core list", connection, CORE_LIST_PREVIEW_QUERY)
-        print_table("Strong ties gone quiet", connection, DORMANT_QUERY)
-        quarantined = connection.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-    print(f"\nWarehouse: {warehouse.published_path}")
-    if quarantined:
-        print(f"{quarantined} input item(s) could not be used: SELECT * FROM quarantine")
+        print_report(connection, output)
+    output.print(f"\nWarehouse: {warehouse.published_path}", markup=False, soft_wrap=True)
     return 0
+
+
+def print_report(connection: duckdb.DuckDBPyConnection, output: Console) -> None:
+    """The core list, the strong ties gone quiet, then one line for each thing that needs the user."""
+    from rich.table import Table
+
+    def table(title: str, query: str, headers: list[str], why_column: int) -> None:
+        rows = connection.execute(query).fetchall()
+        output.print()
+        if not rows:
+            output.print(f"{title}: none", markup=False)
+            return
+        shown = Table(title=title, title_justify="left", title_style="bold", expand=False, show_lines=False,
+                      pad_edge=False, box=None, header_style="bold")
+        for index, header in enumerate(headers):
+            numeric = header in ("rank", "score")
+            # A name is never broken across lines; `why` takes what width is left, wrapped.
+            shown.add_column(header, justify="right" if numeric else "left", no_wrap=index != why_column,
+                             overflow="fold", ratio=1 if index == why_column else None)
+        for row in rows:
+            shown.add_row(*("" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+                            for value in row))
+        output.print(shown)
+
+    table("Your core list", CORE_LIST_QUERY, ["rank", "name", "score", "why"], why_column=3)
+    table("Strong ties gone quiet", DORMANT_QUERY, ["rank", "name", "last contact", "why"], why_column=3)
+    pairs = connection.execute("SELECT count(*) FROM match_review").fetchone()[0]
+    unread = connection.execute(UNREAD_QUERY).fetchone()[0]
+    output.print()
+    if pairs:
+        output.print(f"{pairs} pair{'s' if pairs != 1 else ''} of records wait for your review: strongties review",
+                     markup=False, soft_wrap=True)
+    if unread:
+        output.print(f"{unread} item{'s' if unread != 1 else ''} could not be read: strongties show --quarantine",
+                     markup=False, soft_wrap=True)
 
 
 def exit_now(code: int) -> None:

@@ -1,0 +1,188 @@
+"""The `strongties` command as a user meets it: show, import, init, help, errors and exit codes, and the run's report."""
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from rich.console import Console
+
+from pipelines import cli
+from pipelines.run import print_report
+from tests.conftest import FIXTURES, TINY_INBOX
+
+COMMANDS = ("run", "export", "ui", "review", "init", "import", "show")
+VCARD = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Noor Haddad\r\nEMAIL:noor@example.org\r\nEND:VCARD\r\n"
+CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hand made//EN\r\nEND:VCALENDAR\r\n"
+MAIL = b"From: Noor <noor@example.org>\r\nTo: me@example.com\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@x>\r\n\r\nhi\r\n"
+
+
+@pytest.fixture
+def settings_for(monkeypatch):
+    def point_at(warehouse: Path, inbox: Path = TINY_INBOX) -> None:
+        monkeypatch.setenv("STRONGTIES_INBOX", str(inbox))
+        monkeypatch.setenv("STRONGTIES_WAREHOUSE", str(warehouse))
+    return point_at
+
+
+def test_every_command_answers_help_and_exits_0(capsys):
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as leaving:
+            cli.main([command, "--help"])
+        assert leaving.value.code == 0
+        assert f"strongties {command}" in capsys.readouterr().out
+
+
+def test_no_command_prints_the_commands_and_exits_2(capsys):
+    assert cli.main([]) == cli.EXIT_USAGE
+    out = capsys.readouterr().out
+    assert all(command in out for command in COMMANDS)
+
+
+def test_show_prints_score_rank_features_referrals_and_a_timeline(tiny_warehouse, settings_for, capsys):
+    settings_for(tiny_warehouse)
+    assert cli.main(["show", "priya shah"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Priya Shah" in out and "rank 1" in out and "core list rank 1" in out
+    assert "Why:" in out and "recency" in out and "days_since_last_contact" in out
+    assert "Referrals" in out and "to you" in out
+    assert "Contact by month, last 24 months" in out and "2026-11" in out and "meeting" in out
+
+
+def test_show_with_a_name_matching_several_people_lists_them_and_exits_3(tiny_warehouse, settings_for, capsys):
+    settings_for(tiny_warehouse)
+    assert cli.main(["show", "da"]) == cli.EXIT_NO_MATCH
+    out = capsys.readouterr().out
+    assert "people match 'da'" in out and "Dana Lee" in out and "Omar Haddad" in out
+
+
+def test_show_with_a_name_matching_nobody_says_so_in_one_line_and_exits_3(tiny_warehouse, settings_for, capsys):
+    settings_for(tiny_warehouse)
+    assert cli.main(["show", "Nobody Atall"]) == cli.EXIT_NO_MATCH
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no one in the warehouse matches" in err
+
+
+def test_show_quarantine_lists_what_could_not_be_read_by_file_and_place(tiny_warehouse, settings_for, capsys):
+    settings_for(tiny_warehouse)
+    assert cli.main(["show", "--quarantine"]) == cli.EXIT_OK
+    assert "1 item(s) could not be read" in capsys.readouterr().out
+
+
+def test_show_before_any_run_names_the_command_to_run(tmp_path, settings_for, capsys):
+    settings_for(tmp_path / "none.duckdb")
+    assert cli.main(["show", "Priya"]) == cli.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "strongties run" in err
+
+
+def test_a_bad_setting_is_named_in_one_line_with_exit_2(tmp_path, settings_for, capsys):
+    settings_for(tmp_path / "w.duckdb", inbox=tmp_path / "missing")
+    assert cli.main(["show", "Priya"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "STRONGTIES_INBOX=" in err
+
+
+def downloads_folder(root: Path) -> Path:
+    downloads = root / "Downloads"
+    downloads.mkdir()
+    with zipfile.ZipFile(downloads / "Basic_LinkedInDataExport_01-02-2026.zip", "w") as export:
+        export.write(FIXTURES / "linkedin" / "connections_2024.csv", "Connections.csv")
+    with zipfile.ZipFile(downloads / "takeout-20261101T000000Z-001.zip", "w") as takeout:
+        takeout.writestr("Takeout/Contacts/My Contacts/My Contacts.vcf", VCARD)
+    with zipfile.ZipFile(downloads / "holiday photos.zip", "w") as photos:
+        photos.writestr("beach.jpg", b"\xff\xd8\xff\xe0 not really a photo")
+    (downloads / "phone.vcf").write_bytes(VCARD)
+    (downloads / "work.ics").write_bytes(CALENDAR)
+    (downloads / "hello.eml").write_bytes(MAIL)
+    (downloads / "notes.txt").write_text("shopping: milk\n")
+    (downloads / "referrals.csv").write_text("date,person,direction,kind,value,note\n")
+    return downloads
+
+
+def test_import_takes_exports_by_name_and_content_and_leaves_the_rest_where_they_are(tmp_path, settings_for, capsys):
+    downloads, inbox = downloads_folder(tmp_path), tmp_path / "inbox"
+    settings_for(tmp_path / "w.duckdb", inbox=inbox)
+    before = sorted(path.name for path in downloads.iterdir())
+    assert cli.main(["import", str(downloads)]) == cli.EXIT_NO_MATCH  # something was left
+    out = capsys.readouterr().out
+    taken = sorted(path.relative_to(inbox).as_posix() for path in inbox.rglob("*") if path.is_file())
+    assert taken == ["calendars/work.ics", "contacts/phone.vcf", "google/takeout-20261101T000000Z-001.zip",
+                     "linkedin/Basic_LinkedInDataExport_01-02-2026.zip", "mail/hello.eml", "referrals.csv"]
+    assert "left" in out and "notes.txt" in out and "holiday photos.zip" in out
+    assert "6 taken" in out and "2 left where they are" in out
+    assert sorted(path.name for path in downloads.iterdir()) == before  # copied, never moved
+
+
+def test_import_never_replaces_a_different_file_of_the_same_name_and_skips_an_identical_one(tmp_path, settings_for):
+    inbox = tmp_path / "inbox"
+    settings_for(tmp_path / "w.duckdb", inbox=inbox)
+    (inbox / "contacts").mkdir(parents=True)
+    (inbox / "contacts" / "phone.vcf").write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Other\r\nEND:VCARD\r\n")
+    given = tmp_path / "phone.vcf"
+    given.write_bytes(VCARD)
+    assert cli.main(["import", str(given)]) == cli.EXIT_OK
+    assert cli.main(["import", str(given)]) == cli.EXIT_OK  # the same file again: nothing new
+    assert sorted(path.name for path in (inbox / "contacts").iterdir()) == ["phone (2).vcf", "phone.vcf"]
+    assert (inbox / "contacts" / "phone (2).vcf").read_bytes() == VCARD
+
+
+def test_import_of_a_missing_path_says_so_and_exits_3(tmp_path, settings_for, capsys):
+    settings_for(tmp_path / "w.duckdb", inbox=tmp_path / "inbox")
+    assert cli.main(["import", str(tmp_path / "gone.vcf")]) == cli.EXIT_NO_MATCH
+    assert "no such file or folder" in capsys.readouterr().out
+
+
+def inbox_without_owner(root: Path) -> Path:
+    inbox = root / "inbox"
+    shutil.copytree(TINY_INBOX, inbox)
+    (inbox / "owner.yaml").unlink()
+    return inbox
+
+
+def test_init_writes_owner_yaml_from_the_calendars_own_address_once_confirmed(tmp_path, settings_for, monkeypatch):
+    inbox = inbox_without_owner(tmp_path)
+    settings_for(tmp_path / "w.duckdb", inbox=inbox)
+    questions = []
+    monkeypatch.setattr(cli, "_confirm", lambda ask, question, default=False: questions.append(question) or True)
+    assert cli.main(["init"]) == cli.EXIT_OK
+    written = (inbox / "owner.yaml").read_text()
+    assert "name: Alex Morgan" in written and "alex@example.com" in written
+    assert len(questions) == 1 and "Write this" in questions[0]
+
+
+def test_init_never_replaces_an_existing_owner_yaml_without_asking(tmp_path, settings_for, monkeypatch):
+    inbox = inbox_without_owner(tmp_path)
+    settings_for(tmp_path / "w.duckdb", inbox=inbox)
+    (inbox / "owner.yaml").write_text("name: Mine\n")
+    monkeypatch.setattr(cli, "_confirm", lambda ask, question, default=False: False)
+    assert cli.main(["init"]) == cli.EXIT_OK
+    assert cli.main(["init", "--yes"]) == cli.EXIT_OK  # --yes writes a new file only, never over one
+    assert (inbox / "owner.yaml").read_text() == "name: Mine\n"
+
+
+def test_init_creates_a_missing_inbox_and_says_what_to_add(tmp_path, settings_for, capsys):
+    inbox = tmp_path / "new inbox"
+    settings_for(tmp_path / "w.duckdb", inbox=inbox)
+    assert cli.main(["init"]) == cli.EXIT_OK
+    assert inbox.is_dir() and not (inbox / "owner.yaml").exists()
+    assert "strongties import" in capsys.readouterr().out
+
+
+def test_report_lists_core_list_by_the_score_it_is_sorted_by_then_quiet_ties_then_what_needs_the_user(tiny_warehouse):
+    buffer = io.StringIO()
+    with duckdb.connect(str(tiny_warehouse), read_only=True) as connection:
+        core_scores = [round(score, 3) for (score,) in connection.execute(
+            "SELECT core_score FROM core_list ORDER BY rank").fetchall()]
+        print_report(connection, Console(file=buffer, width=100, highlight=False))
+    text = buffer.getvalue()
+    assert text.index("Your core list") < text.index("Strong ties gone quiet") < text.index("could not be read")
+    assert "1 item could not be read: strongties show --quarantine" in text
+    assert "wait for your review" not in text  # the tiny inbox has no uncertain pair
+    assert core_scores == sorted(core_scores, reverse=True)
+    first_row = next(line for line in text.splitlines() if "Priya Shah" in line)
+    assert f"{core_scores[0]:.3f}" in first_row
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 100  # `why` wraps to the width

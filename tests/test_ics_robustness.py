@@ -337,9 +337,16 @@ def test_reasons_name_the_parameter_and_line_and_quote_no_personal_data():
 
 
 def test_a_bad_time_value_is_explained_without_the_librarys_message():
-    result = read_bytes(calendar("DTSTART:20240102T090000Z", "DTEND:not-a-date-of-ada@example.com"))
+    result = read_bytes(calendar("DTSTART:not-a-date-of-ada@example.com", "DTEND:20240102T100000Z"))
     (entry,) = lost(result)
-    assert entry.reason == "its DTEND (line 8) is not a valid date or date-time"
+    assert entry.reason == "its DTSTART (line 7) is not a valid date or date-time"
+
+
+def test_a_bad_end_value_is_noted_without_the_librarys_message_and_the_event_kept():
+    result = read_bytes(calendar("DTSTART:20240102T090000Z", "DTEND:not-a-date-of-ada@example.com"))
+    assert lost(result) == []
+    (entry,) = result.quarantine
+    assert entry.reason == "its DTEND (line 8) is not a valid date or date-time; it was left out and the event read without an end"
 
 
 def test_two_rrules_as_zimbra_writes_them_give_the_union_of_their_occurrences():

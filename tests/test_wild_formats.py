@@ -105,3 +105,22 @@ def test_a_rule_no_date_can_satisfy_keeps_only_dtstart_and_reads_at_once():
         "2021-03-01T09:00:00+00:00", "2024-02-29T09:00:00+00:00", "2028-02-29T09:00:00+00:00"]
     said = [reason for _, reason in notes(result)]
     assert len(said) == 4 and all("can never occur" in reason for reason in said)
+
+
+def test_an_unreadable_end_costs_only_the_end_when_the_start_is_sound():
+    """libical's incoming.ics writes `DTEND:19970701T1030000Z` (seven digits of time) on a
+    meeting with six attendees; losing the meeting for its end lost the people too."""
+    result = read_calendar("broken_end_sound_start.ics")
+    assert_events_balanced(result)
+    meetings = {row["uid"]: row for row in result.rows[MEETINGS_TABLE]}
+    review = meetings["seven-digit-end@example.net"]
+    assert (review["starts_at"], review["ends_at"]) == ("2019-03-05T14:00:00+00:00", "2019-03-05T14:00:00+00:00")
+    assert meetings["unreadable-duration@example.net"]["starts_at"] == "2019-03-06T08:00:00+00:00"
+    assert "garbage-start@example.net" not in meetings
+    attendees = {row["email"] for row in result.rows[ATTENDEES_TABLE]}
+    assert attendees == {"tamsin.okafor@example.net", "bram.lindqvist@example.net"}
+    assert notes(result) == [
+        ("VEVENT 1 (line 5)", "its DTEND (line 9) is not a valid date or date-time; it was left out and the event read without an end"),
+        ("VEVENT 2 (line 14)", "its DURATION (line 18) is not a valid duration (like PT1H); it was left out and the event read without an end"),
+    ]
+    assert lost(result) == [("VEVENT 3 (line 22)", "its DTSTART (line 25) is not a valid date or date-time")]

@@ -729,6 +729,7 @@ class _Expander:
             try:
                 if _is_undated_entry(event, block):
                     continue  # read: a note without a date is valid, but it is not a meeting
+                _drop_broken_end(event, block)
                 reason = _unusable_reason(event, block)
                 if reason:
                     self._reject(block, reason)
@@ -961,6 +962,31 @@ def _is_undated_entry(event, block: _Block) -> bool:
     ours = {POSITION_PROPERTY} | (set() if block.uid else {"UID"})
     own_properties = [name for name in event if name not in ours]
     return "DTSTART" not in event and bool(own_properties) and not (getattr(event, "errors", None) or [])
+
+
+# Properties that only say when an event ends: when one cannot be read, the start is still
+# right, so the event is kept as if it had no end (libical's test data writes DTEND with a
+# seven-digit time, `19970701T1030000Z`, on an otherwise sound meeting).
+END_PROPERTIES = ("DTEND", "DURATION")
+
+
+def _drop_broken_end(event, block: _Block) -> None:
+    """Remove an unreadable DTEND or DURATION (noted) so that the VEVENT is read without it."""
+    errors = getattr(event, "errors", None) or []
+    broken = {(name or "").upper() for name, _message in errors}
+    if not broken & set(END_PROPERTIES) or broken & (set(TIME_PROPERTIES) - set(END_PROPERTIES)):
+        return
+    if "DTSTART" not in event:
+        return
+    for name in END_PROPERTIES:
+        if name in broken:
+            number, _ = _first_line(block, name)
+            where = f" (line {number})" if number else ""
+            block.notes.append(
+                f"its {name}{where} is not a valid {_TIME_KINDS[name]}; it was left out and the event read without an end"
+            )
+            del event[name]
+    event.errors = [(name, message) for name, message in errors if (name or "").upper() not in END_PROPERTIES]
 
 
 # What a time property holds, to say what it failed to be.

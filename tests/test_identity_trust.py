@@ -170,3 +170,21 @@ def test_a_business_card_is_named_by_its_organisation_not_an_internal_key():
                                                   phones=["(415) 555-0123"])])
     golden = resolution.golden.set_index("cluster_key")
     assert golden.loc[cluster_of(resolution, "vcard:card-0f3a9c"), "display_name"] == "Corner Hardware"
+
+
+def test_a_shared_phone_links_at_probability_one_but_a_households_line_does_not():
+    resolution = resolve_with_background([
+        record("vcard:card-ana", "Ana Ruiz", given_name="Ana", family_name="Ruiz", phones=["(415) 555-0170"]),
+        record("calendar:ana.work@ruiz.example", "Ana Ruiz-Lopez", emails=["ana.work@ruiz.example"], phones=["+1 415 555 0170"]),
+        record("vcard:card-luis", "Luis Ruiz", given_name="Luis", family_name="Ruiz", phones=["415-555-0170"]),
+    ])
+    assert pair_probability(resolution, "vcard:card-ana", "calendar:ana.work@ruiz.example") == 1.0
+    assert cluster_of(resolution, "vcard:card-ana") != cluster_of(resolution, "vcard:card-luis")
+
+
+def test_a_role_address_on_two_cards_does_not_make_them_one_person():
+    resolution = resolve_with_background([
+        record("vcard:card-ivo", "Ivo Brandt", given_name="Ivo", family_name="Brandt", emails=["info@brandt.example"]),
+        record("vcard:card-eva", "Eva Brandt", given_name="Eva", family_name="Brandt", emails=["info@brandt.example"]),
+    ])
+    assert cluster_of(resolution, "vcard:card-ivo") != cluster_of(resolution, "vcard:card-eva")

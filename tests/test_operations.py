@@ -197,3 +197,35 @@ def test_make_run_entry_point_creates_an_owner_only_dagster_home(tmp_path):
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000).records}
     assert materialized == set(defs.resolve_asset_graph().get_all_asset_keys())
     assert instance.get_latest_materialization_event(dg.AssetKey("core_list")).run_id == run_id
+
+
+def test_default_run_prints_a_line_per_phase_then_the_report_without_dagster_event_lines(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    home, published = tmp_path / "home", tmp_path / "w.duckdb"
+    environment = {**os.environ, "STRONGTIES_INBOX": str(inbox), "STRONGTIES_WAREHOUSE": str(published),
+                   "STRONGTIES_AS_OF": AS_OF, "DAGSTER_HOME": str(home), "STRONGTIES_LOG_LEVEL": "INFO"}
+    finished = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], cwd=REPO_ROOT, env=environment,
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    lines = finished.stdout.splitlines()
+    phases = [line for line in lines if line.startswith("✓ ")]
+    assert [line.split(":")[0].split(" (")[0] for line in phases[:1]] == ["✓ Inbox"]
+    assert len(phases) == 8 and any("people" in line for line in phases)
+    run_id = dg.DagsterInstance.from_config(str(home)).get_runs()[0].run_id
+    assert run_id not in finished.stdout + finished.stderr
+    assert not [line for line in lines if " - dagster - " in line or "STEP_" in line]
+    # Names appear only after the phases, in the report; the phase lines carry counts.
+    report_starts = lines.index(next(line for line in lines if line.startswith("Your core list")))
+    assert all(line.startswith("✓ ") for line in lines[:report_starts] if line.strip())
+    assert "Priya Shah" in "\n".join(lines[report_starts:]) and "Priya" not in "\n".join(lines[:report_starts])
+
+
+def test_each_run_is_tagged_with_its_inbox_and_warehouse(tmp_path):
+    inbox = copy_of_tiny_inbox(tmp_path)
+    home, published = tmp_path / "home", tmp_path / "w.duckdb"
+    process = run_pipeline(inbox, published, home)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output[-3000:]
+    [run] = dg.DagsterInstance.from_config(str(home)).get_runs()
+    assert run.tags["strongties/inbox"] == str(inbox.resolve())
+    assert run.tags["strongties/warehouse"] == str(published.resolve())

@@ -92,3 +92,9 @@ def test_event_log_remembers_that_a_table_exists_but_asks_again_while_it_does_no
     assert storage.has_table("added_later")  # remembered, not asked
     index.close()
     storage.dispose()
+
+
+def test_dagsters_first_visit_pop_up_is_off_in_a_new_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    ensure_dagster_home()
+    assert dg.DagsterInstance.from_config(str(tmp_path / "home")).nux_enabled is False

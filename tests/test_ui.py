@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX
-from warehouse.charts import BAR_COLOUR
+from warehouse.charts import FULL_BLOCK
 from tests.ui_support import (
     Image,
     TERMINAL_RUN_STATUSES,
@@ -59,7 +59,8 @@ WINDOW = (1600, 1000)
 # At this window width the left navigation and the asset-group tree end at x = 540 and the
 # toolbar at y = 110; the graph canvas is the rest, minus the zoom controls on the right edge.
 GRAPH_CANVAS = (545, 112, 1540, 1000)
-CHART_BAR_RGB = tuple(int(BAR_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+# The core_list asset's own page (its overview tab shows the latest materialization's metadata).
+CORE_LIST_PATH = "/assets/core_list"
 
 
 @dataclass
@@ -88,8 +89,8 @@ def ui(tmp_path_factory) -> UI:
     server = start_dagster_dev(REPO_ROOT, REPO_ROOT / "workspace.yaml", env, root / "dagster_dev.log")
     try:
         print(f"\n[ui] code location loaded {server.wait_until_loaded(LOCATION):.0f} s after start")
-        # The welcome pop-up would cover the lineage graph in the screenshot.
-        assert server.graphql("mutation { setNuxSeen }")["setNuxSeen"] is True
+        # Our dagster.yaml turns the first-visit pop-up off: it would cover every page.
+        assert server.graphql("{ shouldShowNux }")["shouldShowNux"] is False
         yield UI(server, warehouse, temp_homes_before)
     finally:
         stopping = time.monotonic()
@@ -169,27 +170,34 @@ def test_lineage_page_renders_the_asset_graph_in_headless_chromium(ui, tmp_path)
     assert len({left // 20 for left, _, _, _ in nodes}) >= 3, f"the boxes are not laid out as a graph: {nodes}"
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
-def test_score_chart_from_the_ui_draws_its_bars_in_headless_chromium(ui, tmp_path):
+def test_core_list_materialization_carries_its_preview_table_and_chart_without_names(ui):
     wait_until_idle(ui.server)
-    node = ui.server.graphql("""{ assetNodeOrError(assetKey: {path: ["published_warehouse"]}) {
+    node = ui.server.graphql("""{ assetNodeOrError(assetKey: {path: ["core_list"]}) {
         ... on AssetNode { assetMaterializations(limit: 1) { metadataEntries {
-            label ... on MarkdownMetadataEntry { mdStr } } } } } }""")["assetNodeOrError"]
+            label ... on TableMetadataEntry { table { records schema { columns { name } } } } } } } } }""")[
+        "assetNodeOrError"]
     [materialization] = node["assetMaterializations"]
-    markdown = next(entry["mdStr"] for entry in materialization["metadataEntries"]
-                    if entry["label"] == "score_distribution")
-    # The UI's Markdown view allows data: image sources; the chart is the image that view shows.
-    source = re.fullmatch(r"!\[[^\]]*\]\((data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)\)", markdown).group(1)
-    page = tmp_path / "chart.html"
-    page.write_text(f'<html><body style="margin:0;background:white"><img src="{source}"></body></html>')
-    screenshot = tmp_path / "chart.png"
-    run_chromium(CHROMIUM, page.as_uri(), [f"--screenshot={screenshot}"], tmp_path / "profile-chart", (820, 340))
-    image = read_png(screenshot)
-    colours = image.colours((0, 0, image.width, image.height))
-    assert colours.get(CHART_BAR_RGB, 0) > 500, "no histogram bars were drawn"
-    # The dashed layer lines and their labels are anti-aliased: count the reddish pixels.
-    reddish = sum(count for (red, green, blue), count in colours.items() if red > 150 and green < 140 and blue < 140)
-    assert reddish > 20, "no Dunbar layer line was drawn"
+    tables = {entry["label"]: entry["table"] for entry in materialization["metadataEntries"] if "table" in entry}
+    assert [column["name"] for column in tables["preview"]["schema"]["columns"]] == [
+        "rank", "person_id", "core_score", "tie_strength"]
+    assert tables["preview"]["records"] and tables["score_distribution"]["records"]
+    assert "Priya" not in str(tables)  # the run history holds no names unless the owner asks
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_core_list_page_shows_its_table_and_chart_in_headless_chromium(ui, tmp_path):
+    wait_until_idle(ui.server)
+    url = ui.server.url + CORE_LIST_PATH
+    started = time.monotonic()
+    dom = run_chromium(CHROMIUM, url, ["--dump-dom"], tmp_path / "profile-core-list", WINDOW).stdout.decode()
+    print(f"\n[ui] the core_list page rendered in {time.monotonic() - started:.0f} s")
+    # The preview: a table whose header holds the columns, and a row per person on the list.
+    assert re.search(r"<th[^>]*>core_score</th>", dom), "no preview table on the core_list page"
+    assert re.search(r"<td[^>]*>p_[0-9a-f]{12}</td>", dom), "the preview table has no rows"
+    # The chart: score bands with bars of block characters, in a table drawn in place.
+    assert re.search(r"<th[^>]*>layer_ends_here</th>", dom), "no score chart on the core_list page"
+    assert re.search(rf"<td[^>]*>{FULL_BLOCK}+[^<]*</td>", dom), "the chart has no bars"
+    assert "Show Markdown" not in dom.split("score_distribution", 1)[-1][:2000]
 
 
 def wait_for_run(server: DagsterServer, run_id: str) -> str:

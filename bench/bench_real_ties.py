@@ -455,7 +455,7 @@ TIE_STRENGTH_SQL = REPO_ROOT / "warehouse" / "sql" / "marts" / "tie_strength.sql
 FOLDS = 5
 # Temperatures tried for the pairwise logistic loss: weights sum to one, so the score's
 # differences are small and the loss needs a scale; the best of these is kept per fit.
-TEMPERATURES = (2.0, 5.0, 10.0, 20.0, 50.0)
+TEMPERATURES = (5.0, 20.0, 50.0, 200.0, 1000.0)
 FIT_STEPS = 400
 FIT_STEP_SIZE = 0.05
 # Shipped weights are rounded to this, so each can be stated and argued in docs/scoring.md.

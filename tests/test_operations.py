@@ -229,3 +229,35 @@ def test_each_run_is_tagged_with_its_inbox_and_warehouse(tmp_path):
     [run] = dg.DagsterInstance.from_config(str(home)).get_runs()
     assert run.tags["strongties/inbox"] == str(inbox.resolve())
     assert run.tags["strongties/warehouse"] == str(published.resolve())
+
+
+def test_published_tables_and_columns_carry_the_readmes_text_as_comments(tiny_warehouse):
+    from warehouse.publish import table_docs
+
+    with duckdb.connect(str(tiny_warehouse), read_only=True) as connection:
+        table_comments = dict(connection.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        column_comments = {(table, column): comment for table, column, comment in connection.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns()").fetchall()}
+        types = {(table, column): data_type for table, column, data_type in connection.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns()").fetchall()}
+    documented = table_docs()
+    assert documented, "the README's warehouse table was not found"
+    for table, (one_row_per, _columns) in documented.items():
+        if table in table_comments:
+            assert table_comments[table] == f"One row per {one_row_per}."
+    assert column_comments[("interaction", "shared_minutes")] == "a meeting's minutes divided among the others present"
+    assert column_comments[("tie_strength", "recency")] == "one column per feature in 0-1"
+    # Sums are plain integers, months are dates, for every client.
+    assert "HUGEINT" not in types.values()
+    assert types[("referral_pareto", "value_received")] == "BIGINT"
+    assert types[("dormant_ties", "peak_month")] == "DATE"
+
+
+def test_readme_table_text_is_split_into_columns_at_top_level_commas():
+    from warehouse.publish import parse_table_docs
+
+    readme = ("## Query the warehouse\n\n| table | one row per | columns |\n| --- | --- | --- |\n"
+              "| `t` | thing | `a` (first, with a comma), `b` and `c` (shared), one per feature (`d`, `e`), `f` |\n"
+              "\n## Next\n| `u` | other | `x` |\n")
+    assert parse_table_docs(readme) == {"t": ("thing", {"a": "first, with a comma", "b": "shared", "c": "shared",
+                                                        "d": "one per feature", "e": "one per feature", "f": ""})}

@@ -8,12 +8,15 @@ files as they were.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from warehouse.config import REPO_ROOT
 from warehouse.resolution.export import write_vcard4
 
 OWNER_ONLY = 0o600
@@ -60,8 +63,93 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# The README's warehouse section documents every published table and column; the same text
+# becomes the tables' and columns' DuckDB COMMENTs, so `duckdb_columns()` documents them too.
+README = REPO_ROOT / "README.md"
+WAREHOUSE_SECTION = "## Query the warehouse"
+_TABLE_ROW = re.compile(r"^\| `(\w+)` \| ([^|]+) \| (.+) \|$", re.M)
+_NAME = re.compile(r"`(\w+)`")
+
+
+def _top_level_pieces(cell: str) -> list[str]:
+    """`cell` split at the commas outside parentheses."""
+    pieces, depth, current = [], 0, ""
+    for character in cell:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            pieces.append(current.strip())
+            current = ""
+        else:
+            current += character
+    return [piece for piece in [*pieces, current.strip()] if piece]
+
+
+def parse_table_docs(readme_text: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """{table: (what one row is, {column: what it holds})} from the README's warehouse table.
+
+    A column written `name` (description) gets the description; `a` and `b` (description)
+    share it; a phrase naming columns in parentheses ("one column per feature (`recency`, ...)")
+    gives each of them the phrase; a column named without description gets an empty one."""
+    if WAREHOUSE_SECTION not in readme_text:
+        return {}
+    section = readme_text.split(WAREHOUSE_SECTION, 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for table, one_row_per, cell in _TABLE_ROW.findall(section):
+        columns: dict[str, str] = {}
+        for piece in _top_level_pieces(cell):
+            head, _, rest = piece.partition("(")
+            description = rest.rsplit(")", 1)[0].strip() if rest else ""
+            if piece.startswith("`"):
+                for name in _NAME.findall(head):
+                    columns.setdefault(name, description)
+            else:  # a phrase naming the columns inside its parentheses
+                for name in _NAME.findall(piece):
+                    columns.setdefault(name, head.strip())
+        documented[table] = (one_row_per.strip(), columns)
+    return documented
+
+
+@cache
+def table_docs() -> dict[str, tuple[str, dict[str, str]]]:
+    """The README's documentation of the published tables; none when the README is not beside the code."""
+    try:
+        return parse_table_docs(README.read_text(encoding="utf-8"))
+    except OSError:
+        return {}
+
+
+def _published_columns(connection: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The select list publishing `table`: sums DuckDB widened to HUGEINT as BIGINT (clients
+    read them as plain integers), and month columns kept as timestamps as DATEs."""
+    columns = connection.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()
+    shown = []
+    for name, data_type in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        if data_type == "HUGEINT":
+            shown.append(f"CAST({quoted} AS BIGINT) AS {quoted}")
+        elif data_type.startswith("TIMESTAMP") and "month" in name:
+            shown.append(f"CAST({quoted} AS DATE) AS {quoted}")
+        else:
+            shown.append(quoted)
+    return ", ".join(shown) or "*"
+
+
+def _comment(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    one_row_per, columns = table_docs().get(table, ("", {}))
+    if one_row_per:
+        connection.execute(f"COMMENT ON TABLE published.main.{table} IS {sql_string(f'One row per {one_row_per}.')}")
+    present = {name for (name,) in connection.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'published' AND table_name = ?",
+        [table]).fetchall()}
+    for column, description in columns.items():
+        if column in present and description:
+            connection.execute(f'COMMENT ON COLUMN published.main.{table}."{column}" IS {sql_string(description)}')
+
+
 def publish_tables(connection: duckdb.DuckDBPyConnection, published_path: str | os.PathLike, tables: list[str]) -> dict[str, int]:
-    """Copies `tables` from the working database into a fresh file and swaps it in."""
+    """Copies `tables` from the working database into a fresh file, documented, and swaps it in."""
 
     def copy_tables(staging: Path) -> dict[str, int]:
         staging.unlink()  # DuckDB creates the database file itself
@@ -71,7 +159,9 @@ def publish_tables(connection: duckdb.DuckDBPyConnection, published_path: str | 
         connection.execute(f"ATTACH {sql_string(str(staging))} AS published")
         try:
             for table in tables:
-                connection.execute(f"CREATE TABLE published.main.{table} AS SELECT * FROM main.{table}")
+                connection.execute(f"CREATE TABLE published.main.{table} AS "
+                                   f"SELECT {_published_columns(connection, table)} FROM main.{table}")
+                _comment(connection, table)
                 counts[table] = connection.execute(f"SELECT count(*) FROM published.main.{table}").fetchone()[0]
         finally:
             connection.execute("DETACH published")

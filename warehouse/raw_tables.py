@@ -15,7 +15,8 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "nickname": "VARCHAR", "emails": "VARCHAR[]", "phones": "VARCHAR[]", "org": "VARCHAR",
         "title": "VARCHAR", "birthday": "VARCHAR", "addresses": "VARCHAR[]", "cities": "VARCHAR[]", "postcodes": "VARCHAR[]", "note": "VARCHAR",
         "urls": "VARCHAR[]", "linkedin_url": "VARCHAR", "revision": "VARCHAR", "version": "VARCHAR",
-        "parser": "VARCHAR",
+        # KIND (4.0; Apple's equivalents in 3.0): group, org, location, individual; null when unsaid.
+        "kind": "VARCHAR", "parser": "VARCHAR",
     },
     "linkedin_connections": {
         "source_file": "VARCHAR", "position": "INTEGER", "first_name": "VARCHAR", "last_name": "VARCHAR",

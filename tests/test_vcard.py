@@ -18,7 +18,7 @@ ROW_KEYS = {
     "source_file", "position", "line", "uid", "full_name", "given_name", "family_name",
     "additional_names", "honorific_prefix", "honorific_suffix", "nickname", "emails", "phones",
     "org", "title", "birthday", "addresses", "cities", "postcodes", "note", "urls", "linkedin_url", "revision",
-    "version", "parser",
+    "version", "kind", "parser",
 }
 
 

@@ -13,7 +13,7 @@ from connectors.vcard.rows import card_row
 from connectors.vcard.vobject_path import CardError, FileCharsets, vobject_properties
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 TABLE = "vcard_cards"
 KIND = "vcard"

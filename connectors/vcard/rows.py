@@ -106,11 +106,12 @@ ROLES = {
     "FN": SINGLE, "NICKNAME": SINGLE, "TITLE": SINGLE, "UID": SINGLE, "REV": REVISION, "VERSION": SINGLE,
     "EMAIL": EMAIL_ADDRESS, "TEL": PHONE, "N": FIRST_STRUCTURED, "ORG": FIRST_STRUCTURED,
     "ADR": ADDRESS, "URL": WEB, "X-SOCIALPROFILE": WEB, "NOTE": NOTE, "BDAY": BIRTHDAY,
+    "KIND": SINGLE, "X-ADDRESSBOOKSERVER-KIND": SINGLE, "X-ABSHOWAS": SINGLE,
 }
 # Properties a card holds once (RFC 6350 gives N, BDAY, UID and REV at most one, VERSION exactly
 # one; 3.0 writers give FN once): a later one with another value is noted and the first kept.
 # ALTID alternatives (4.0) are one value in several languages: the paths never report them.
-ONCE_ONLY = frozenset({"FN", "N", "BDAY", "UID", "REV", "VERSION"})
+ONCE_ONLY = frozenset({"FN", "N", "BDAY", "UID", "REV", "VERSION", "KIND"})
 # A phone number has at least this many digits: the shortest real ones are 3-digit emergency
 # and service numbers (112, 911); fewer is a label typed into the field ("Privattelefon", "§").
 MIN_PHONE_DIGITS = 3
@@ -131,6 +132,24 @@ def revision_value(value: str) -> str | None:
     """The REV value when it is a timestamp, else None."""
     value = value.strip()
     return value if _TIMESTAMP.fullmatch(value) else None
+
+
+# What a card stands for (RFC 6350 §6.1.4: individual, group, org, location; absent means an
+# individual). vCard 3.0 has no KIND: Apple's CardDAV server (iCloud) writes a contact group as
+# `X-ADDRESSBOOKSERVER-KIND:group`, and Apple's Contacts marks a company card `X-ABShowAs:COMPANY`.
+APPLE_COMPANY_CARD = "COMPANY"
+
+
+def card_kind(first: dict) -> str | None:
+    """`individual`, `group`, `org`, `location` (or another token as written, lower case) when
+    the card says what it stands for; None when it does not."""
+    kind = first.get("KIND") or first.get("X-ADDRESSBOOKSERVER-KIND")
+    if kind:
+        return kind.lower()
+    show_as = first.get("X-ABSHOWAS")
+    if show_as and show_as.upper() == APPLE_COMPANY_CARD:
+        return "org"
+    return None
 
 
 def repeated(name: str) -> str:
@@ -282,5 +301,6 @@ def build_row(source_file: str, position: int, line: int, first: dict, emails: l
         "linkedin_url": linkedin_url,
         "revision": first.get("REV"),
         "version": first.get("VERSION"),
+        "kind": card_kind(first),
         "parser": parser,
     }

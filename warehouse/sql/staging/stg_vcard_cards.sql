@@ -4,6 +4,9 @@
 -- Cards alike in name and first identifier are told apart by a counter, numbered in the order
 -- of their whole content, so only exact duplicates are numbered by where they stand.
 -- When the same UID is exported twice, the most recently revised card is kept.
+-- A card that stands for a group ("The Doe Family", an iCloud contact group) or a place (KIND
+-- group or location) is no person and is left out; an org card is a business, kept and named
+-- by its ORG as any card without a personal name.
 -- group: ingest
 with cards as (
     select
@@ -19,6 +22,7 @@ with cards as (
             nullif(regexp_replace(coalesce(phones[1], ''), '[^0-9]', '', 'g'), ''),
             '') as first_identifier
     from raw_vcard_cards
+    where kind is null or kind not in ('group', 'location')
 ),
 keyed as (
     select
@@ -59,6 +63,7 @@ select
     coalesce(k.postcodes, []) as postcodes,
     k.linkedin_url,
     k.revision,
+    k.kind,
     k.parser
 from keyed as k
 left join numbered as n using (source_file, position)

@@ -6,7 +6,9 @@ to a device would block or never end); symbolic links to folders are followed on
 with the same content (a LinkedIn zip next to the same files unpacked, one vCard exported
 twice) are read once; the later copies are listed with `duplicate_of` so their data counts once.
 What strongties itself wrote (the published warehouse, its address book, its working files)
-is listed as `own_output` and never read back.
+is listed as `own_output` and never read back. A file whose size, times and inode are those of
+last run keeps last run's hash without being read again (see `change_key`): only its first
+bytes are read, to recognise its kind.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO, Callable, Iterable, Mapping
 
 from connectors.records import Quarantine
 from connectors.sources import ARCHIVE, HEAD_BYTES, NOT_USED, OWN_OUTPUT, is_linkedin_export, recognise
@@ -59,6 +61,8 @@ class InputFile:
     size: int
     sha256: str | None  # None for our own outputs, which are not read
     duplicate_of: str | None = None
+    # What says the file is unchanged without reading it (see `change_key`); None for our own outputs.
+    change_key: str | None = None
     opener: Callable[[], BinaryIO] = field(repr=False, default=lambda: io.BytesIO(b""))
 
     def open(self) -> BinaryIO:
@@ -105,6 +109,34 @@ def open_regular_file(path: str | os.PathLike) -> BinaryIO:
         raise
 
 
+def change_key(found: os.stat_result) -> str:
+    """What tells, without reading a file, that it is the one last run hashed: its size, its
+    modification and change times to the nanosecond, and its device and inode.
+
+    The trade-off: a file rewritten in place with the same size within the same nanosecond of
+    both times (or a tool that restores mtime and the clock the change time) is taken for
+    unchanged and not read again. A file edited, copied, replaced, touched or moved to another
+    disk changes one of them; in exchange a multi-gigabyte mailbox is not read every run."""
+    return f"{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}:{found.st_dev}:{found.st_ino}"
+
+
+def member_change_key(archive_key: str, info: zipfile.ZipInfo) -> str:
+    """A member is unchanged when its archive is, and its CRC and sizes are the same."""
+    return f"{archive_key}|{info.CRC:08x}:{info.file_size}:{info.compress_size}"
+
+
+def _head(stream: BinaryIO) -> bytes:
+    """Only the first bytes, the kind is recognised by."""
+    with stream:
+        head = b""
+        while len(head) < HEAD_BYTES:
+            chunk = stream.read(HEAD_BYTES - len(head))
+            if not chunk:
+                break
+            head += chunk
+        return head
+
+
 def _digest_and_head(stream: BinaryIO) -> tuple[str, bytes]:
     """The content hash, and the first bytes the kind is recognised by, in one read."""
     digest = hashlib.sha256()
@@ -127,8 +159,11 @@ def _kind_of_special_file(mode: int) -> str:
 
 
 class _Scan:
-    def __init__(self, root: Path, own_outputs: Iterable[str | os.PathLike]):
+    def __init__(self, root: Path, own_outputs: Iterable[str | os.PathLike],
+                 known_hashes: Mapping[str, tuple[str, str]] | None = None):
         self.root = root
+        # Last run's (change key, sha256) by path: a file whose key is the same is not hashed again.
+        self.known_hashes = known_hashes or {}
         self.files: list[InputFile] = []
         self.quarantine: list[Quarantine] = []
         self.archives: list[zipfile.ZipFile] = []
@@ -182,24 +217,34 @@ class _Scan:
                 self.refuse(path, "whole file", f"not a regular file ({_kind_of_special_file(found.st_mode)}); not read")
         in_linkedin_export = is_linkedin_export({entry.name for entry, _, _ in regular})
         for entry, path, found in regular:
-            self.read_file(entry.path, path, found.st_size, in_linkedin_export)
+            self.read_file(entry.path, path, found, in_linkedin_export)
         # A folder's own files come before its subfolders', so that the first copy of a file
         # (a zip beside the same files unpacked) is the one nearer the top.
         for full_path, path, identity in folders:
             self.walk(full_path, path, ancestors | {identity})
 
-    def read_file(self, full_path: str, path: str, size: int, in_linkedin_export: bool) -> None:
+    def known_digest(self, path: str, key: str) -> str | None:
+        known = self.known_hashes.get(path)
+        return known[1] if known and known[0] == key and known[1] else None
+
+    def read_file(self, full_path: str, path: str, found: os.stat_result, in_linkedin_export: bool) -> None:
+        key = change_key(found)
+        digest = self.known_digest(path, key)
         try:
-            digest, head = _digest_and_head(open_regular_file(full_path))
+            if digest:
+                head = _head(open_regular_file(full_path))
+            else:
+                digest, head = _digest_and_head(open_regular_file(full_path))
         except OSError as error:
             self.refuse(path, "whole file", f"cannot be read ({error.strerror or error})")
             return
         kind = recognise(path, head, in_linkedin_export)
-        self.files.append(InputFile(path, kind, size, digest, opener=lambda: open_regular_file(full_path)))
+        self.files.append(InputFile(path, kind, found.st_size, digest, change_key=key,
+                                    opener=lambda: open_regular_file(full_path)))
         if kind == ARCHIVE:
-            self.read_archive(full_path, path, depth=0)
+            self.read_archive(full_path, path, depth=0, archive_key=key)
 
-    def read_archive(self, source: str | BinaryIO, path: str, depth: int) -> None:
+    def read_archive(self, source: str | BinaryIO, path: str, depth: int, archive_key: str) -> None:
         try:
             archive = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
@@ -209,10 +254,10 @@ class _Scan:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         in_linkedin_export = is_linkedin_export([info.filename for info in infos])
         for info in infos:
-            self.read_member(archive, info, path, depth, in_linkedin_export)
+            self.read_member(archive, info, path, depth, in_linkedin_export, archive_key)
 
     def read_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_path: str, depth: int,
-                    in_linkedin_export: bool) -> None:
+                    in_linkedin_export: bool, archive_key: str) -> None:
         location = f"member {info.filename}"
         if _is_unsafe_member_name(info.filename):
             self.refuse(archive_path, location, "member path escapes the archive folder (zip slip); not read")
@@ -226,12 +271,17 @@ class _Scan:
         def opener() -> BinaryIO:
             return archive.open(info)
 
+        member_path = f"{archive_path}{ARCHIVE_MEMBER_SEPARATOR}{info.filename}"
+        key = member_change_key(archive_key, info)
+        digest = self.known_digest(member_path, key)
         try:
-            digest, head = _digest_and_head(opener())
+            if digest:
+                head = _head(opener())
+            else:
+                digest, head = _digest_and_head(opener())
         except _MEMBER_READ_ERRORS as error:
             self.refuse(archive_path, location, f"member cannot be read ({error})")
             return
-        member_path = f"{archive_path}{ARCHIVE_MEMBER_SEPARATOR}{info.filename}"
         kind = recognise(info.filename, head, in_linkedin_export)
         if kind == ARCHIVE and depth >= MAX_ARCHIVE_DEPTH:
             self.refuse(archive_path, location, "an archive inside an archive inside an archive; "
@@ -241,27 +291,29 @@ class _Scan:
             self.refuse(archive_path, location, f"a nested archive of {info.file_size} bytes, over the "
                                                 f"{MAX_NESTED_ARCHIVE_BYTES} read in memory; unzip the outer archive into the inbox")
             return
-        self.files.append(InputFile(member_path, kind, info.file_size, digest, opener=opener))
+        self.files.append(InputFile(member_path, kind, info.file_size, digest, change_key=key, opener=opener))
         if kind == ARCHIVE:
             try:
                 data = archive.read(info)
             except _MEMBER_READ_ERRORS as error:
                 self.refuse(archive_path, location, f"member cannot be read ({error})")
                 return
-            self.read_archive(io.BytesIO(data), member_path, depth + 1)
+            self.read_archive(io.BytesIO(data), member_path, depth + 1, archive_key=key)
 
 
-def scan_inbox(root: str | os.PathLike, own_outputs: Iterable[str | os.PathLike] = ()) -> Inbox:
+def scan_inbox(root: str | os.PathLike, own_outputs: Iterable[str | os.PathLike] = (),
+               known_hashes: Mapping[str, tuple[str, str]] | None = None) -> Inbox:
     """Every file under `root`, in a stable order, each with its kind and content hash.
 
     `own_outputs` are paths strongties writes (the published warehouse and the files beside
     it, the working database, DAGSTER_HOME): when they sit inside the inbox they are listed
-    as `own_output` and not read. Close the returned inbox (or use it in a `with` block) to
+    as `own_output` and not read. `known_hashes` (path → last run's change key and sha256) spares
+    reading again what has not changed. Close the returned inbox (or use it in a `with` block) to
     close the archives its members are read from."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"inbox folder {root} does not exist; set STRONGTIES_INBOX to the folder holding your exports")
-    scan = _Scan(root, own_outputs)
+    scan = _Scan(root, own_outputs, known_hashes)
     top = os.stat(root)
     scan.walked_folders[(top.st_dev, top.st_ino)] = "."
     scan.walk(str(root), "", frozenset({(top.st_dev, top.st_ino)}))

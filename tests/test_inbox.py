@@ -237,3 +237,52 @@ def test_an_unreadable_folder_is_listed_not_skipped(tmp_path):
     finally:
         private.chmod(0o700)
     assert [(q.source_file, q.location) for q in inbox.quarantine] == [("private", "whole folder")]
+
+
+def _hashes(inbox) -> dict[str, tuple[str, str]]:
+    return {f.path: (f.change_key, f.sha256) for f in inbox.files if f.change_key}
+
+
+def _refuse_to_hash(stream):
+    stream.close()
+    raise AssertionError("an unchanged file was read whole again")
+
+
+def test_a_second_scan_of_an_unchanged_file_reuses_its_hash_without_reading_it_whole(tmp_path, monkeypatch):
+    import connectors.inbox as inbox_module
+
+    (tmp_path / "box.mbox").write_bytes(b"From a@b Mon Mar  2 09:00:00 2026\nFrom: a@example.org\n\nhi\n" * 50)
+    write_export_zip(tmp_path / "export.zip")
+    with scan_inbox(tmp_path) as first:
+        known = _hashes(first)
+    assert {"box.mbox", "export.zip", "export.zip!Connections.csv"} <= set(known)
+    monkeypatch.setattr(inbox_module, "_digest_and_head", _refuse_to_hash)
+    with scan_inbox(tmp_path, known_hashes=known) as second:
+        assert _hashes(second) == known
+        assert {f.path: f.kind for f in second.files}["box.mbox"] == "mail"  # the kind still from its head
+
+
+def test_a_file_rewritten_in_place_is_hashed_again(tmp_path):
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"From a@b Mon Mar  2 09:00:00 2026\nFrom: a@example.org\n\nhi\n")
+    with scan_inbox(tmp_path) as first:
+        known = _hashes(first)
+    before = os.stat(path)
+    path.write_bytes(b"From a@b Mon Mar  2 09:00:00 2026\nFrom: z@example.org\n\nhi\n")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    with scan_inbox(tmp_path, known_hashes=known) as second:
+        [(key, sha256)] = _hashes(second).values()
+    assert key != known["box.mbox"][0] and sha256 != known["box.mbox"][1]
+
+
+def test_an_unchanged_inbox_is_not_hashed_again_by_the_next_ingest(tmp_path, monkeypatch):
+    import connectors.inbox as inbox_module
+
+    (tmp_path / "box.mbox").write_bytes(b"From a@b Mon Mar  2 09:00:00 2026\nFrom: a@example.org\nDate: "
+                                        b"Mon, 2 Mar 2026 09:00:00 +0000\n\nhi\n")
+    connection = duckdb.connect()
+    ingest_inbox(connection, str(tmp_path), WINDOW)
+    monkeypatch.setattr(inbox_module, "_digest_and_head", _refuse_to_hash)
+    again = ingest_inbox(connection, str(tmp_path), WINDOW)
+    assert again.files_reused == 1 and again.files_parsed == 0
+    assert connection.execute("SELECT count(*) FROM raw_mail_messages").fetchone()[0] == 1

@@ -163,3 +163,50 @@ def test_a_value_duckdb_refuses_fails_its_file_and_the_rest_is_ingested(tmp_path
     assert (location, scope) == ("whole file", "file")
     assert connection.execute("SELECT count(*) FROM raw_referrals").fetchone()[0] == 0
     assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4
+
+
+def batches_then_failure(stream, source_file):
+    """A stand-in batch reader that hands over one batch of rows, then fails half-way through."""
+    yield {"decisions": [{"source_file": source_file, "position": 1, "left_key": "vcard:a", "right_key": "vcard:b",
+                          "decision": "same"}]}
+    raise ValueError("the reader broke after its first batch")
+
+
+def mail_in_batches_of_two(stream, source_file):
+    from connectors.mail import parse_mail_batches
+    return (yield from parse_mail_batches(stream, source_file, batch_messages=2))
+
+
+MAILBOX = b"".join(
+    b"From x@y Mon Mar  2 09:00:00 2026\nFrom: P%d <p%d@example.org>\nTo: owner@example.com\n"
+    b"Date: Mon, 2 Mar 2026 09:00:00 +0000\nMessage-ID: <%d@example.org>\n\nhi\n" % (n, n, n) for n in range(5))
+
+
+def test_a_file_failing_after_a_stored_batch_leaves_none_of_its_rows(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from connectors.sources import SOURCES
+    monkeypatch.setitem(SOURCES, "decisions", replace(SOURCES["decisions"], module=__name__, batches="batches_then_failure"))
+    inbox = copy_of_tiny_inbox(tmp_path)
+    (inbox / "decisions.csv").write_text("left_key,right_key,decision\n")
+    connection = duckdb.connect()
+    summary = ingest_inbox(connection, str(inbox), WINDOW)
+    assert summary.files_failed == 1
+    assert connection.execute("SELECT count(*) FROM raw_decisions").fetchone()[0] == 0
+    [(location, reason)] = connection.execute(
+        "SELECT location, reason FROM raw_quarantine WHERE source_file = 'decisions.csv'").fetchall()
+    assert location == "whole file" and "ValueError" in reason
+    assert connection.execute("SELECT count(*) FROM raw_vcard_cards").fetchone()[0] == 4
+
+
+def test_a_mailbox_read_in_batches_stores_every_message_once(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from connectors.sources import SOURCES
+    monkeypatch.setitem(SOURCES, "mail", replace(SOURCES["mail"], module=__name__, batches="mail_in_batches_of_two"))
+    (tmp_path / "box.mbox").write_bytes(MAILBOX)
+    connection = duckdb.connect()
+    summary = ingest_inbox(connection, str(tmp_path), WINDOW)
+    assert summary.items == 5 and summary.files_failed == 0
+    assert connection.execute("SELECT list(position ORDER BY position) FROM raw_mail_messages").fetchone()[0] == [1, 2, 3, 4, 5]
+    assert connection.execute("SELECT count(*) FROM raw_mail_addresses WHERE role = 'from'").fetchone()[0] == 5

@@ -4,6 +4,10 @@ Each file's rows are stored with its path; a file whose content hash and parser 
 unchanged keeps last run's rows, a changed or removed file has its rows replaced or dropped.
 Every file is read behind a fault barrier: a connector that fails on one file costs that file
 (one whole-file quarantine row), never the rest of the inbox.
+
+A file's rows are stored in batches as its connector hands them over (a mailbox of many
+gigabytes is never held whole); a file that fails half-way has the rows it already stored
+deleted again, inside the same transaction, so that it leaves nothing behind.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Generator, Iterable
 
 import duckdb
 import pandas as pd
@@ -86,6 +90,11 @@ def _failed(input_file: InputFile, error: BaseException) -> FileResult:
     return result
 
 
+class _StoreFailed(Exception):
+    """An insert into the run's transaction failed although its rehearsal passed: no file is to
+    blame and the transaction cannot go on, so the run fails (and rolls back) as a whole."""
+
+
 def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(RAW_TABLES[table]))
 
@@ -139,7 +148,9 @@ def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calenda
     _ensure_raw_schema(connection)
     connection.begin()
     try:
-        with scan_inbox(inbox_path, own_outputs) as inbox:
+        known_hashes = {path: (key, sha256) for path, key, sha256 in connection.execute(
+            "SELECT source_file, change_key, sha256 FROM raw_inbox_files WHERE change_key IS NOT NULL").fetchall()}
+        with scan_inbox(inbox_path, own_outputs, known_hashes) as inbox:
             summary = _ingest(connection, inbox, calendar_window)
     except BaseException:
         connection.rollback()
@@ -157,20 +168,62 @@ def _parse_key(source: Source | None, window: tuple[datetime, datetime]) -> str 
         return f"{source.kind}/unavailable"
 
 
-def _read(input_file: InputFile, source: Source, window: tuple[datetime, datetime],
-          rehearsal: _Rehearsal) -> tuple[FileResult, dict[str, pd.DataFrame], bool]:
+def _row_batches(source: Source, stream, source_file: str,
+                 window: tuple[datetime, datetime]) -> Generator[dict[str, list[dict]], None, FileResult]:
+    """A file's rows in batches, then its FileResult (counts and quarantine; the rows were in
+    the batches). A connector without a batch reader hands all its rows over at once."""
+    if source.batches:
+        return (yield from getattr(source.connector(), source.batches)(stream, source_file))
+    result = source.parse(stream, source_file, window)
+    rows, result.rows = result.rows, {}
+    yield rows
+    return result
+
+
+def _store(connection: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    try:
+        for table, frame in frames.items():
+            _insert_frame(connection, table, frame)
+    except duckdb.Error as error:
+        raise _StoreFailed("a rehearsed insert failed in the run's transaction") from error
+
+
+def _forget(connection: duckdb.DuckDBPyConnection, source_file: str) -> None:
+    """Deletes what a file stored before it failed. Legal inside the transaction because no
+    statement of it failed: every batch was rehearsed before it was inserted."""
+    for table in ROW_TABLES:
+        connection.execute(f"DELETE FROM {raw_name(table)} WHERE source_file = ?", [source_file])
+
+
+def _read(connection: duckdb.DuckDBPyConnection, input_file: InputFile, source: Source,
+          window: tuple[datetime, datetime], rehearsal: _Rehearsal) -> tuple[FileResult, bool]:
     """The fault barrier: whatever a connector raises on one file becomes that file's one
-    quarantine row. Frames are built and rehearsed here too, so that a value DuckDB cannot take
-    (text that is not Unicode, a date that does not exist) fails this file and not the run's transaction."""
+    quarantine row, and the rows it stored are deleted. Each batch's frames are rehearsed before
+    they are stored, so that a value DuckDB cannot take (text that is not Unicode, a date that
+    does not exist) fails this file and not the run's transaction."""
+    stored = False
     try:
         with input_file.open() as stream:
-            result = source.parse(stream, input_file.path, window)
-        frames = {table: _frame(table, rows) for table, rows in result.rows.items() if rows}
-        rehearsal.check(frames)
-        return result, frames, False
+            batches = _row_batches(source, stream, input_file.path, window)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration as finished:
+                    result = finished.value
+                    break
+                frames = {table: _frame(table, rows) for table, rows in batch.items() if rows}
+                del batch
+                rehearsal.check(frames)
+                _store(connection, frames)
+                stored = stored or bool(frames)
+        return result, False
+    except _StoreFailed:
+        raise
     except Exception as error:
         log.warning("%s: the %s reader failed (%s)", input_file.path, input_file.kind, type(error).__name__)
-        return _failed(input_file, error), {}, True
+        if stored:
+            _forget(connection, input_file.path)
+        return _failed(input_file, error), True
 
 
 def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window: tuple[datetime, datetime]) -> IngestSummary:
@@ -191,7 +244,8 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window
         parse_key = parse_keys[source.kind] if source else None
         row = {"source_file": input_file.path, "kind": input_file.kind, "size_bytes": input_file.size,
                "sha256": input_file.sha256, "duplicate_of": input_file.duplicate_of,
-               "items": 0, "quarantined": 0, "parse_key": parse_key, "parse_seconds": 0.0}
+               "items": 0, "quarantined": 0, "parse_key": parse_key, "parse_seconds": 0.0,
+               "change_key": input_file.change_key}
         file_rows.append(row)
         cached = previous.get(input_file.path)
         if source is None:
@@ -213,9 +267,7 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window
     try:
         for input_file, source, row in to_parse:
             started = time.perf_counter()
-            result, frames, failed = _read(input_file, source, calendar_window, rehearsal)
-            for table, frame in frames.items():
-                _insert_frame(connection, table, frame)
+            result, failed = _read(connection, input_file, source, calendar_window, rehearsal)
             row.update(items=result.items, quarantined=result.quarantined, parse_seconds=time.perf_counter() - started)
             quarantine_rows.extend(entry.__dict__ for entry in result.quarantine)
             summary.files_parsed += 1

@@ -78,7 +78,11 @@ RAW_TABLES: dict[str, dict[str, str]] = {
     },
     "owner": {
         "source_file": "VARCHAR", "name": "VARCHAR", "emails": "VARCHAR[]", "linkedin_url": "VARCHAR",
-        "phones": "VARCHAR[]", "default_region": "VARCHAR",
+        "phones": "VARCHAR[]", "default_region": "VARCHAR", "timezone": "VARCHAR",
+    },
+    "cadence": {
+        "source_file": "VARCHAR", "position": "INTEGER", "line": "INTEGER", "person": "VARCHAR",
+        "person_email": "VARCHAR", "person_linkedin_url": "VARCHAR", "person_name": "VARCHAR", "every_days": "INTEGER",
     },
     "decisions": {
         "source_file": "VARCHAR", "position": "INTEGER", "line": "INTEGER", "left_key": "VARCHAR", "right_key": "VARCHAR",
@@ -89,6 +93,9 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "source_file": "VARCHAR", "kind": "VARCHAR", "size_bytes": "BIGINT", "sha256": "VARCHAR",
         "duplicate_of": "VARCHAR", "items": "INTEGER", "quarantined": "INTEGER", "parse_key": "VARCHAR",
         "parse_seconds": "DOUBLE",
+        # Size, times and inode (or, for an archive member, its archive's key and its CRC): when
+        # they are unchanged next run, `sha256` is taken as it is instead of reading the file again.
+        "change_key": "VARCHAR",
     },
     "quarantine": {"source_file": "VARCHAR", "location": "VARCHAR", "reason": "VARCHAR", "scope": "VARCHAR"},
 }
@@ -96,7 +103,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
 
 # Rewritten whole by every run, not per file.
 BOOKKEEPING_TABLES = {
-    "inbox_files": "Every file and archive member found in the inbox, with its hash and item counts.",
+    "inbox_files": "Every file and archive member found in the inbox, with its hash, what tells it unchanged, and item counts.",
     "quarantine": "Input that could not be used: file, place, reason and scope (file, item or property).",
 }
 

@@ -17,6 +17,10 @@ item-scope quarantine row (`message N (byte B)` and the reason). Skipped outcome
 and each file says how many of each it skipped in one note, so nothing is dropped unseen.
 A file that holds no mail at all (a non-mail file named .mbox or .eml) is one item, quarantined
 at `file` scope.
+
+A mailbox can be larger than memory: `parse_mail_batches` hands its rows over every
+`BATCH_MESSAGES` messages, which the ingest stores as they come; `parse_mail` collects them all
+(for tests and small files).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Generator, Iterator
 
 from connectors.mail.addresses import Address, parse_addresses
 from connectors.mail.classify import OUTCOME_WORDS, PERSONAL, folder_outcome, in_sent_folder, labels, outcome
@@ -39,6 +43,12 @@ MESSAGES, ADDRESSES = "mail_messages", "mail_addresses"
 EARLIEST_YEAR, LATEST_YEAR = 1980, 2100
 # Names a file of one message can have; anything else is read as an mbox.
 SINGLE_MESSAGE_SUFFIXES = (".eml", ".msg822")
+# Messages whose rows are handed over together: about 10 MB of row dicts (a message row and
+# three or four address rows each), so that a batch, its DataFrames and DuckDB's copy stay a
+# small part of the 300 MB the whole run may take, and a 200,000-message mailbox costs only
+# twenty inserts per table.
+BATCH_MESSAGES = 10_000
+RowBatch = dict[str, list[dict]]
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _FROM_LINE_DATES = ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M:%S %z %Y")
 
@@ -124,12 +134,34 @@ def _is_maildir(source_file: str) -> bool:
 
 def parse_mail(stream: BinaryIO, source_file: str) -> FileResult:
     """Every message of one mail file: a `mail_messages` row or a quarantine row each."""
+    batches = parse_mail_batches(stream, source_file)
+    rows: RowBatch = {}
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration as finished:
+            result = finished.value
+            break
+        for table, table_rows in batch.items():
+            rows.setdefault(table, []).extend(table_rows)
+    result.rows = rows
+    return result
+
+
+def parse_mail_batches(stream: BinaryIO, source_file: str,
+                       batch_messages: int = BATCH_MESSAGES) -> Generator[RowBatch, None, FileResult]:
+    """Like `parse_mail`, but the rows are yielded every `batch_messages` messages (and once at
+    the end); the FileResult returned at the end holds the counts and quarantine, not the rows."""
     result = FileResult(source_file, "mail")
     folder = folder_outcome(source_file)
     sent_folder = in_sent_folder(source_file)
     skipped: dict[str, int] = {}
-    usable = 0
+    usable = rows_handed_over = 0
     for raw in _messages(stream, source_file, result):
+        if result.items and result.items % batch_messages == 0 and result.rows:
+            rows_handed_over += sum(len(table_rows) for table_rows in result.rows.values())
+            yield result.rows
+            result.rows = {}
         result.items += 1
         position = result.items
         location = _location(position, raw.offset)
@@ -176,7 +208,7 @@ def parse_mail(stream: BinaryIO, source_file: str) -> FileResult:
                 seen.add(address.email)
                 result.add(ADDRESSES, {"source_file": source_file, "position": position,
                                        "role": role.replace("-", "_"), "email": address.email, "name": address.name})
-    if result.items == 1 and not usable and result.quarantined == 1 and not result.rows:
+    if result.items == 1 and not usable and result.quarantined == 1 and not (result.rows or rows_handed_over):
         # A single unreadable "message" is a file that is not mail: said of the whole file.
         reason = next(entry.reason for entry in result.quarantine if entry.scope == "item")
         result.quarantine = [Quarantine(source_file, "whole file", f"not a mail file: {reason}", scope="file")]
@@ -188,4 +220,7 @@ def parse_mail(stream: BinaryIO, source_file: str) -> FileResult:
     for kind, count in sorted(skipped.items()):
         result.note("whole file", f"{count} message{'s' if count != 1 else ''} skipped as {OUTCOME_WORDS[kind]}; "
                                   "kept out of people and interactions")
+    if result.rows:
+        yield result.rows
+        result.rows = {}
     return result

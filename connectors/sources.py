@@ -63,6 +63,10 @@ class Source:
     # Exact names that count only inside an export folder (siblings) or with a matching header:
     # a lone `messages.csv` may be anybody's.
     export_file_names: tuple[str, ...] = ()
+    # A generator (stream, source_file) yielding row batches and returning the FileResult, for
+    # connectors whose files can outgrow memory (a mailbox of many gigabytes): the ingest stores
+    # each batch as it comes instead of holding the whole file's rows.
+    batches: str = ""
 
     @property
     def item_table(self) -> str:
@@ -134,10 +138,14 @@ SOURCES: dict[str, Source] = {source.kind: source for source in (
            {"mail_messages": "One row per mail message read (headers only): when, its outcome (personal, or why "
                               "skipped), Message-ID and the one it answers as hashes; no subject, no body.",
             "mail_addresses": "The addresses on each personal mail message, with their role and display name."},
-           "connectors.mail", "parse_mail", suffixes=(".mbox", ".eml", ".mbx"), file_names=("mbox",)),
+           "connectors.mail", "parse_mail", suffixes=(".mbox", ".eml", ".mbx"), file_names=("mbox",),
+           batches="parse_mail_batches"),
     Source("referrals", "referrals.csv, the owner's referral log",
            {"referrals": "The owner's referral log, referrals.csv."},
            "connectors.referrals", "parse_referrals", file_names=("referrals.csv",)),
+    Source("cadence", "cadence.csv, the keep-in-touch rhythm the owner sets",
+           {"cadence": "The owner's keep-in-touch rhythms, cadence.csv: a person and every how many days."},
+           "connectors.cadence", "parse_cadence", file_names=("cadence.csv",)),
     Source("owner", "owner.yaml: who the owner is",
            {"owner": "Who the owner is, from owner.yaml."},
            "connectors.owner", "parse_owner", file_names=("owner.yaml", "owner.yml")),

@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # Whatever a command writes (owner.yaml, decisions.csv, copied exports) is the owner's alone.
     owner_only_files()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["review"]:
+        # Its options (--list, --answer LEFT RIGHT same) and --help are review's own.
+        from pipelines.review import main as review_main
+
+        return review_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

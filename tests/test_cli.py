@@ -36,6 +36,13 @@ def test_every_command_answers_help_and_exits_0(capsys):
         assert f"strongties {command}" in capsys.readouterr().out
 
 
+def test_review_takes_its_own_options_and_refuses_before_any_run_in_one_line(tmp_path, settings_for, capsys):
+    settings_for(tmp_path / "none.duckdb")
+    assert cli.main(["review", "--list"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No warehouse" in err
+
+
 def test_no_command_prints_the_commands_and_exits_2(capsys):
     assert cli.main([]) == cli.EXIT_USAGE
     out = capsys.readouterr().out

@@ -223,13 +223,21 @@ def test_text_that_is_not_a_calendar_and_empty_files_are_quarantined():
     assert read_bytes(b"").quarantine[0].reason == "the file is empty"
 
 
-def test_an_event_with_bytes_that_are_not_utf8_is_quarantined_alone():
-    data = (FIXTURES / "cancelled.ics").read_bytes().replace(b"SUMMARY:Design review\n", b"SUMMARY:R\xe9vision\n")
+def test_an_event_with_binary_bytes_is_quarantined_alone():
+    data = (FIXTURES / "cancelled.ics").read_bytes().replace(b"SUMMARY:Design review\n", b"SUMMARY:R\x01\xe9\x02\n")
     result = read_bytes(data)
     assert [row["uid"] for row in meetings(result)] == ["kept-review@example.com"]
     ((location, reason),) = [(q.location, q.reason) for q in result.quarantine]
     assert location == "VEVENT 1 (line 4)"
-    assert "line 10 is not UTF-8" in reason
+    assert reason == "line 10 holds control bytes, binary data rather than text"
+
+
+def test_an_event_with_latin1_text_is_read_and_noted():
+    data = (FIXTURES / "cancelled.ics").read_bytes().replace(b"SUMMARY:Design review\n", b"SUMMARY:R\xe9vision\n")
+    result = read_bytes(data)
+    assert "R\u00e9vision" in [row["summary"] for row in meetings(result)]
+    assert [(q.scope, q.location, q.reason) for q in result.quarantine] == [
+        ("property", "VEVENT 1 (line 4)", "its text is not UTF-8 (from line 10); it was read as cp1252")]
 
 
 def test_an_empty_calendar_reads_nothing_and_quarantines_nothing():

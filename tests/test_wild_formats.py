@@ -124,3 +124,22 @@ def test_an_unreadable_end_costs_only_the_end_when_the_start_is_sound():
         ("VEVENT 2 (line 14)", "its DURATION (line 18) is not a valid duration (like PT1H); it was left out and the event read without an end"),
     ]
     assert lost(result) == [("VEVENT 3 (line 22)", "its DTSTART (line 25) is not a valid date or date-time")]
+
+
+@pytest.mark.parametrize("name, charset, people", [
+    ("windows_1252_calendar.ics", "cp1252", {"Zoë Hågensen", "François Müller", "Ada Quist"}),
+    ("windows_1251_calendar.ics", "cp1251", {"Ольга Смирнова", "Дмитрий Кузнецов", "Татьяна Волкова"}),
+])
+def test_a_calendar_in_a_windows_code_page_keeps_its_meetings_and_names(name, charset, people):
+    """Thunderbird's importLatin1.ics (its import test): a calendar written in the system code
+    page, not UTF-8. One accented SUMMARY or CN cost the whole meeting and its attendees."""
+    result = read_calendar(name)
+    assert_events_balanced(result)
+    assert {row["name"] for row in result.rows[ATTENDEES_TABLE]} == people
+    assert notes(result) == [("VEVENT 1 (line 4)", f"its text is not UTF-8 (from line 8); it was read as {charset}")]
+
+
+def test_a_line_with_control_bytes_is_still_binary_and_costs_only_its_event():
+    result = read_calendar("windows_1252_calendar.ics")
+    assert [row["summary"] for row in result.rows[MEETINGS_TABLE]] == ["Révision trimestrielle", "Stand-up"]
+    assert lost(result) == [("VEVENT 3 (line 18)", "line 21 holds control bytes, binary data rather than text")]

@@ -66,13 +66,13 @@ except ImportError:  # pragma: no cover - older icalendar
 
 from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
-from connectors.ics.lines import Oversized, logical_lines
+from connectors.ics.lines import LegacyText, Oversized, logical_lines
 from connectors.ics.zones import fixed_offset_timezone, zone_for_display_name
 from connectors.ics.recurrence import Unexpandable, bound_recurrence
 from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
@@ -309,10 +309,13 @@ def _scan(stream: BinaryIO) -> _Scan:
         if block is not None:
             if line is None:
                 block.problem = block.problem or (
-                    f"line {number} is not UTF-8 text (or is binary data); "
-                    "export the calendar again as UTF-8"
+                    f"line {number} holds control bytes, binary data rather than text"
                 )
                 continue
+            if line.__class__ is LegacyText:
+                note = f"its text is not UTF-8 (from line {number}); it was read as {line.charset}"
+                if not any(existing.startswith("its text is not UTF-8") for existing in block.notes):
+                    block.notes.append(note)
             name, value = _name_value(line)
             if name == "BEGIN" and value in CANNOT_NEST_IN_VEVENT or name == "END" and value == "VCALENDAR":
                 close_block(f"it is never closed: no END:VEVENT before line {number}")

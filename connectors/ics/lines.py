@@ -140,8 +140,8 @@ def logical_lines(stream: BinaryIO, counts: dict) -> Iterator[tuple[int, str | O
     """Unfolded content lines with the number of the physical line they start on.
 
     A line starting with a space or tab continues the previous one (the line break and that
-    one whitespace character are removed). Blank lines are dropped. A line that is not UTF-8
-    (or holds NUL bytes) comes out as None; one longer than MAX_LINE_BYTES as `Oversized`.
+    one whitespace character are removed). Blank lines are dropped. A line that holds control
+    bytes (binary data) comes out as None; one that is not UTF-8 but text as `LegacyText`; one longer than MAX_LINE_BYTES as `Oversized`.
     `counts` gathers how many lines were text and how many were not.
     """
     parts: list[bytes] = []  # pieces of the line being unfolded; joined once, however long
@@ -193,7 +193,36 @@ def _finish(parts: list[bytes], oversized: bool, name: bytes, size: int, counts:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        counts["binary"] += 1
-        return None
+        if _CONTROL_BYTE.search(data):
+            counts["binary"] += 1
+            return None
+        counts["text"] += 1
+        return _legacy_text(data, counts)
     counts["text"] += 1
     return text
+
+
+class LegacyText(str):
+    """A content line that was not UTF-8, read in the legacy charset its file's 8-bit text fits
+    best (`charset`): Thunderbird and Outlook on Windows wrote calendars in the system code page."""
+
+    charset: str
+
+
+# Bytes no text line holds (C0 controls but tab, and DEL): a line with one is binary data, not
+# text in some other charset.
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _legacy_text(data: bytes, counts: dict) -> LegacyText:
+    """`data` decoded in the charset the file's non-UTF-8 lines so far fit best (detected on all of
+    them, as the vCard reader does for cards, and settled once the sample is large enough)."""
+    from connectors.vcard.charsets import FileCharsets  # loaded only for files that need it
+
+    charsets = counts.get("charsets")
+    if charsets is None:
+        charsets = counts["charsets"] = FileCharsets()
+    charset = charsets.for_card(data)
+    line = LegacyText(data.decode(charset, errors="replace"))
+    line.charset = charset
+    return line

@@ -143,3 +143,26 @@ def test_a_line_with_control_bytes_is_still_binary_and_costs_only_its_event():
     result = read_calendar("windows_1252_calendar.ics")
     assert [row["summary"] for row in result.rows[MEETINGS_TABLE]] == ["Révision trimestrielle", "Stand-up"]
     assert lost(result) == [("VEVENT 3 (line 18)", "line 21 holds control bytes, binary data rather than text")]
+
+
+def test_short_us_zone_names_are_their_us_zones_and_a_folder_name_no_longer_costs_the_meeting():
+    """vPim's test data: an Apple iCal 1.5 reply to a Lotus Notes 6 invitation says
+    `TZID=Pacific` with no VTIMEZONE. "Pacific" is a folder of the IANA database, which
+    icalendar failed to open: the meeting and its people were lost."""
+    result = read_calendar("short_us_and_folder_tzids.ics")
+    assert_events_balanced(result)
+    assert result.quarantine == []
+    starts = {row["uid"]: row["starts_at"] for row in result.rows[MEETINGS_TABLE]}
+    assert starts == {
+        "budget-sync@example.com": "2004-04-15T19:00:00+00:00",  # 12:00 Pacific daylight time
+        "board-prep@example.com": "2004-01-20T14:00:00+00:00",  # 09:00 Eastern standard time
+        "folder-named-zone@example.com": "2004-06-01T10:00:00+00:00",  # unknown: floating, as any
+    }
+    assert {row["email"] for row in result.rows[ATTENDEES_TABLE]} >= {"oskar.lind@example.com", "jonas.weber@example.com"}
+
+
+def test_a_vtimezone_named_like_a_short_us_zone_is_still_used_first():
+    """The file's own "Pacific" here keeps -08:00 all year (America/Los_Angeles would say -07:00)."""
+    result = read_calendar("short_us_tzid_with_its_vtimezone.ics")
+    assert [row["starts_at"] for row in result.rows[MEETINGS_TABLE]] == ["2004-04-15T20:00:00+00:00"]
+    assert [row["name"] for row in result.rows[ATTENDEES_TABLE]] == ["Oskar Lind"]

@@ -67,12 +67,12 @@ except ImportError:  # pragma: no cover - older icalendar
 from connectors.normalize import fold_text, normalize_email, to_utc
 from connectors.records import FileResult
 from connectors.ics.lines import LegacyText, Oversized, logical_lines
-from connectors.ics.zones import fixed_offset_timezone, zone_for_display_name
+from connectors.ics.zones import fixed_offset_timezone, names_a_zone_folder, zone_for_display_name
 from connectors.ics.recurrence import Unexpandable, bound_recurrence
 from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
@@ -552,7 +552,15 @@ def _settle_timezones(calendar: _Calendar) -> None:
             if alias not in fixed:
                 fixed.add(alias)
                 calendar.timezones.append(text)
+        elif names_a_zone_folder(tzid):
+            # Read as any unknown TZID is (floating time), instead of failing the event.
+            calendar.aliases[tzid] = UNKNOWN_ZONE
     calendar.used_tzids = set()
+
+
+# The TZID a folder-named zone is read under: no zone has this name, so icalendar reads the
+# times in floating time, as it does for any TZID it does not know.
+UNKNOWN_ZONE = "strongties-unknown-zone"
 
 
 def _timezone_id(text: str) -> str | None:

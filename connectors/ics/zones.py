@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 try:  # icalendar 6.1 and later map Windows zone names to IANA ones
     from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -175,10 +176,24 @@ def _key(text: str) -> str:
 _BY_KEY = {_key(label): zone_id for label, zone_id in DISPLAY_NAMES.items()}
 
 
+# The short US zone names Lotus Notes and early Apple iCal wrote as TZIDs, and the zones they
+# stood for. Replies carry no VTIMEZONE for them (vPim's test data: an iCal 1.5 reply to a Notes
+# 6 invitation, `TZID=Pacific`); a VTIMEZONE of the same name in the file is still used first.
+# "Pacific" also names a folder of the IANA database, which icalendar then fails to open.
+US_SHORT_NAMES = {
+    "eastern": "America/New_York", "central": "America/Chicago",
+    "mountain": "America/Denver", "pacific": "America/Los_Angeles",
+}
+
+
 @lru_cache(maxsize=512)
 def zone_for_display_name(tzid: str) -> tuple[str | None, int | None]:
-    """(IANA zone, None) for a Windows display name we know; (None, offset in minutes) for
-    one we do not, from the offset written in it; (None, None) when `tzid` is no such label."""
+    """(IANA zone, None) for a Windows display name or a short US zone name we know; (None,
+    offset in minutes) for a display name we do not, from the offset written in it; (None,
+    None) when `tzid` is no such label."""
+    short = US_SHORT_NAMES.get(tzid.strip().casefold())
+    if short:
+        return short, None
     match = _LABEL.match(tzid.strip())
     if not match:
         return None, None
@@ -193,6 +208,19 @@ def zone_for_display_name(tzid: str) -> tuple[str | None, int | None]:
     if offset > 14 * 60:
         return None, None
     return None, -offset if sign == "-" else offset
+
+
+@lru_cache(maxsize=512)
+def names_a_zone_folder(tzid: str) -> bool:
+    """Whether `tzid` names a folder of the IANA database (`Europe`, `America`, `Etc`) rather
+    than a zone: icalendar does not catch the error opening it and cannot read the event."""
+    try:
+        ZoneInfo(tzid.strip())
+    except OSError:  # IsADirectoryError, or PermissionError on some systems
+        return True
+    except Exception:  # noqa: BLE001 - not found, or not a valid key: icalendar handles those
+        return False
+    return False
 
 
 def fixed_offset_timezone(offset_minutes: int) -> tuple[str, str]:

@@ -177,6 +177,46 @@ class ScoringConfig:
     min_days_for_evidence: int = 2
     # Referral value at or above this is high-impact.
     high_impact_value: int = 4
+    # --- Relationships over time (tie_strength_history, fading_ties, reconnect) ---
+    # Months of history scored at each month-end: two years shows a tie's rise and fall and
+    # the same season a year earlier.
+    history_months: int = 24
+    # A trend compares today's score with the score at the month-end this many months ago.
+    trend_months: int = 6
+    # A change of score of at least this, beyond the network's own drift, is a trend; less is
+    # steady. Scores move slowly (half-lives of six months to a year): on the hand-made inbox
+    # of tests/fixtures/time a weekly tie silent for four months loses about 0.1 against the
+    # network, a steady one under 0.01. Not yet calibrated on generated inboxes.
+    trend_margin: float = 0.05
+    # Fading ties: in the top share of the network at some month-end of the last this many months ...
+    fading_peak_months: int = 12
+    fading_peak_top_share: float = 0.20
+    # Keep-in-touch rhythm: the median gap between contact days over this many days, when it
+    # rests on at least this many gaps (five contact days); otherwise the layer's default.
+    rhythm_window_days: int = 730
+    rhythm_min_gaps: int = 4
+    # No usual rhythm is tighter than weekly: a reminder list that asks for more is noise.
+    rhythm_floor_days: int = 7
+    # Layer defaults by tie-strength rank, from Dunbar's layers of about 5, 15, 50 and 150
+    # people: Dunbar ("The anatomy of friendship", 2018) finds the innermost 5 contacted about
+    # weekly, the 15 about monthly and the 150 at least once a year, the 50 in between. A
+    # reminder is a floor, not the habit, so the 5 get two weeks: the 5 closest every 2 weeks,
+    # the 15 monthly, the 50 quarterly, the 150 yearly. Beyond 150 there is no default rhythm.
+    cadence_layer_5_days: int = 14
+    cadence_layer_15_days: int = 30
+    cadence_layer_50_days: int = 90
+    cadence_layer_150_days: int = 365
+    # A rhythm is a usual gap, not a deadline: a tie is overdue once the silence runs this
+    # share past it (a quarter late), so that a weekly habit missed by a day does not nag.
+    overdue_grace_share: float = 0.25
+    # Reconnect: at most this many people, the most overdue strong ties first: one reminder a
+    # working day or two over the next two weeks, which a person acts on.
+    reconnect_list_size: int = 20
+    # Birthdays of strong ties (this rank or better) this many days ahead are flagged.
+    birthday_max_rank: int = 50
+    birthday_days_ahead: int = 14
+    # meeting_prep looks this many days ahead.
+    meeting_prep_days_ahead: int = 14
 
 
 def sql_variables(config: ScoringConfig, as_of: str) -> dict[str, object]:

@@ -7,6 +7,7 @@ from assets.metrics.previews import PREVIEWS
 from assets.resource import StrongtiesWarehouse
 from assets.sql_models import OWNERS, sql_models_asset
 from warehouse.models import mart_names
+from warehouse.reminders import publish_reconnect_reminders
 from warehouse.publish import (
     CORE_LIST_ANONYMOUS_PREVIEW_QUERY,
     CORE_LIST_PREVIEW_QUERY,
@@ -55,6 +56,23 @@ def address_book(warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
                                           "dagster/row_count": cards})
 
 
+@dg.asset(
+    name="reconnect_reminders",
+    group_name="publish",
+    deps=["reconnect"],
+    kinds={"python"},
+    owners=OWNERS,
+    description="The reconnect list as calendar reminders, next to the warehouse (strongties.reconnect.ics): "
+                "one event per person over the next two weeks' working days, with an alarm; UIDs stay the same "
+                "from run to run, so importing again updates them.",
+)
+def reconnect_reminders(warehouse: StrongtiesWarehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as connection:
+        target, events = publish_reconnect_reminders(connection, warehouse.published_path, warehouse.as_of_date)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(target)), "events": events,
+                                          "dagster/row_count": events})
+
+
 checks = [
     SqlCheck("core_list", "core_list_people_exist",
               "Every person on the core list exists in person.",
@@ -70,4 +88,5 @@ checks = [
               "SELECT * FROM dormant_ties WHERE days_since_last_contact < getvariable('dormant_silence_days')"),
 ]
 
-defs = dg.Definitions(assets=[sql_models_asset("publish", checks, PREVIEWS), published_warehouse, address_book])
+defs = dg.Definitions(assets=[sql_models_asset("publish", checks, PREVIEWS), published_warehouse, address_book,
+                             reconnect_reminders])

@@ -1,10 +1,16 @@
--- For each upcoming meeting in the calendars (from the as-of date, a year ahead), who will be
--- there, how strong each tie is, when you last spoke and what you share, to prepare.
+-- For each upcoming meeting in the calendars (the `meeting_prep_days_ahead` days after the
+-- as-of date, 14 by default), who will be there, how strong each tie is, when you last spoke
+-- and what you share, to prepare. `starts_local` is the start in the owner's own time zone
+-- (owner.yaml `timezone`; UTC when it gives none), named in `timezone`.
 -- group: metrics
-with attendees as (
+with owner_zone as (
+    select coalesce(max(timezone), 'UTC') as timezone from stg_owner
+),
+attendees as (
     select starts_at, summary, duration_minutes, attendee_count, email, partstat
     from int_meeting_attendance
     where starts_at >= getvariable('as_of')::date + interval 1 day
+        and starts_at < getvariable('as_of')::date + interval 1 day + to_days(getvariable('meeting_prep_days_ahead'))
 ),
 history as (
     select
@@ -29,12 +35,16 @@ select
         when ids.person_id is null or t.person_id is null then 'no history with you yet'
         else concat_ws('; ',
             coalesce(h.past_meetings, 0) || ' past meeting' || if(coalesce(h.past_meetings, 0) = 1, '', 's'),
-            if(coalesce(h.past_messages, 0) > 0, h.past_messages || ' messages', null),
-            if(coalesce(h.past_referrals, 0) > 0, h.past_referrals || ' referrals between you', null),
+            if(coalesce(h.past_messages, 0) > 0, h.past_messages || ' message' || if(h.past_messages = 1, '', 's'), null),
+            if(coalesce(h.past_referrals, 0) > 0,
+                h.past_referrals || ' referral' || if(h.past_referrals = 1, '', 's') || ' between you', null),
             'last contact ' || strftime(t.last_contact, '%d %b %Y'))
     end as shared_history,
-    a.partstat as response
+    a.partstat as response,
+    timezone(z.timezone, a.starts_at) as starts_local,
+    z.timezone
 from attendees as a
+cross join owner_zone as z
 left join int_person_ids as ids on ids.record_key = 'calendar:' || a.email
 left join person as p using (person_id)
 left join tie_strength as t using (person_id)

@@ -190,8 +190,18 @@ select
             when days_since_last_contact <= 90 then
                 days_since_last_contact || ' day' || if(days_since_last_contact = 1, '', 's') || ' ago'
             else strftime(last_contact, '%b %Y') end,
-        if(evidence = 'unknown', 'little logged contact: strength unknown rather than weak', null)
+        if(evidence = 'unknown', 'little logged contact: strength unknown rather than weak', null),
+        -- The trend from the monthly history (int_tie_trends), when there is one.
+        case trends.trend
+            when 'fading' then if(trends.rank_share_6_months_ago <= 0.5,
+                'down from your top ' || greatest(1, ceil(100 * trends.rank_share_6_months_ago))::int || '% six months ago',
+                'down from ' || round(trends.strength_6_months_ago, 2) || ' six months ago')
+            when 'rising' then if(trends.rank_share_6_months_ago is null, 'new in the last six months',
+                'up from ' || round(trends.strength_6_months_ago, 2) || ' six months ago')
+        end
     ) as explanation,
+    coalesce(trends.trend, 'steady') as trend,
+    round(coalesce(trends.strength_6_months_ago, 0), 6) as strength_6_months_ago,
     last_contact,
     days_since_last_contact,
     known_since,
@@ -213,3 +223,4 @@ select
     referral_value_given,
     referral_kinds_received
 from final
+left join int_tie_trends as trends using (person_id)

@@ -3,6 +3,7 @@
 -- name and profile from a LinkedIn export's Profile.csv, the address from the calendars, as
 -- the one on the most meetings (a calendar is its owner's: they are on nearly every event),
 -- organising the most on a tie. A run with an inferred owner says how to confirm it.
+-- `timezone` is owner.yaml's (an IANA name), null when it gives none.
 -- The addresses mail in the Sent label or folder was sent from are the owner's too, declared or not.
 -- group: ingest
 with sent_from as (
@@ -20,7 +21,8 @@ declared as (
         linkedin_url,
         coalesce(phones, []) as phones,
         default_region,
-        null::varchar as inferred_from
+        null::varchar as inferred_from,
+        timezone
     from raw_owner
     order by source_file
     limit 1
@@ -63,6 +65,6 @@ inferred as (
 )
 select * from declared
 union all
-select name, strip_accents(lower(name)), emails, linkedin_url, []::varchar[], null, nullif(inferred_from, '')
+select name, strip_accents(lower(name)), emails, linkedin_url, []::varchar[], null, nullif(inferred_from, ''), null
 from inferred
 where not exists (select 1 from declared)

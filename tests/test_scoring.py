@@ -168,6 +168,9 @@ def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: Scorin
         direction VARCHAR, minutes DOUBLE, shared_minutes DOUBLE, group_size INTEGER, kind VARCHAR, value INTEGER,
         detail_id VARCHAR)""")
     connection.execute("CREATE TABLE person (person_id VARCHAR, display_name VARCHAR, sources VARCHAR[], first_seen DATE)")
+    # tie_strength reads each tie's trend from the monthly history; none here.
+    connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, strength_6_months_ago DOUBLE, "
+                       "rank_share_6_months_ago DOUBLE)")
     for person, texts in contacts.items():
         connection.execute("INSERT INTO person VALUES (?, ?, ['linkedin'], ?)", [person, person, min(day for day, _ in texts)])
         for number, (day, direction) in enumerate(texts):

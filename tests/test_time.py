@@ -132,6 +132,51 @@ def test_meeting_prep_looks_two_weeks_ahead_in_the_owners_zone(warehouse):
     assert rows(warehouse, "SELECT count(*) FROM meeting_prep WHERE summary = 'Offsite'") == [(0,)]
 
 
+def test_calendar_meetings_keep_the_calendars_own_zone():
+    from datetime import datetime, timezone
+
+    from connectors.ics import parse_calendar
+
+    def zones(header: bytes) -> set:
+        text = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + header + b"BEGIN:VEVENT\r\nUID:a@example.com\r\n"
+                b"DTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nSUMMARY:Sync\r\nEND:VEVENT\r\n"
+                b"END:VCALENDAR\r\n")
+        result = parse_calendar(io.BytesIO(text), "work.ics", datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                datetime(2027, 1, 1, tzinfo=timezone.utc))
+        return {row["calendar_timezone"] for row in result.rows["calendar_meetings"]}
+
+    assert zones(b"X-WR-TIMEZONE:Europe/Paris\r\n") == {"Europe/Paris"}
+    assert zones(b"X-WR-TIMEZONE:W. Europe Standard Time\r\n") == {"Europe/Berlin"}  # Outlook writes Windows names
+    assert zones(b"X-WR-TIMEZONE:Mars/Olympus_Mons\r\n") == {None}
+    assert zones(b"") == {None}
+
+
+def test_meeting_prep_uses_the_zone_most_calendars_name_when_the_owner_gives_none(warehouse):
+    """The fixture's owner.yaml says New York; without it, the zone of most calendar files wins
+    (two files say Paris, one Chicago), and UTC when no calendar names one."""
+    from assets.resource import working_path_for
+
+    models = {model.name: model for model in load_models()}
+
+    def zone_with(calendar_zones: list[str | None]) -> set:
+        with duckdb.connect() as connection:
+            connection.execute(f"ATTACH '{working_path_for(warehouse)}' AS work (READ_ONLY)")
+            for table in ("int_meeting_attendance", "interaction", "int_person_ids", "person", "tie_strength"):
+                connection.execute(f"CREATE TABLE {table} AS SELECT * FROM work.{table}")
+            connection.execute("CREATE TABLE stg_owner AS SELECT * REPLACE (NULL::VARCHAR AS timezone) FROM work.stg_owner")
+            connection.execute("CREATE TABLE stg_calendar_meetings (source_file VARCHAR, calendar_timezone VARCHAR)")
+            connection.executemany("INSERT INTO stg_calendar_meetings VALUES (?, ?)",
+                                   [(f"calendar-{number}.ics", zone) for number, zone in enumerate(calendar_zones)])
+            for name, value in sql_variables(ScoringConfig(), AS_OF).items():
+                connection.execute(f"SET VARIABLE {name} = ?", [value])
+            return {row[0] for row in connection.execute(f"SELECT timezone FROM ({models['meeting_prep'].sql})").fetchall()}
+
+    assert zone_with(["America/Chicago", "Europe/Paris", "Europe/Paris", None, None]) == {"Europe/Paris"}
+    assert zone_with([None]) == {"UTC"}
+    # The fixture's own calendar names Paris; its owner.yaml's New York comes first.
+    assert rows(warehouse, "SELECT DISTINCT timezone FROM meeting_prep") == [("America/New_York",)]
+
+
 def test_person_timeline_counts_contacts_by_month_and_channel(warehouse):
     riley = person_id(warehouse, "Riley Rise")
     june = rows(warehouse, "SELECT channel, contacts, meeting_hours FROM person_timeline "

@@ -58,6 +58,7 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "status": "VARCHAR", "summary": "VARCHAR", "organizer_email": "VARCHAR", "organizer_name": "VARCHAR",
         "is_recurring": "BOOLEAN", "attendee_count": "INTEGER", "resource_count": "INTEGER",
         "group_count": "INTEGER", "transparency": "VARCHAR", "vevent_position": "INTEGER",
+        "calendar_timezone": "VARCHAR",
     },
     "calendar_attendees": {
         "source_file": "VARCHAR", "occurrence_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",

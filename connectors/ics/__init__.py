@@ -4,6 +4,8 @@ What it produces, for each `.ics` file (see `parse_calendar`):
 
 - `calendar_meetings`: one row per occurrence that overlaps the window. Recurring series are
   expanded with recurring-ical-events (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides).
+  `calendar_timezone` is the calendar's X-WR-TIMEZONE as an IANA name (a Windows name
+  mapped), None when it has none or names no known zone.
 - `calendar_attendees`: one row per person per occurrence, the organizer included (flagged
   `is_organizer`) even when the file does not list them as an ATTENDEE.
 
@@ -72,7 +74,8 @@ from connectors.ics.recurrence import Unexpandable, bound_recurrence
 from connectors.ics.params import line_problem, repair_parameters, split_hierarchical_name, unquote_address
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
-PARSER_VERSION = 6
+# 7: meetings carry their calendar's X-WR-TIMEZONE (`calendar_timezone`).
+PARSER_VERSION = 7
 
 KIND = "calendar"
 EVENTS_TABLE = "calendar_events"
@@ -145,6 +148,7 @@ class _Calendar:
     aliases: dict[str, str] = field(default_factory=dict)  # TZID in the file -> private TZID
     method: str | None = None
     floating_zone: tzinfo | None = None  # from X-WR-TIMEZONE
+    zone_name: str | None = None  # the same, as an IANA name: the zone its owner lives in
     used_tzids: set[str] = field(default_factory=set)  # TZID parameters of its events' properties
 
 
@@ -399,6 +403,7 @@ def _scan(stream: BinaryIO) -> _Scan:
                 if not _is_known_zone(zone_name):
                     continue
                 calendar.floating_zone = ZoneInfo(zone_name)
+                calendar.zone_name = zone_name
                 line = f"X-WR-TIMEZONE:{zone_name}"
             calendar.header_lines.append(line)
     if block is not None:
@@ -904,6 +909,7 @@ class _Expander:
             "ends_at": ends_at.isoformat(),
             "all_day": all_day,
             "duration_minutes": (ends_at - starts_at).total_seconds() / 60,
+            "calendar_timezone": self.scan.calendars[block.calendar].zone_name,
             **meeting,
         })
         for person in people:

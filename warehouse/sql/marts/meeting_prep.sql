@@ -1,10 +1,21 @@
 -- For each upcoming meeting in the calendars (the `meeting_prep_days_ahead` days after the
 -- as-of date, 14 by default), who will be there, how strong each tie is, when you last spoke
 -- and what you share, to prepare. `starts_local` is the start in the owner's own time zone
--- (owner.yaml `timezone`; UTC when it gives none), named in `timezone`.
+-- (owner.yaml `timezone`; else the X-WR-TIMEZONE most of the calendars give; else UTC), named
+-- in `timezone`.
 -- group: metrics
-with owner_zone as (
-    select coalesce(max(timezone), 'UTC') as timezone from stg_owner
+with calendar_zone as (
+    -- A calendar app writes its owner's zone in every export; with several calendars (work and
+    -- home, or an old export) the zone most of them name wins, ties broken by name.
+    select calendar_timezone as timezone
+    from stg_calendar_meetings
+    where calendar_timezone is not null
+    group by calendar_timezone
+    order by count(distinct source_file) desc, calendar_timezone
+    limit 1
+),
+owner_zone as (
+    select coalesce((select max(timezone) from stg_owner), (select timezone from calendar_zone), 'UTC') as timezone
 ),
 attendees as (
     select starts_at, summary, duration_minutes, attendee_count, email, partstat

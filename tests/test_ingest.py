@@ -182,7 +182,7 @@ MAILBOX = b"".join(
     b"Date: Mon, 2 Mar 2026 09:00:00 +0000\nMessage-ID: <%d@example.org>\n\nhi\n" % (n, n, n) for n in range(5))
 
 
-def test_a_file_failing_after_a_stored_batch_leaves_none_of_its_rows(tmp_path, monkeypatch):
+def test_a_file_failing_after_its_first_batch_leaves_none_of_its_rows(tmp_path, monkeypatch):
     from dataclasses import replace
 
     from connectors.sources import SOURCES
@@ -210,3 +210,11 @@ def test_a_mailbox_read_in_batches_stores_every_message_once(tmp_path, monkeypat
     assert summary.items == 5 and summary.files_failed == 0
     assert connection.execute("SELECT list(position ORDER BY position) FROM raw_mail_messages").fetchone()[0] == [1, 2, 3, 4, 5]
     assert connection.execute("SELECT count(*) FROM raw_mail_addresses WHERE role = 'from'").fetchone()[0] == 5
+
+
+def test_the_memory_limit_set_for_the_ingest_is_given_back(tmp_path):
+    connection = duckdb.connect()
+    connection.execute("SET memory_limit = '3GB'")
+    before = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    ingest_inbox(connection, str(TINY_INBOX), WINDOW)
+    assert connection.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before

@@ -5,15 +5,18 @@ unchanged keeps last run's rows, a changed or removed file has its rows replaced
 Every file is read behind a fault barrier: a connector that fails on one file costs that file
 (one whole-file quarantine row), never the rest of the inbox.
 
-A file's rows are stored in batches as its connector hands them over (a mailbox of many
-gigabytes is never held whole); a file that fails half-way has the rows it already stored
-deleted again, inside the same transaction, so that it leaves nothing behind.
+A file's rows are taken in batches as its connector hands them over (a mailbox of many
+gigabytes is never held whole): each batch goes first into a scratch copy of the raw tables on
+disk (the rehearsal), and only once the whole file is read are its rows streamed from there into
+the run's transaction. A file that fails half-way leaves nothing behind, and memory stays flat
+whatever the file's size.
 """
 from __future__ import annotations
 
 import logging
 import os
 import re
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -40,6 +43,13 @@ MAX_ERROR_CHARS = 120
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _EMAIL_LIKE = re.compile(EMAIL_PATTERN.pattern.strip("^$"))
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+# DuckDB's memory while the inbox is ingested, for the run's connection and the rehearsal's. The
+# run's transaction holds what it inserts until it commits (a 200,000-message mailbox: ~60 MB of
+# raw rows); under this limit DuckDB writes such rows out to its temporary folder instead, so
+# that a mailbox of any size costs the same memory. Set back afterwards for the SQL models.
+INGEST_MEMORY_LIMIT = "128MB"
+# Rows streamed at a time from the rehearsal into the run's transaction (Arrow record batches).
+STREAM_ROWS = 64 * 1024
 
 
 @dataclass
@@ -100,22 +110,49 @@ def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
 
 
 class _Rehearsal:
-    """An in-memory copy of the raw tables' shapes, where each parsed file's rows are inserted
-    first. A value DuckDB refuses (an impossible date, an integer out of range) then fails that
-    file alone: the same error inside the run's transaction would abort the whole ingest."""
+    """A scratch copy of the raw tables, in a private temporary folder, where a file's rows are
+    inserted batch by batch while it is read. A value DuckDB refuses (an impossible date, an
+    integer out of range) then fails that file alone: the same error inside the run's
+    transaction would abort the whole ingest. Once the file is read whole, its rows are streamed
+    into the run's transaction in one INSERT per table, which DuckDB writes out as it goes
+    (thousands of small inserts into one transaction would each stay in memory until commit)."""
 
     def __init__(self) -> None:
-        self.connection = duckdb.connect(":memory:")
+        # Mode 0700: the rows are the owner's contacts, and the folder goes when the ingest ends.
+        self.folder = tempfile.TemporaryDirectory(prefix="strongties-ingest-")
+        self.connection = duckdb.connect(os.path.join(self.folder.name, "rehearsal.duckdb"))
+        self.connection.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
         for statement in create_statements():
             self.connection.execute(statement)
+        self.holding: set[str] = set()
 
     def check(self, frames: dict[str, pd.DataFrame]) -> None:
         for table, frame in frames.items():
+            self.holding.add(table)
             _insert_frame(self.connection, table, frame)
-            self.connection.execute(f"DELETE FROM {raw_name(table)}")
+
+    def move_to(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """The rows held so far, into the same tables of `connection`; the rehearsal is empty after."""
+        for table in sorted(self.holding):
+            relation = self.connection.sql(f"SELECT * FROM {raw_name(table)}")
+            # DuckDB 2 renamed the reader; the project accepts 1.2 and later.
+            rows = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+            rows = rows(STREAM_ROWS)
+            connection.register("ingest_rows", rows)
+            try:
+                connection.execute(f"INSERT INTO {raw_name(table)} BY NAME SELECT * FROM ingest_rows")
+            finally:
+                connection.unregister("ingest_rows")
+        self.discard()
+
+    def discard(self) -> None:
+        for table in self.holding:
+            self.connection.execute(f"TRUNCATE {raw_name(table)}")
+        self.holding.clear()
 
     def close(self) -> None:
         self.connection.close()
+        self.folder.cleanup()
 
 
 def _insert_frame(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -146,6 +183,8 @@ def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calenda
                  own_outputs: Iterable[str | os.PathLike] = ()) -> IngestSummary:
     """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
     _ensure_raw_schema(connection)
+    limit_before = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    connection.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     connection.begin()
     try:
         known_hashes = {path: (key, sha256) for path, key, sha256 in connection.execute(
@@ -155,6 +194,8 @@ def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calenda
     except BaseException:
         connection.rollback()
         raise
+    finally:
+        connection.execute(f"SET memory_limit = '{limit_before}'")
     connection.commit()
     return summary
 
@@ -180,28 +221,19 @@ def _row_batches(source: Source, stream, source_file: str,
     return result
 
 
-def _store(connection: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+def _store(connection: duckdb.DuckDBPyConnection, rehearsal: _Rehearsal) -> None:
     try:
-        for table, frame in frames.items():
-            _insert_frame(connection, table, frame)
+        rehearsal.move_to(connection)
     except duckdb.Error as error:
-        raise _StoreFailed("a rehearsed insert failed in the run's transaction") from error
-
-
-def _forget(connection: duckdb.DuckDBPyConnection, source_file: str) -> None:
-    """Deletes what a file stored before it failed. Legal inside the transaction because no
-    statement of it failed: every batch was rehearsed before it was inserted."""
-    for table in ROW_TABLES:
-        connection.execute(f"DELETE FROM {raw_name(table)} WHERE source_file = ?", [source_file])
+        raise _StoreFailed("rows the rehearsal took were refused in the run's transaction") from error
 
 
 def _read(connection: duckdb.DuckDBPyConnection, input_file: InputFile, source: Source,
           window: tuple[datetime, datetime], rehearsal: _Rehearsal) -> tuple[FileResult, bool]:
     """The fault barrier: whatever a connector raises on one file becomes that file's one
-    quarantine row, and the rows it stored are deleted. Each batch's frames are rehearsed before
-    they are stored, so that a value DuckDB cannot take (text that is not Unicode, a date that
-    does not exist) fails this file and not the run's transaction."""
-    stored = False
+    quarantine row. Its rows reach the run's transaction only once it is read whole, through
+    the rehearsal, so that a value DuckDB cannot take (text that is not Unicode, a date that
+    does not exist) or a failure half-way fails this file and leaves nothing of it."""
     try:
         with input_file.open() as stream:
             batches = _row_batches(source, stream, input_file.path, window)
@@ -214,16 +246,13 @@ def _read(connection: duckdb.DuckDBPyConnection, input_file: InputFile, source: 
                 frames = {table: _frame(table, rows) for table, rows in batch.items() if rows}
                 del batch
                 rehearsal.check(frames)
-                _store(connection, frames)
-                stored = stored or bool(frames)
-        return result, False
-    except _StoreFailed:
-        raise
+                del frames
     except Exception as error:
         log.warning("%s: the %s reader failed (%s)", input_file.path, input_file.kind, type(error).__name__)
-        if stored:
-            _forget(connection, input_file.path)
+        rehearsal.discard()
         return _failed(input_file, error), True
+    _store(connection, rehearsal)
+    return result, False
 
 
 def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window: tuple[datetime, datetime]) -> IngestSummary:

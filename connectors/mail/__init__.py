@@ -43,11 +43,11 @@ MESSAGES, ADDRESSES = "mail_messages", "mail_addresses"
 EARLIEST_YEAR, LATEST_YEAR = 1980, 2100
 # Names a file of one message can have; anything else is read as an mbox.
 SINGLE_MESSAGE_SUFFIXES = (".eml", ".msg822")
-# Messages whose rows are handed over together: about 10 MB of row dicts (a message row and
+# Messages whose rows are handed over together: about 5 MB of row dicts (a message row and
 # three or four address rows each), so that a batch, its DataFrames and DuckDB's copy stay a
 # small part of the 300 MB the whole run may take, and a 200,000-message mailbox costs only
-# twenty inserts per table.
-BATCH_MESSAGES = 10_000
+# forty inserts per table.
+BATCH_MESSAGES = 5_000
 RowBatch = dict[str, list[dict]]
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _FROM_LINE_DATES = ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M:%S %z %Y")

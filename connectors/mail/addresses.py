@@ -97,8 +97,9 @@ def _address(piece: _Piece) -> str | None:
 
 
 # Address lists repeat (the owner's own, the people written to most): each distinct text is
-# parsed once. Entries are small; this many bound the cache to a few megabytes.
-ADDRESS_CACHE_SIZE = 32 * 1024
+# parsed once while it is among the most recent. On a generated 200,000-message mailbox 4,096
+# entries parse as fast as 32,768 and hold about 4 MB instead of 35.
+ADDRESS_CACHE_SIZE = 4 * 1024
 
 
 @lru_cache(maxsize=ADDRESS_CACHE_SIZE)

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-# Bytes read at a time: large enough that searching for separators costs little per byte,
-# small enough to be nothing beside the memory budget (300 MB for the whole run).
-CHUNK_BYTES = 8 * 1024 * 1024
+# Bytes read at a time: large enough that searching for separators costs little per byte
+# (1 MB and 8 MB read a 2 GB mailbox in the same CPU time), small enough to be nothing beside
+# the memory budget (the window briefly holds two chunks while it moves on).
+CHUNK_BYTES = 1024 * 1024
 # A header block longer than this is not read: real headers weigh a few kilobytes (a long
 # Received chain, a References list of a 500-message thread stays under 100 KB); one over a
 # megabyte is damage or an attack, and the message is quarantined instead.

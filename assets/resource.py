@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
+import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from warehouse.config import ScoringConfig, settings_from_environment, sql_variables
+from warehouse.config import ScoringConfig, sql_variables
 
 # Calendars hold decades of history and recurring events without end: expand ten years back
 # and one year ahead (the upcoming year feeds meeting preparation).
@@ -58,35 +59,49 @@ def working_path_for(published: Path) -> Path:
     return published.with_name(f".{published.stem}.work.duckdb")
 
 
+def run_tags(inbox: str | Path, published: str | Path) -> dict[str, str]:
+    return {INBOX_TAG: str(Path(inbox).resolve()), WAREHOUSE_TAG: str(Path(published).resolve())}
+
+
 class StrongtiesWarehouse(DuckDBResource):
     """Settings from `STRONGTIES_*` and the working database the assets build in."""
 
+    # Empty: the working file beside the published one (working_path_for); a test may name another.
+    database: str = ""
     inbox: str
     published_path: str
     as_of: str = ""  # YYYY-MM-DD; empty means today (UTC)
     core_list_size: int = 10
     # The UI's run history shows people by person_id only, unless the owner opts in to names
-    # (STRONGTIES_NAMES_IN_UI=1): it is kept in DAGSTER_HOME, apart from the warehouse.
-    names_in_ui: bool = False
+    # (STRONGTIES_NAMES_IN_UI=1): it is kept in DAGSTER_HOME, apart from the warehouse. 0 or 1,
+    # an int because Dagster has an EnvVar for whole numbers and none for booleans.
+    names_in_ui: int = 0
     # Within a run, every step shares one connection: opening the working file and
     # checkpointing it on close cost 30 ms a step, a tenth of a personal run's work.
     _in_dagster_run: bool = PrivateAttr(default=False)
     _run_connection: tuple[ExitStack, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
 
     @classmethod
-    def from_environment(cls) -> "StrongtiesWarehouse":
-        settings = settings_from_environment()  # raises SettingsError naming a bad variable
+    def from_env_vars(cls) -> "StrongtiesWarehouse":
+        """The code location's resource: each field names its `STRONGTIES_*` variable, read when
+        a run, sensor or schedule starts, not while the definitions load. Every entry point
+        (`strongties`, `dg dev` through `strongties ui`, `python -m pipelines.run`) first checks
+        the settings and writes them back with their defaults (warehouse.config.settings_into_environment),
+        so that none of these is unset and each holds a value already checked."""
         return cls(
-            database=str(working_path_for(settings.warehouse)),
-            inbox=str(settings.inbox),
-            published_path=str(settings.warehouse),
-            as_of=settings.as_of,
-            core_list_size=settings.core_list_size,
-            names_in_ui=settings.names_in_ui,
+            inbox=dg.EnvVar("STRONGTIES_INBOX"),
+            published_path=dg.EnvVar("STRONGTIES_WAREHOUSE"),
+            as_of=dg.EnvVar("STRONGTIES_AS_OF"),
+            core_list_size=dg.EnvVar.int("STRONGTIES_CORE_LIST_SIZE"),
+            names_in_ui=dg.EnvVar.int("STRONGTIES_NAMES_IN_UI"),
         )
 
+    @property
+    def working_path(self) -> Path:
+        return Path(self.database) if self.database else working_path_for(Path(self.published_path))
+
     def run_tags(self) -> dict[str, str]:
-        return {INBOX_TAG: str(Path(self.inbox).resolve()), WAREHOUSE_TAG: str(Path(self.published_path).resolve())}
+        return run_tags(self.inbox, self.published_path)
 
     @property
     def as_of_date(self) -> date:
@@ -133,13 +148,15 @@ class StrongtiesWarehouse(DuckDBResource):
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = Path(self.database)
+        path = self.working_path
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             # Contact data is personal: the file is the owner's alone from its first byte.
             duckdb.connect(str(path)).close()
             path.chmod(0o600)
-        with self.get_connection() as connection:
+        # DuckDBResource's own connect, which retries while another process holds the file's lock.
+        working = DuckDBResource(database=str(path), connection_config=self.connection_config)
+        with working.get_connection() as connection:
             for name, value in sql_variables(self.scoring, self.as_of_date.isoformat()).items():
                 connection.execute(f"SET VARIABLE {name} = ?", [value])
             # Recorded in the published warehouse (warehouse_build), so that review refuses a

@@ -116,13 +116,17 @@ def ui_command(args) -> int:
         home = ensure_dagster_home()
     except HomeError as error:
         raise CommandError(str(error)) from None
-    dagster = Path(sys.executable).with_name("dagster")
-    if not dagster.exists():
-        raise CommandError(f"no dagster command next to {sys.executable}: reinstall with `make run`.", EXIT_FAILED)
+    # `dg dev`, as Dagster 1.13 recommends over `dagster dev`: it finds the project by the
+    # [tool.dg] table of pyproject.toml in the folder it starts in.
+    dg_command = Path(sys.executable).with_name("dg")
+    if not dg_command.exists():
+        raise CommandError(f"no dg command next to {sys.executable}: reinstall with `make run`.", EXIT_FAILED)
     print(f"Dagster UI on http://{UI_HOST}:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it.", flush=True)
+    # dg warns, twice, when the project's .venv is not the active environment; this process
+    # runs in the environment it was installed in, which is what dg should use.
+    os.environ["VIRTUAL_ENV"] = sys.prefix
     os.chdir(REPO_ROOT)
-    os.execv(dagster, [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", UI_HOST,
-                       "-p", str(args.port)])
+    os.execv(dg_command, [str(dg_command), "dev", "--host", UI_HOST, "--port", str(args.port)])
 
 
 def review_command(args) -> int:
@@ -132,10 +136,10 @@ def review_command(args) -> int:
 
 
 def _settings():
-    from warehouse.config import SettingsError, settings_from_environment
+    from warehouse.config import SettingsError, settings_into_environment
 
     try:
-        return settings_from_environment()
+        return settings_into_environment()
     except SettingsError as error:
         raise CommandError(str(error)) from None
 

@@ -23,6 +23,7 @@ defs = dg.Definitions.merge(
         sensors=[inbox_changed],
         # Steps share one process: a subprocess per step would cost seconds of imports each.
         executor=dg.in_process_executor,
-        resources={"warehouse": StrongtiesWarehouse.from_environment()},
+        # Its settings come from STRONGTIES_* through dg.EnvVar, read when a run starts.
+        resources={"warehouse": StrongtiesWarehouse.from_env_vars()},
     ),
 )

@@ -125,10 +125,10 @@ def holding_dagster_home(home: Path) -> Iterator[None]:
 if __name__ == "__main__":
     # `make ui` runs this first: a bad setting is named here in one line, not in the UI's
     # code location error after `dagster dev` has started.
-    from warehouse.config import SettingsError, settings_from_environment
+    from warehouse.config import SettingsError, settings_into_environment
 
     try:
-        settings_from_environment()
+        settings_into_environment()
         print(f"DAGSTER_HOME: {ensure_dagster_home()}")
     except (SettingsError, HomeError) as error:
         print(f"strongties: {error}", file=sys.stderr)

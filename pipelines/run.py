@@ -11,8 +11,11 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import dagster as dg
     import duckdb
     from rich.console import Console
+
+    from warehouse.config import Settings
 
 # A setting or DAGSTER_HOME that cannot be used ends the run before any work, with this code.
 BAD_SETTING_EXIT_CODE = 2
@@ -114,11 +117,11 @@ def phase_logger(reporter: PhaseReporter):
 
 def main() -> int:
     from pipelines.home import HomeError, dagster_home_path, ensure_dagster_home, holding_dagster_home, owner_only_files
-    from warehouse.config import SettingsError, settings_from_environment
+    from warehouse.config import SettingsError, settings_into_environment
 
     owner_only_files()
     try:
-        settings = settings_from_environment()
+        settings = settings_into_environment()
         home = ensure_dagster_home()
     except (SettingsError, HomeError) as error:
         print(f"strongties: {error}", file=sys.stderr)
@@ -127,19 +130,19 @@ def main() -> int:
         print(f"strongties: DAGSTER_HOME={dagster_home_path()} cannot be prepared: {error.strerror}", file=sys.stderr)
         return BAD_SETTING_EXIT_CODE
     with holding_dagster_home(home):
-        return run_and_report(settings.log_level)
+        return run_and_report(settings)
 
 
-def run_quietly_or_with_phases(log_level: str, output: Console):
-    """Runs the main job; returns (result, warehouse resource). At DEBUG, Dagster's own console
-    log shows every event as well; otherwise the phases are the only lines."""
+def run_quietly_or_with_phases(settings: Settings, output: Console) -> dg.ExecuteInProcessResult:
+    """Runs the main job. At DEBUG, Dagster's own console log shows every event as well;
+    otherwise the phases are the only lines."""
     # Python's cycle collector would run thousands of times while Dagster, pandas and the
     # definitions load, finding almost nothing to free: paused, startup takes 0.5 s less.
     # What loading leaves behind is then frozen (never scanned again) and collection resumes.
     gc.disable()
     import dagster as dg  # after DAGSTER_HOME is set, so the run lands in the UI's history
 
-    from assets.resource import RUN_PROCESS_TAG, process_identity
+    from assets.resource import RUN_PROCESS_TAG, process_identity, run_tags
     from pipelines.definitions import defs
     from pipelines.run_health import fail_runs_whose_process_is_gone
 
@@ -150,34 +153,33 @@ def run_quietly_or_with_phases(log_level: str, output: Console):
     # A run killed earlier still shows as started, and would hold the UI's run queue.
     for run_id in fail_runs_whose_process_is_gone(instance):
         print(f"An earlier run ({run_id}) was killed before it finished; it is now marked failed.", file=sys.stderr)
-    warehouse = defs.resources["warehouse"]
     reporter = PhaseReporter(output)
     loggers = {"phases": phase_logger(reporter)}
     logger_config: dict = {"phases": {}}
-    if log_level == "DEBUG":
+    if settings.log_level == "DEBUG":
         loggers["console"] = dg.colored_console_logger
         logger_config["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def("refresh_warehouse").with_logger_defs(loggers)
     try:
         result = job.execute_in_process(
             run_config={"loggers": logger_config}, instance=instance, raise_on_error=False,
-            tags={RUN_PROCESS_TAG: process_identity(os.getpid()), **warehouse.run_tags()})
+            tags={RUN_PROCESS_TAG: process_identity(os.getpid()), **run_tags(settings.inbox, settings.warehouse)})
     finally:
         reporter.close()
-    return result, warehouse
+    return result
 
 
-def run_and_report(log_level: str) -> int:
+def run_and_report(settings: Settings) -> int:
     import duckdb
 
     output = console()
-    result, warehouse = run_quietly_or_with_phases(log_level, output)
+    result = run_quietly_or_with_phases(settings, output)
     if not result.success:
         print("The run failed; see the lines above, or the run in `strongties ui`.", file=sys.stderr)
         return RUN_FAILED_EXIT_CODE
-    with duckdb.connect(warehouse.published_path, read_only=True) as connection:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         print_report(connection, output)
-    output.print(f"\nWarehouse: {warehouse.published_path}", markup=False, soft_wrap=True)
+    output.print(f"\nWarehouse: {settings.warehouse}", markup=False, soft_wrap=True)
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -18,6 +19,15 @@ COMMANDS = ("run", "export", "ui", "review", "init", "import", "show")
 VCARD = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Noor Haddad\r\nEMAIL:noor@example.org\r\nEND:VCARD\r\n"
 CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hand made//EN\r\nEND:VCALENDAR\r\n"
 MAIL = b"From: Noor <noor@example.org>\r\nTo: me@example.com\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@x>\r\n\r\nhi\r\n"
+
+
+@pytest.fixture(autouse=True)
+def environment_kept():
+    """Commands write the checked settings back into os.environ (for Dagster's EnvVar): undone after each test."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
 
 
 @pytest.fixture

@@ -12,7 +12,12 @@ import pytest
 from pipelines.jobs import refresh_warehouse
 from pipelines.schedules import DEFAULT_CRON, schedule_from_environment
 from tests.conftest import REPO_ROOT, SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox
-from warehouse.config import SettingsError, settings_from_environment
+from assets.resource import StrongtiesWarehouse, working_path_for
+from warehouse.config import DEFAULT_WAREHOUSE, SettingsError, settings_from_environment, settings_into_environment
+
+# What settings_into_environment writes back: every setting the code location's resource reads.
+WRITTEN_BACK = ("STRONGTIES_INBOX", "STRONGTIES_WAREHOUSE", "STRONGTIES_AS_OF", "STRONGTIES_CORE_LIST_SIZE",
+                "STRONGTIES_LOG_LEVEL", "STRONGTIES_NAMES_IN_UI")
 
 
 def run_pipeline(settings: dict[str, str], home: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -131,3 +136,54 @@ def test_make_ui_setup_names_a_bad_setting_before_the_ui_starts(tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert_refused_in_one_line(finished, "STRONGTIES_AS_OF", "yesterday")
     assert not (tmp_path / "home").exists()
+
+
+def test_checked_settings_are_written_back_with_their_defaults():
+    environ = {"STRONGTIES_INBOX": str(TINY_INBOX), "STRONGTIES_AS_OF": " 2026-11-20 ", "STRONGTIES_LOG_LEVEL": "debug"}
+    settings = settings_into_environment(environ)
+    assert {name: environ[name] for name in WRITTEN_BACK} == {
+        "STRONGTIES_INBOX": str(TINY_INBOX.resolve()), "STRONGTIES_WAREHOUSE": str(DEFAULT_WAREHOUSE.resolve()),
+        "STRONGTIES_AS_OF": "2026-11-20", "STRONGTIES_CORE_LIST_SIZE": "10", "STRONGTIES_LOG_LEVEL": "DEBUG",
+        "STRONGTIES_NAMES_IN_UI": "0"}
+    assert settings.warehouse == DEFAULT_WAREHOUSE.resolve()
+
+
+def test_a_bad_setting_is_refused_and_nothing_is_written_back():
+    environ = {"STRONGTIES_INBOX": str(TINY_INBOX), "STRONGTIES_CORE_LIST_SIZE": "ten"}
+    with pytest.raises(SettingsError, match="STRONGTIES_CORE_LIST_SIZE"):
+        settings_into_environment(environ)
+    assert environ == {"STRONGTIES_INBOX": str(TINY_INBOX), "STRONGTIES_CORE_LIST_SIZE": "ten"}
+
+
+def test_the_definitions_load_without_reading_any_setting(monkeypatch):
+    import importlib
+
+    import pipelines.definitions
+
+    for name in WRITTEN_BACK:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STRONGTIES_INBOX", "/no/such/inbox")
+    monkeypatch.setenv("STRONGTIES_CORE_LIST_SIZE", "ten")
+    # Loading used to check the settings and raise here; now each field only names its variable.
+    reloaded = importlib.reload(pipelines.definitions)
+    warehouse = reloaded.defs.resources["warehouse"]
+    assert isinstance(warehouse.inbox, dg.EnvVar) and warehouse.inbox.env_var_name == "STRONGTIES_INBOX"
+
+
+def test_the_resource_reads_the_written_back_settings_when_a_run_starts(monkeypatch, tmp_path):
+    environ = {"STRONGTIES_INBOX": str(TINY_INBOX), "STRONGTIES_WAREHOUSE": str(tmp_path / "w.duckdb"),
+               "STRONGTIES_NAMES_IN_UI": "1"}
+    settings_into_environment(environ)
+    for name in WRITTEN_BACK:
+        monkeypatch.setenv(name, environ[name])
+
+    @dg.asset
+    def settings_seen(warehouse: StrongtiesWarehouse) -> dict:
+        return {"inbox": warehouse.inbox, "published": warehouse.published_path, "as_of": warehouse.as_of,
+                "core_list_size": warehouse.core_list_size, "names_in_ui": warehouse.names_in_ui,
+                "working": warehouse.working_path}
+
+    result = dg.materialize([settings_seen], resources={"warehouse": StrongtiesWarehouse.from_env_vars()})
+    assert result.output_for_node("settings_seen") == {
+        "inbox": str(TINY_INBOX.resolve()), "published": str(tmp_path / "w.duckdb"), "as_of": "",
+        "core_list_size": 10, "names_in_ui": 1, "working": working_path_for(tmp_path / "w.duckdb")}

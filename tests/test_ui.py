@@ -1,12 +1,10 @@
-"""End to end through the Dagster UI: `dagster dev` on the workspace, GraphQL, a launched run, headless Chromium."""
+"""End to end through the Dagster UI: `strongties ui` (`dg dev`), GraphQL, a launched run, headless Chromium."""
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from tests.ui_support import (
     node_boxes,
     read_png,
     run_chromium,
-    start_dagster_dev,
+    start_strongties_ui,
     stop_process_group,
 )
 
@@ -72,7 +70,7 @@ class UI:
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory) -> UI:
-    """`dagster dev` on the tiny inbox with a temporary DAGSTER_HOME and warehouse; stopped by its group."""
+    """`strongties ui` on the tiny inbox with a temporary DAGSTER_HOME and warehouse; stopped by its group."""
     root = tmp_path_factory.mktemp("ui")
     warehouse = root / "warehouse" / "strongties.duckdb"
     env = {
@@ -82,11 +80,9 @@ def ui(tmp_path_factory) -> UI:
         "STRONGTIES_WAREHOUSE": str(warehouse),
         "STRONGTIES_AS_OF": SAMPLE_AS_OF,
     }
-    # As `make ui` does: DAGSTER_HOME with its dagster.yaml, made by the project's own code.
-    subprocess.run([sys.executable, "-m", "pipelines.home"], cwd=REPO_ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
     temp_homes_before = set(REPO_ROOT.glob(".tmp_dagster_home_*"))
-    server = start_dagster_dev(REPO_ROOT, REPO_ROOT / "workspace.yaml", env, root / "dagster_dev.log")
+    # Started from another folder, as a user may: the command finds the project itself.
+    server = start_strongties_ui(root, env, root / "strongties_ui.log")
     try:
         print(f"\n[ui] code location loaded {server.wait_until_loaded(LOCATION):.0f} s after start")
         # Our dagster.yaml turns the first-visit pop-up off: it would cover every page.
@@ -96,6 +92,14 @@ def ui(tmp_path_factory) -> UI:
         stopping = time.monotonic()
         stop_process_group(server.process)
         print(f"\n[ui] server stopped in {time.monotonic() - stopping:.1f} s")
+
+
+def test_strongties_ui_serves_dg_dev_on_this_machine_only_without_warnings_about_the_environment(ui):
+    log = ui.server.log_tail(chars=200_000)
+    assert log.startswith(f"Dagster UI on {ui.server.url} ")
+    assert f"Serving dagster-webserver on {ui.server.url} " in log
+    assert "virtual environment does not match" not in log
+    assert "Traceback" not in log
 
 
 def test_ui_lists_every_asset_with_its_group_and_lineage_edges(ui):

@@ -1,4 +1,4 @@
-"""Helpers for the UI end-to-end test: a Dagster server in its own process group, GraphQL, headless Chromium, PNGs."""
+"""Helpers for the UI end-to-end test: `strongties ui` in its own process group, GraphQL, headless Chromium, PNGs."""
 from __future__ import annotations
 
 import json
@@ -15,10 +15,10 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# `dagster dev` on a 2-core machine takes 20-40 s to load the code location; three times that
+# `dg dev` on a 2-core machine takes 20-40 s to load the code location; three times that
 # leaves room for a busy machine without hiding a server that never comes up.
 SERVER_START_TIMEOUT_S = 150
-# SIGTERM lets `dagster dev` stop its webserver, daemon and code servers cleanly, which took
+# SIGTERM lets `dg dev` stop its webserver, daemon and code servers cleanly, which took
 # 7-11 s on 2 cores; after this the whole process group is killed.
 STOP_GRACE_S = 30
 GRAPHQL_TIMEOUT_S = 60
@@ -71,7 +71,7 @@ class GraphQLError(AssertionError):
 
 @dataclass
 class DagsterServer:
-    """A running `dagster dev`: its process, its address and its combined output file."""
+    """A running `strongties ui` (`dg dev`): its process, its address and its combined output file."""
 
     process: subprocess.Popen
     port: int
@@ -109,7 +109,7 @@ class DagsterServer:
         last_problem = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"dagster dev exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise AssertionError(f"strongties ui exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 status = self.location_status(location)
             except (urllib.error.URLError, ConnectionError, TimeoutError, GraphQLError) as problem:
@@ -141,7 +141,7 @@ class DagsterServer:
 
 
 # A job started in the background by a non-interactive shell (CI, `make test &`) inherits SIGINT
-# ignored; `dagster dev` maps SIGTERM onto the SIGINT handler, so it would ignore SIGTERM too and
+# ignored; `dg dev` maps SIGTERM onto the SIGINT handler, so it would ignore SIGTERM too and
 # only SIGKILL could stop it, leaving its temporary sockets behind. The server therefore starts
 # through this small launcher, which restores both signals to their defaults before the exec.
 _EXEC_WITH_DEFAULT_SIGNALS = (
@@ -152,18 +152,19 @@ _EXEC_WITH_DEFAULT_SIGNALS = (
 )
 
 
-def start_dagster_dev(repo_root: Path, workspace: Path, env: dict[str, str], log_path: Path) -> DagsterServer:
-    """`dagster dev` on a free port of 127.0.0.1, leading its own session so the whole tree can be stopped."""
+def start_strongties_ui(cwd: Path, env: dict[str, str], log_path: Path) -> DagsterServer:
+    """`strongties ui --port N`, as a user starts it (it execs `dg dev` on 127.0.0.1), on a free
+    port, leading its own session so the whole tree can be stopped."""
     port = free_port()
-    dagster = Path(sys.executable).with_name("dagster")
-    if not dagster.exists():
-        raise AssertionError(f"no dagster command next to {sys.executable}")
+    strongties = Path(sys.executable).with_name("strongties")
+    if not strongties.exists():
+        raise AssertionError(f"no strongties command next to {sys.executable}: install the project (make run)")
     log = log_path.open("wb")
     try:
         process = subprocess.Popen(
-            [sys.executable, "-c", _EXEC_WITH_DEFAULT_SIGNALS,
-             str(dagster), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
-            cwd=repo_root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-c", _EXEC_WITH_DEFAULT_SIGNALS, str(strongties), "ui", "--port", str(port)],
+            cwd=cwd,
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
     finally:
         log.close()  # the child holds its own descriptor

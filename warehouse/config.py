@@ -5,7 +5,7 @@ docs/scoring.md states the formula these feed and the research each value rests 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +72,24 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> Setti
         log_level=_checked_choice("STRONGTIES_LOG_LEVEL", environ.get("STRONGTIES_LOG_LEVEL") or "INFO", LOG_LEVELS),
         names_in_ui=_checked_choice("STRONGTIES_NAMES_IN_UI", environ.get("STRONGTIES_NAMES_IN_UI") or "0", ("0", "1")) == "1",
     )
+
+
+def settings_into_environment(environ: MutableMapping[str, str] | None = None) -> Settings:
+    """Checks the settings (SettingsError on the first bad one), then writes every one back,
+    defaults filled in and paths made absolute. The code location's resource reads them
+    through Dagster's EnvVar, which refuses an unset variable, and what `dg dev` starts (code
+    server, daemon, runs) inherits them: every entry point calls this before Dagster loads."""
+    environ = os.environ if environ is None else environ
+    settings = settings_from_environment(environ)
+    environ.update({
+        "STRONGTIES_INBOX": str(settings.inbox),
+        "STRONGTIES_WAREHOUSE": str(settings.warehouse),
+        "STRONGTIES_AS_OF": settings.as_of,
+        "STRONGTIES_CORE_LIST_SIZE": str(settings.core_list_size),
+        "STRONGTIES_LOG_LEVEL": settings.log_level,
+        "STRONGTIES_NAMES_IN_UI": "1" if settings.names_in_ui else "0",
+    })
+    return settings
 
 
 def _checked_warehouse(warehouse: Path, inbox: Path) -> Path:

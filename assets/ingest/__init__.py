@@ -48,7 +48,7 @@ CONSERVATION = SqlCheck(
 def read_inbox(context: dg.AssetExecutionContext, warehouse: StrongtiesWarehouse):
     """Parses new or changed inbox files with the connectors; unchanged files keep their rows."""
     with warehouse.connect() as connection:
-        own_outputs = own_output_paths(warehouse.published_path, warehouse.database,
+        own_outputs = own_output_paths(warehouse.published_path, str(warehouse.working_path),
                                        os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home")
         summary = ingest_inbox(connection, warehouse.inbox, warehouse.calendar_window(), own_outputs)
         counts = {table: connection.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchone()[0] for table in RAW_TABLES}

@@ -214,7 +214,7 @@ def test_a_mailbox_read_in_batches_stores_every_message_once(tmp_path, monkeypat
 
 def test_the_memory_limit_set_for_the_ingest_is_given_back(tmp_path):
     connection = duckdb.connect()
-    connection.execute("SET memory_limit = '3GB'")
+    connection.execute("SET memory_limit = '3GiB'")
     before = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     ingest_inbox(connection, str(TINY_INBOX), WINDOW)
     assert connection.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before

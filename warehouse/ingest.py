@@ -183,6 +183,7 @@ def ingest_inbox(connection: duckdb.DuckDBPyConnection, inbox_path: str, calenda
                  own_outputs: Iterable[str | os.PathLike] = ()) -> IngestSummary:
     """One transaction: a run killed half-way leaves last run's raw tables and bookkeeping intact."""
     _ensure_raw_schema(connection)
+    # As DuckDB shows it (one decimal of its unit): what is set back is within that rounding.
     limit_before = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     connection.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     connection.begin()

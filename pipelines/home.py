@@ -123,8 +123,8 @@ def holding_dagster_home(home: Path) -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    # `make ui` runs this first: a bad setting is named here in one line, not in the UI's
-    # code location error after `dagster dev` has started.
+    # `python -m pipelines.home` prepares DAGSTER_HOME alone; a bad setting is named here in
+    # one line (as `strongties ui` does before it starts `dg dev`).
     from warehouse.config import SettingsError, settings_into_environment
 
     try:

@@ -1,4 +1,4 @@
-"""`make review` / `strongties review`: the owner answers whether two people are one, one pair at a time.
+"""`strongties review` (and `make review`): the owner answers whether two people are one, one pair at a time.
 
     strongties review                          # numbered pairs, answer y / n / skip (q to stop)
     strongties review --list                   # print the queue and stop
@@ -41,19 +41,19 @@ def decisions_path() -> Path:
 def open_checked_warehouse(path: Path, inbox: Path) -> duckdb.DuckDBPyConnection:
     """The published warehouse, read-only, once it is known to be this inbox's."""
     if not path.exists():
-        raise ReviewRefused(f"No warehouse at {path}: run `make run` first, or set STRONGTIES_WAREHOUSE.")
+        raise ReviewRefused(f"No warehouse at {path}: run `strongties run` first, or set STRONGTIES_WAREHOUSE.")
     connection = duckdb.connect(str(path), read_only=True)
     tables = {name for (name,) in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if not {"match_review", "warehouse_build", "source_record"} <= tables:
         connection.close()
         raise ReviewRefused(f"The warehouse at {path} was built by an older strongties or not finished: "
-                            "run `make run` on this inbox first.")
+                            "run `strongties run` on this inbox first.")
     built_from = connection.execute("SELECT inbox FROM warehouse_build").fetchone()
     if built_from is None or Path(built_from[0]).resolve() != inbox.resolve():
         connection.close()
         other = built_from[0] if built_from else "an unknown inbox"
         raise ReviewRefused(f"The warehouse at {path} was built from {other}, not from this inbox ({inbox}): "
-                            "run `make run` with this STRONGTIES_INBOX first, or point STRONGTIES_WAREHOUSE "
+                            "run `strongties run` with this STRONGTIES_INBOX first, or point STRONGTIES_WAREHOUSE "
                             "at the warehouse this inbox built.")
     return connection
 
@@ -94,7 +94,7 @@ def format_pair(number: int, row: dict) -> str:
 def format_queue(rows: list[dict]) -> str:
     if not rows:
         return "No pairs waiting for review."
-    header = f"{len(rows)} pair(s) of people waiting for review (answer with `make review`, or --answer LEFT RIGHT same|different):"
+    header = f"{len(rows)} pair(s) of people waiting for review (answer with `strongties review`, or --answer LEFT RIGHT same|different):"
     return "\n\n".join([header, *(format_pair(number, row) for number, row in enumerate(rows, start=1))]) + "\n"
 
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None, read: Callable[[str], str] = input) -> i
             abouts = [record_description(connection, key) for key in (left_key, right_key)]
             unknown = [key for key, about in zip((left_key, right_key), abouts) if about is None]
             if unknown:
-                print(f"Not a record of this warehouse: {', '.join(unknown)}. Use the keys `make review --list` "
+                print(f"Not a record of this warehouse: {', '.join(unknown)}. Use the keys `strongties review --list` "
                       "shows (source:source_key).", file=sys.stderr)
                 return 2
             record_answer(decisions_path(), left_key, right_key, decision, *abouts)
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None, read: Callable[[str], str] = input) -> i
         print(format_queue(rows))
         return 0
     answered, skipped = ask(rows, decisions_path(), read)
-    print(f"\n{answered} answer(s) saved to {decisions_path()}, {skipped} skipped; `make run` applies them.")
+    print(f"\n{answered} answer(s) saved to {decisions_path()}, {skipped} skipped; `strongties run` applies them.")
     return 0
 
 

@@ -203,3 +203,25 @@ def test_report_lists_core_list_by_the_score_it_is_sorted_by_then_quiet_ties_the
     first_row = next(line for line in text.splitlines() if "Priya Shah" in line)
     assert f"{core_scores[0]:.3f}" in first_row
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 100  # `why` wraps to the width
+
+
+def test_review_before_any_run_names_the_strongties_command_not_make(tmp_path, settings_for, capsys):
+    settings_for(tmp_path / "none.duckdb")
+    assert cli.main(["review"]) == 1
+    err = capsys.readouterr().err
+    assert "strongties run" in err and "make" not in err
+
+
+def test_no_message_of_the_commands_sends_the_user_to_make():
+    """Only installing is make's job (a missing dg command says to reinstall with `make run`)."""
+    import ast
+
+    sent_to_make = []
+    for source in sorted((Path(cli.__file__).parent).glob("*.py")):
+        tree = ast.parse(source.read_text())
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                if ("`make " in node.value or "make run" in node.value) and "install" not in node.value:
+                    sent_to_make.append(f"{source.name}:{node.lineno}")
+    assert sent_to_make == []

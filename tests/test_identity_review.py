@@ -170,7 +170,7 @@ def test_review_lists_the_queue_of_this_inboxs_warehouse(wei_run, monkeypatch, c
 def test_review_without_a_warehouse_says_what_to_do(tmp_path, monkeypatch, capsys):
     use(monkeypatch, tmp_path, tmp_path / "missing.duckdb")
     assert review.main([]) == 1
-    assert "make run" in capsys.readouterr().err
+    assert "strongties run" in capsys.readouterr().err
 
 
 # --- 1. answers that cannot drift, and bad decisions.csv rows ---------------------------------

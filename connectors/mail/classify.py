@@ -7,6 +7,7 @@ interactions, the others are counted by outcome so that nothing is dropped unsee
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from connectors.mail.headers import clean_text, decode_words
@@ -49,11 +50,16 @@ _ROBOT_LOCAL = re.compile(
 _BULK_PRECEDENCE = {"bulk": NEWSLETTER, "list": MAILING_LIST, "junk": AUTOMATED}
 
 
-def labels(raw: str | None) -> list[str]:
+# Label lists repeat across a mailbox (`Inbox,Category Promotions`): each is read once while recent.
+LABEL_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=LABEL_CACHE_SIZE)
+def labels(raw: str | None) -> tuple[str, ...]:
     """Gmail's labels, lower case: comma-separated, some quoted or encoded (non-ASCII names)."""
     if not raw:
-        return []
-    return [clean_text(decode_words(label)).strip('"').casefold() for label in raw.split(",") if label.strip()]
+        return ()
+    return tuple(clean_text(decode_words(label)).strip('"').casefold() for label in raw.split(",") if label.strip())
 
 
 def folder_parts(source_file: str) -> list[str]:
@@ -76,7 +82,7 @@ def in_sent_folder(source_file: str) -> bool:
     return any(part in SENT_LABELS for part in folder_parts(source_file))
 
 
-def outcome(fields: dict[str, str], message_labels: list[str], folder: str | None, sender: str | None) -> str:
+def outcome(fields: dict[str, str], message_labels: tuple[str, ...], folder: str | None, sender: str | None) -> str:
     """What the message is, from its labels, its folder and its headers (`fields` holds the first
     value of each wanted field, as text)."""
     for label in message_labels:

@@ -47,7 +47,16 @@ def raw_fields(block: bytes) -> list[tuple[str, bytes]]:
     as the stdlib keeps it (leading blanks of the first line stripped, folds kept as LF).
     A field may repeat; callers choose the first or all."""
     lines = header_lines(block)
-    return [(match.group(1).decode("ascii").lower(), match.group(2).rstrip(b"\n")) for match in _WANTED.finditer(lines)]
+    return [(_FIELD_NAMES.get(name) or _field_name(name), value.rstrip(b"\n")) for name, value in _WANTED.findall(lines)]
+
+
+# A field name as written (`From`, `FROM`, `from`) → its lower-case text; only the wanted names
+# in the spellings met, so the table stays small.
+_FIELD_NAMES: dict[bytes, str] = {}
+
+
+def _field_name(name: bytes) -> str:
+    return _FIELD_NAMES.setdefault(name, name.decode("ascii").lower())
 
 
 def to_text(raw: bytes) -> str:

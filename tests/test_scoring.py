@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox, materialize_all, query
 from warehouse.config import ScoringConfig, sql_variables
+from warehouse.models import load_models
 
 
 def tie(warehouse, name: str) -> dict:
@@ -155,7 +156,7 @@ def test_upcoming_meeting_the_owner_declined_needs_no_prep(tiny_warehouse_with_e
 
 # --- The model alone, on hand-made interactions: short histories -------------------------------
 
-TIE_STRENGTH_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "sql" / "marts" / "tie_strength.sql"
+SQL_MODELS = {model.name: model.sql for model in load_models()}
 FOUR_WEEKS_AS_OF = "2013-03-04"
 
 
@@ -168,7 +169,9 @@ def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: Scorin
         direction VARCHAR, minutes DOUBLE, shared_minutes DOUBLE, group_size INTEGER, kind VARCHAR, value INTEGER,
         detail_id VARCHAR)""")
     connection.execute("CREATE TABLE person (person_id VARCHAR, display_name VARCHAR, sources VARCHAR[], first_seen DATE)")
-    # tie_strength reads each tie's trend from the monthly history; none here.
+    # No mail here; tie_strength reads each tie's trend from the monthly history, none here either.
+    connection.execute("CREATE TABLE int_mail_replies (person_id VARCHAR, message_key VARCHAR, sent_at TIMESTAMPTZ, "
+                       "direction VARCHAR, answered_at TIMESTAMPTZ, reply_hours DOUBLE)")
     connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, strength_6_months_ago DOUBLE, "
                        "rank_share_6_months_ago DOUBLE)")
     for person, texts in contacts.items():
@@ -176,7 +179,8 @@ def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: Scorin
         for number, (day, direction) in enumerate(texts):
             connection.execute("INSERT INTO interaction VALUES (?, ?::TIMESTAMPTZ + to_seconds(?), 'message', ?, NULL, NULL, 2, NULL, NULL, ?)",
                                [person, f"{day} 12:00:00+00", number, direction, f"{person}-{day}"])
-    frame = connection.execute(TIE_STRENGTH_SQL.read_text()).fetch_df()
+    connection.execute(f"CREATE TABLE int_tie_features AS {SQL_MODELS['int_tie_features']}")
+    frame = connection.execute(SQL_MODELS["tie_strength"]).fetch_df()
     return {row["person_id"]: row for row in frame.to_dict("records")}
 
 

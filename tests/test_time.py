@@ -48,16 +48,24 @@ def test_current_month_of_the_history_equals_tie_strength(warehouse):
 def test_a_past_month_end_equals_tie_strength_computed_on_that_date(warehouse, tmp_path):
     """The history's row for 31 May 2026 is tie_strength's SQL run as of that day, on the
     contacts up to it: the same features and weights with the as-of date moved."""
+    from assets.resource import working_path_for
+
     models = {model.name: model for model in load_models()}
     with duckdb.connect() as connection:
         connection.execute(f"ATTACH '{warehouse}' AS published (READ_ONLY)")
         connection.execute("CREATE TABLE interaction AS SELECT * FROM published.interaction "
                            "WHERE occurred_at::date <= DATE '2026-05-31'")
         connection.execute("CREATE TABLE person AS SELECT * FROM published.person")
+        connection.execute(f"ATTACH '{working_path_for(warehouse)}' AS working (READ_ONLY)")
+        # Mail asked for an answer by then, answered only if the answer came by then.
+        connection.execute("CREATE TABLE int_mail_replies AS SELECT * REPLACE ("
+                           "if(answered_at::date <= DATE '2026-05-31', answered_at, NULL) AS answered_at) "
+                           "FROM working.int_mail_replies WHERE sent_at::date <= DATE '2026-05-31'")
         connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, "
                            "strength_6_months_ago DOUBLE, rank_share_6_months_ago DOUBLE)")
         for name, value in sql_variables(ScoringConfig(), "2026-05-31").items():
             connection.execute(f"SET VARIABLE {name} = ?", [value])
+        connection.execute(f"CREATE TABLE int_tie_features AS {models['int_tie_features'].sql}")
         then = dict(connection.execute(f"SELECT person_id, score FROM ({models['tie_strength'].sql})").fetchall())
         history = dict(connection.execute("SELECT person_id, score FROM published.tie_strength_history "
                                           "WHERE month = DATE '2026-05-01'").fetchall())

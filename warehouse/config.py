@@ -235,6 +235,17 @@ class ScoringConfig:
     birthday_days_ahead: int = 14
     # meeting_prep looks this many days ahead.
     meeting_prep_days_ahead: int = 14
+    # --- Mail replies (int_mail_replies; reciprocity and the reply figures of tie_strength) ---
+    # A mail asks for an answer when it has at most this many people on it, the owner included:
+    # to one or two people an answer is expected from them; in a larger To line it may come
+    # from anyone, and its silence says nothing about one tie.
+    reply_max_people: int = 3
+    # Reply figures count the mail of the last year, like the messages of the explanation.
+    reply_window_days: int = 365
+    # With fewer mails asking for an answer than this, a reply rate is anecdote: reciprocity
+    # stays the balance of initiative and the explanation says nothing of replies. Five mails
+    # give a rate in steps of a fifth, the coarsest that still reads as a habit.
+    reply_min_mails: int = 5
 
 
 def sql_variables(config: ScoringConfig, as_of: str) -> dict[str, object]:

@@ -2,7 +2,8 @@
 -- the `history_months` - 1 months before it, each person's features and score as tie_strength
 -- computes them (the same formula and weights, read from the same variables) with the as-of
 -- date moved: only contact up to that date counts, half-lives and scales are those of that
--- date. The row at the as-of date equals tie_strength (tests/test_time.py holds them equal).
+-- date. tie_strength reads its features and score from the row at the as-of date: there is
+-- one formula (tests/test_time.py holds a past month-end equal to a run on that date).
 -- group: metrics
 with as_of_dates as (
     select getvariable('as_of')::date as as_of_date, date_trunc('month', getvariable('as_of')::date)::date as month
@@ -29,43 +30,12 @@ params as (
     from as_of_dates as d, first_contact as f
     where d.as_of_date >= f.first_day
 ),
--- Each person's contacts summed per day once; every as-of date then reads the days up to it
--- (the same sums as over the contacts themselves: contacts of one day share their age).
-daily as (
-    select
-        person_id,
-        occurred_at::date as contact_day,
-        count(*) as contacts,
-        count(*) filter (where direction = 'outbound') as initiated_by_owner,
-        count(*) filter (where direction = 'inbound') as initiated_by_them,
-        coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together
-    from interaction
-    group by person_id, occurred_at::date
-),
-per_person as (
-    select
-        params.as_of_date,
-        d.person_id,
-        max(d.contact_day) as last_contact,
-        min(d.contact_day) as first_contact,
-        count(*) as contact_days,
-        sum(d.contacts) as contact_count,
-        sum(d.contacts * exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contacts,
-        sum(exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contact_days,
-        sum(d.initiated_by_owner) as initiated_by_owner,
-        sum(d.initiated_by_them) as initiated_by_them,
-        sum(d.minutes_together) as minutes_together,
-        sum(d.minutes_together * exp(-params.time_rate * (params.as_of_date - d.contact_day))) as decayed_minutes_together
-    from daily as d
-    join params on d.contact_day <= params.as_of_date
-    group by params.as_of_date, d.person_id
-),
--- The channels used by an as-of date: those whose first contact came by then.
-channels as (
-    select params.as_of_date, firsts.person_id, count(*) as channel_count
-    from (select person_id, channel, min(occurred_at::date) as first_day from interaction group by all) as firsts
-    join params on firsts.first_day <= params.as_of_date
-    group by params.as_of_date, firsts.person_id
+-- The day each person's contact on a channel began: multiplexity at an as-of date counts the
+-- channels begun by then.
+channel_firsts as (
+    select person_id, first_day as contact_day, count(*) as new_channels
+    from (select person_id, channel, min(occurred_at::date) as first_day from interaction group by all)
+    group by all
 ),
 -- People met in small meetings with this person, each from the first such meeting on: at an
 -- as-of date, those met together by then.
@@ -74,17 +44,71 @@ shared_meetings as (
     from interaction
     where channel = 'meeting' and group_size between 3 and getvariable('shared_context_max_group_size')
 ),
-shared_pairs as (
-    select a.person_id, b.person_id as other_id, min(a.meeting_day) as first_shared_day
-    from shared_meetings as a
-    join shared_meetings as b on a.detail_id = b.detail_id and a.person_id <> b.person_id
-    group by a.person_id, b.person_id
+shared_firsts as (
+    select person_id, first_shared_day as contact_day, count(*) as new_shared_contacts
+    from (
+        select a.person_id, min(a.meeting_day) as first_shared_day
+        from shared_meetings as a
+        join shared_meetings as b on a.detail_id = b.detail_id and a.person_id <> b.person_id
+        group by a.person_id, b.person_id
+    )
+    group by all
 ),
-shared_context as (
-    select params.as_of_date, pairs.person_id, count(*) as shared_contacts
-    from shared_pairs as pairs
-    join params on pairs.first_shared_day <= params.as_of_date
-    group by params.as_of_date, pairs.person_id
+-- Each person's contacts summed per day once; every as-of date then reads the days up to it
+-- (the same sums as over the contacts themselves: contacts of one day share their age). The
+-- first days of a channel and of a shared contact are contact days of this person, so they
+-- ride along and every feature comes out of one grouping.
+daily as (
+    select
+        contacts.*,
+        coalesce(channel_firsts.new_channels, 0) as new_channels,
+        coalesce(shared_firsts.new_shared_contacts, 0) as new_shared_contacts
+    from (
+        select
+            person_id,
+            occurred_at::date as contact_day,
+            count(*) as contacts,
+            count(*) filter (where direction = 'outbound') as initiated_by_owner,
+            count(*) filter (where direction = 'inbound') as initiated_by_them,
+            coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together
+        from interaction
+        group by person_id, occurred_at::date
+    ) as contacts
+    left join channel_firsts using (person_id, contact_day)
+    left join shared_firsts using (person_id, contact_day)
+),
+per_person as (
+    select
+        params.as_of_date,
+        d.person_id,
+        max(d.contact_day) as last_contact,
+        min(d.contact_day) as first_contact,
+        count(*) as contact_days,
+        sum(d.contacts)::bigint as contact_count,
+        sum(d.contacts * exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contacts,
+        sum(exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contact_days,
+        sum(d.initiated_by_owner) as initiated_by_owner,
+        sum(d.initiated_by_them) as initiated_by_them,
+        sum(d.minutes_together) as minutes_together,
+        sum(d.minutes_together * exp(-params.time_rate * (params.as_of_date - d.contact_day))) as decayed_minutes_together,
+        sum(d.new_channels)::bigint as channel_count,
+        sum(d.new_shared_contacts)::bigint as shared_contacts
+    from daily as d
+    join params on d.contact_day <= params.as_of_date
+    group by params.as_of_date, d.person_id
+),
+-- The mail of the last `reply_window_days` before each as-of date that asked for an answer,
+-- and how much of it the other side answered by that date (int_mail_replies).
+replies as (
+    select
+        params.as_of_date,
+        r.person_id,
+        count(*) as reply_mails,
+        count(r.answered_at) filter (where r.answered_at::date <= params.as_of_date) as answered_mails
+    from int_mail_replies as r
+    join params on r.sent_at::date <= params.as_of_date
+        and r.sent_at::date > params.as_of_date - getvariable('reply_window_days')
+    group by params.as_of_date, r.person_id
 ),
 raw_features as (
     select
@@ -96,42 +120,55 @@ raw_features as (
         (params.as_of_date - pp.last_contact) as days_since_last_contact,
         exp(-params.recency_rate * (params.as_of_date - pp.last_contact)) as recency,
         (params.as_of_date - least(pp.first_contact, p.first_seen)) / 365.25 as years_known,
-        ch.channel_count + len(p.sources) as channel_and_source_count,
-        coalesce(sc.shared_contacts, 0) as shared_contacts,
+        pp.channel_count + len(p.sources) as channel_and_source_count,
+        -- Balance of initiative, shrunk towards 0 when there is little to judge it by.
         case when pp.initiated_by_owner + pp.initiated_by_them = 0 then 0.0
             else (1 - abs(pp.initiated_by_owner - pp.initiated_by_them) / (pp.initiated_by_owner + pp.initiated_by_them))
                 * ((pp.initiated_by_owner + pp.initiated_by_them) / (pp.initiated_by_owner + pp.initiated_by_them + 2.0))
-        end as reciprocity
+        end as initiative_balance,
+        coalesce(rp.reply_mails, 0) as reply_mails,
+        coalesce(rp.answered_mails, 0) as answered_mails
     from per_person as pp
     join person as p using (person_id)
-    join channels as ch using (as_of_date, person_id)
     join params using (as_of_date)
-    left join shared_context as sc using (as_of_date, person_id)
+    left join replies as rp using (as_of_date, person_id)
 ),
+-- Each date's scales: the strongest in the network by then (one row per date, joined back,
+-- rather than a window over every row: the same maxima at a fraction of the time).
+scales as (
+    select
+        as_of_date,
+        ln(1 + max(decayed_contact_days)) as frequency_scale,
+        ln(1 + max(decayed_contacts)) as volume_scale,
+        ln(1 + max(decayed_minutes_together)) as time_scale,
+        ln(1 + greatest(max(greatest(years_known, 0)), getvariable('longevity_full_scale_years'))) as longevity_scale,
+        max(channel_and_source_count) - 2.0 as multiplexity_scale,
+        ln(1 + max(shared_contacts)) as shared_context_scale,
+        count(*) as ranked_ties
+    from raw_features
+    group by as_of_date
+),
+-- Heavy-tailed counts are scaled by log against the strongest in the owner's own network.
 features as (
     select
-        *,
-        ln(1 + decayed_contact_days) / nullif(ln(1 + max(decayed_contact_days) over at_date), 0) as frequency,
-        ln(1 + decayed_contacts) / nullif(ln(1 + max(decayed_contacts) over at_date), 0) as volume,
-        ln(1 + decayed_minutes_together) / nullif(ln(1 + max(decayed_minutes_together) over at_date), 0) as time_together,
-        ln(1 + greatest(years_known, 0)) / nullif(ln(1 + greatest(max(greatest(years_known, 0)) over at_date,
-            getvariable('longevity_full_scale_years'))), 0) as longevity,
-        (channel_and_source_count - 2.0) / nullif(max(channel_and_source_count) over at_date - 2.0, 0) as multiplexity,
-        ln(1 + shared_contacts) / nullif(ln(1 + max(shared_contacts) over at_date), 0) as shared_context
+        raw_features.*,
+        scales.ranked_ties,
+        coalesce(ln(1 + decayed_contact_days) / nullif(frequency_scale, 0), 0) as frequency,
+        coalesce(ln(1 + decayed_contacts) / nullif(volume_scale, 0), 0) as volume,
+        coalesce(ln(1 + decayed_minutes_together) / nullif(time_scale, 0), 0) as time_together,
+        -- Scaled against at least `longevity_full_scale_years`: in a short history everyone was
+        -- first seen within days of each other, and that says nothing of how long they go back.
+        coalesce(ln(1 + greatest(years_known, 0)) / nullif(longevity_scale, 0), 0) as longevity,
+        greatest(coalesce((channel_and_source_count - 2.0) / nullif(multiplexity_scale, 0), 0), 0) as multiplexity,
+        coalesce(ln(1 + shared_contacts) / nullif(shared_context_scale, 0), 0) as shared_context,
+        -- Replies are the best evidence of reciprocity (they answer you, you answer them): with
+        -- at least `reply_min_mails` mails asking for an answer, reciprocity is the mean of the
+        -- balance of initiative and the share of those mails answered, shrunk like the balance.
+        if(reply_mails >= getvariable('reply_min_mails'),
+            (initiative_balance + answered_mails / reply_mails * (reply_mails / (reply_mails + 2.0))) / 2,
+            initiative_balance) as reciprocity
     from raw_features
-    window at_date as (partition by as_of_date)
-),
-scored as (
-    select
-        * replace (
-            coalesce(frequency, 0) as frequency,
-            coalesce(volume, 0) as volume,
-            coalesce(time_together, 0) as time_together,
-            coalesce(longevity, 0) as longevity,
-            greatest(coalesce(multiplexity, 0), 0) as multiplexity,
-            coalesce(shared_context, 0) as shared_context
-        )
-    from features
+    join scales using (as_of_date)
 ),
 final as (
     select
@@ -146,15 +183,20 @@ final as (
             + getvariable('weight_multiplexity') * multiplexity
             + getvariable('weight_shared_context') * shared_context)) as score,
         case when contact_days < getvariable('min_days_for_evidence') then 'unknown' else 'measured' end as evidence
-    from scored
+    from features
+),
+-- Ranked on the score alone, then joined back: a window over the wide rows costs several times more.
+ranks as (
+    select as_of_date, person_id, row_number() over (partition by as_of_date order by score desc, person_id) as rank
+    from final
 )
 select
     as_of_date,
     month,
     person_id,
     round(score, 6) as score,
-    row_number() over (partition by as_of_date order by score desc, person_id) as rank,
-    count(*) over (partition by as_of_date) as ranked_ties,
+    ranks.rank,
+    ranked_ties,
     evidence,
     round(recency, 6) as recency,
     round(frequency, 6) as frequency,
@@ -165,7 +207,18 @@ select
     round(multiplexity, 6) as multiplexity,
     round(shared_context, 6) as shared_context,
     last_contact,
+    known_since,
     days_since_last_contact,
+    years_known,
+    history_days,
     contact_days,
-    contact_count
+    contact_count,
+    decayed_contact_days,
+    decayed_contacts,
+    minutes_together,
+    initiated_by_owner,
+    initiated_by_them,
+    source_count,
+    shared_contacts
 from final
+join ranks using (as_of_date, person_id)

@@ -2,39 +2,20 @@
 -- within the owner's own network, the weighted score, its rank and an explanation in words.
 -- docs/scoring.md states the formula and the research behind every feature and weight.
 -- group: metrics
--- The span of history the inbox holds: no half-life may exceed a share of it, so that four
--- weeks of texts are not decayed as if they were years (every contact would weigh the same).
-with history as (
-    select greatest(getvariable('as_of')::date - min(occurred_at::date), 1) as history_days
-    from interaction
+-- The features and the score come from int_tie_features at the as-of date: one formula for
+-- today and for every past month-end of tie_strength_history.
+with now as (
+    select * from int_tie_features where as_of_date = getvariable('as_of')::date
 ),
-params as (
-    select
-        getvariable('as_of')::date as as_of,
-        history.history_days,
-        ln(2) / least(getvariable('recency_half_life_days'),
-            getvariable('half_life_max_share_of_history') * history.history_days) as recency_rate,
-        ln(2) / least(getvariable('frequency_half_life_days'),
-            getvariable('half_life_max_share_of_history') * history.history_days) as frequency_rate,
-        ln(2) / least(getvariable('time_together_half_life_days'),
-            getvariable('half_life_max_share_of_history') * history.history_days) as time_rate
-    from history
-),
+-- What the explanation counts in words: kinds of contact over the last 90 days and the last
+-- year, and referrals. These describe the tie; the score does not read them.
 contacts as (
-    select i.*, i.occurred_at::date as contact_day, params.as_of - i.occurred_at::date as age_days
-    from interaction as i, params
+    select i.*, i.occurred_at::date as contact_day, getvariable('as_of')::date - i.occurred_at::date as age_days
+    from interaction as i
 ),
-per_person as (
+details as (
     select
         person_id,
-        max(contact_day) as last_contact,
-        min(contact_day) as first_contact,
-        count(distinct contact_day) as contact_days,
-        count(*) as contact_count,
-        -- Every contact, not only its day: over weeks, counts carry signal days miss.
-        sum(exp(-params.frequency_rate * age_days)) as decayed_contacts,
-        count(*) filter (where direction = 'outbound') as initiated_by_owner,
-        count(*) filter (where direction = 'inbound') as initiated_by_them,
         list(distinct channel order by channel) as channels,
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 90) as one_on_ones_90d,
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 90 and direction = 'outbound') as organised_90d,
@@ -44,119 +25,71 @@ per_person as (
         count(*) filter (where channel = 'meeting' and group_size = 2 and age_days < 365) as one_on_ones_365d,
         count(*) filter (where channel = 'message' and age_days < 365) as messages_365d,
         count(*) filter (where channel = 'message' and age_days < 365 and direction = 'inbound') as messages_from_them_365d,
-        -- Minutes together, shared among the others present (Onnela et al. 2007).
-        coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together,
-        coalesce(sum(shared_minutes * exp(-params.time_rate * age_days))
-            filter (where channel = 'meeting'), 0) as decayed_minutes_together,
+        count(*) filter (where channel = 'email' and age_days < 365) as emails_365d,
+        count(*) filter (where channel = 'email' and age_days < 365 and direction = 'outbound') as emails_to_them_365d,
+        count(*) filter (where channel = 'email' and age_days < 365 and direction = 'inbound') as emails_from_them_365d,
+        max(age_days) filter (where channel = 'email' and age_days < 365 and direction = 'outbound') as first_email_to_them_age_days,
         count(*) filter (where channel = 'referral' and direction = 'inbound') as referrals_received,
         count(*) filter (where channel = 'referral' and direction = 'outbound') as referrals_given,
         coalesce(sum(value) filter (where channel = 'referral' and direction = 'inbound'), 0)::integer as referral_value_received,
         coalesce(sum(value) filter (where channel = 'referral' and direction = 'outbound'), 0)::integer as referral_value_given,
         list(distinct replace(kind, '_', ' ') order by replace(kind, '_', ' '))
             filter (where channel = 'referral' and direction = 'inbound') as referral_kinds_received
-    from contacts, params
+    from contacts
     group by person_id
 ),
--- Days with contact, not raw counts (Ureña-Carrion et al. 2020), each decayed by its age.
-contact_days as (
-    select days.person_id, sum(exp(-params.frequency_rate * (params.as_of - days.contact_day))) as decayed_contact_days
-    from (select distinct person_id, contact_day from contacts) as days, params
-    group by days.person_id
-),
--- People met in small meetings with this person: a shared working context.
-shared_meetings as (
-    select distinct person_id, detail_id
-    from interaction
-    where channel = 'meeting' and group_size between 3 and getvariable('shared_context_max_group_size')
-),
-shared_context as (
-    select a.person_id, count(distinct b.person_id) as shared_contacts
-    from shared_meetings as a
-    join shared_meetings as b on a.detail_id = b.detail_id and a.person_id <> b.person_id
-    group by a.person_id
-),
-raw_features as (
+-- Replies over the last `reply_window_days` (int_mail_replies): of the mails that asked the
+-- other side for an answer, how many were answered and how soon.
+replies as (
     select
-        pp.*,
-        p.display_name,
-        params.history_days,
-        len(p.sources) as source_count,
-        least(pp.first_contact, p.first_seen) as known_since,
-        (params.as_of - pp.last_contact) as days_since_last_contact,
-        exp(-params.recency_rate * (params.as_of - pp.last_contact)) as recency,
-        cd.decayed_contact_days,
-        (params.as_of - least(pp.first_contact, p.first_seen)) / 365.25 as years_known,
-        len(pp.channels) + len(p.sources) as channel_and_source_count,
-        coalesce(sc.shared_contacts, 0) as shared_contacts,
-        -- Balance of initiative, shrunk towards 0 when there is little to judge it by.
-        case when pp.initiated_by_owner + pp.initiated_by_them = 0 then 0.0
-            else (1 - abs(pp.initiated_by_owner - pp.initiated_by_them) / (pp.initiated_by_owner + pp.initiated_by_them))
-                * ((pp.initiated_by_owner + pp.initiated_by_them) / (pp.initiated_by_owner + pp.initiated_by_them + 2.0))
-        end as reciprocity
-    from per_person as pp
-    join person as p using (person_id)
-    join contact_days as cd using (person_id)
-    left join shared_context as sc using (person_id)
-    cross join params
-),
--- Heavy-tailed counts are scaled by log against the strongest in the owner's own network.
-features as (
-    select
-        *,
-        ln(1 + decayed_contact_days) / nullif(ln(1 + max(decayed_contact_days) over ()), 0) as frequency,
-        ln(1 + decayed_contacts) / nullif(ln(1 + max(decayed_contacts) over ()), 0) as volume,
-        ln(1 + decayed_minutes_together) / nullif(ln(1 + max(decayed_minutes_together) over ()), 0) as time_together,
-        -- Scaled against at least `longevity_full_scale_years`: in a short history everyone was
-        -- first seen within days of each other, and that says nothing of how long they go back.
-        ln(1 + greatest(years_known, 0)) / nullif(ln(1 + greatest(max(greatest(years_known, 0)) over (),
-            getvariable('longevity_full_scale_years'))), 0) as longevity,
-        (channel_and_source_count - 2.0) / nullif(max(channel_and_source_count) over () - 2.0, 0) as multiplexity,
-        ln(1 + shared_contacts) / nullif(ln(1 + max(shared_contacts) over ()), 0) as shared_context
-    from raw_features
-),
-scored as (
-    select
-        * replace (
-            coalesce(frequency, 0) as frequency,
-            coalesce(volume, 0) as volume,
-            coalesce(time_together, 0) as time_together,
-            coalesce(longevity, 0) as longevity,
-            greatest(coalesce(multiplexity, 0), 0) as multiplexity,
-            coalesce(shared_context, 0) as shared_context
-        )
-    from features
+        person_id,
+        count(*) filter (where direction = 'outbound') as mails_to_them_asking,
+        count(answered_at) filter (where direction = 'outbound') as answered_by_them,
+        count(*) filter (where direction = 'inbound') as mails_from_them_asking,
+        count(answered_at) filter (where direction = 'inbound') as answered_by_you,
+        median(reply_hours) filter (where direction = 'outbound') as median_reply_hours_theirs,
+        median(reply_hours) filter (where direction = 'inbound') as median_reply_hours_yours
+    from int_mail_replies
+    where sent_at::date > getvariable('as_of')::date - getvariable('reply_window_days')
+    group by person_id
 ),
 final as (
     select
-        *,
-        least(1.0, greatest(0.0,
-            getvariable('weight_recency') * recency
-            + getvariable('weight_frequency') * frequency
-            + getvariable('weight_volume') * volume
-            + getvariable('weight_time_together') * time_together
-            + getvariable('weight_reciprocity') * reciprocity
-            + getvariable('weight_longevity') * longevity
-            + getvariable('weight_multiplexity') * multiplexity
-            + getvariable('weight_shared_context') * shared_context)) as score,
-        case when contact_days < getvariable('min_days_for_evidence') then 'unknown' else 'measured' end as evidence
-    from scored
+        now.*,
+        p.display_name,
+        d.* exclude (person_id),
+        coalesce(r.mails_to_them_asking, 0) as mails_to_them_asking,
+        coalesce(r.answered_by_them, 0) as answered_by_them,
+        coalesce(r.mails_from_them_asking, 0) as mails_from_them_asking,
+        coalesce(r.answered_by_you, 0) as answered_by_you,
+        r.answered_by_them / nullif(r.mails_to_them_asking, 0) as reply_rate_theirs,
+        r.answered_by_you / nullif(r.mails_from_them_asking, 0) as reply_rate_yours,
+        r.median_reply_hours_theirs,
+        r.median_reply_hours_yours,
+        -- Your mails to them a week, over the part of the year since the first of them (at
+        -- least a week: five mails in two days are not a daily habit).
+        7.0 * d.emails_to_them_365d / greatest(d.first_email_to_them_age_days + 1, 7) as your_emails_per_week
+    from now
+    join person as p using (person_id)
+    join details as d using (person_id)
+    left join replies as r using (person_id)
 )
 select
     person_id,
     display_name,
-    round(score, 6) as score,
-    row_number() over (order by score desc, person_id) as rank,
+    score,
+    rank,
     -- The fifth of the network that, by the 80/20 rule, should carry most of the opportunities.
-    rank <= ceil(0.2 * count(*) over ()) as top_20_percent,
+    rank <= ceil(0.2 * ranked_ties) as top_20_percent,
     evidence,
-    round(recency, 6) as recency,
-    round(frequency, 6) as frequency,
-    round(volume, 6) as volume,
-    round(time_together, 6) as time_together,
-    round(reciprocity, 6) as reciprocity,
-    round(longevity, 6) as longevity,
-    round(multiplexity, 6) as multiplexity,
-    round(shared_context, 6) as shared_context,
+    recency,
+    frequency,
+    volume,
+    time_together,
+    reciprocity,
+    longevity,
+    multiplexity,
+    shared_context,
     concat_ws('; ',
         case
             when one_on_ones_90d > 0 then
@@ -172,6 +105,29 @@ select
         case when messages_365d > 0 then
             messages_365d || ' message' || if(messages_365d = 1, '', 's') || ' in the last year, '
             || messages_from_them_365d || ' from them'
+        end,
+        -- Replies, once there is enough mail to judge them by (`reply_min_mails` of yours).
+        case when mails_to_them_asking >= getvariable('reply_min_mails') then
+            'you write ' || case
+                when your_emails_per_week >= 5 then 'daily'
+                when your_emails_per_week >= 2 then 'several times a week'
+                when your_emails_per_week >= 0.75 then 'about weekly'
+                when your_emails_per_week >= 0.35 then 'about every two weeks'
+                when your_emails_per_week >= 0.17 then 'about monthly'
+                else 'now and then' end
+            || '; they answer ' || case
+                when answered_by_them = mails_to_them_asking then 'all of your mails'
+                when answered_by_them = 0 then 'none of your mails'
+                when round(10 * reply_rate_theirs) = 10 then 'nearly all of your mails'
+                when round(10 * reply_rate_theirs) = 0 then 'few of your mails'
+                else round(10 * reply_rate_theirs)::int || ' in 10 of your mails' end
+            || case
+                when answered_by_them = 0 then ''
+                when median_reply_hours_theirs <= 1 then ', usually within the hour'
+                when median_reply_hours_theirs <= 24 then ', usually within a day'
+                when median_reply_hours_theirs <= 72 then ', usually within three days'
+                when median_reply_hours_theirs <= 168 then ', usually within a week'
+                else ', usually after more than a week' end
         end,
         case when referrals_received > 0 then
             'referred you ' || case referrals_received when 1 then 'once' when 2 then 'twice' else referrals_received || ' times' end
@@ -210,6 +166,12 @@ select
     round(decayed_contact_days, 4) as decayed_contact_days,
     contact_count,
     round(decayed_contacts, 4) as decayed_contacts,
+    emails_365d,
+    emails_from_them_365d,
+    round(reply_rate_theirs, 4) as reply_rate_theirs,
+    round(reply_rate_yours, 4) as reply_rate_yours,
+    round(median_reply_hours_theirs, 2) as median_reply_hours_theirs,
+    round(median_reply_hours_yours, 2) as median_reply_hours_yours,
     history_days,
     round(minutes_together, 1) as minutes_together,
     initiated_by_owner,

@@ -1,7 +1,8 @@
 -- One row per mail between the owner and one person that asks that person (or the owner) for
 -- an answer: the owner's mail with them on its To line, or theirs to the owner, among at most
--- `reply_max_people` people; when the other side first answered it (In-Reply-To naming it)
--- and how many hours later. Feeds reciprocity and the reply figures of tie_strength.
+-- `reply_max_people` people, that opens a conversation (is no answer itself); when the other
+-- side first answered it (In-Reply-To naming it) and how many hours later. Feeds reciprocity
+-- and the reply figures of tie_strength.
 -- group: metrics
 with cutoff as (
     select (getvariable('as_of')::date + interval 1 day)::timestamptz as run_end
@@ -17,6 +18,9 @@ mails as (
     where not ids.is_owner
         and m.sent_at < cutoff.run_end
         and m.group_size <= getvariable('reply_max_people')
+        -- An answer closes as often as it asks: counted, the last word of every thread would
+        -- read as a mail left unanswered by the side that did not write it.
+        and not msg.is_reply
         and ((m.direction = 'outbound' and m.role = 'to') or (m.direction = 'inbound' and m.role = 'from'))
     -- Two addresses of one person on one mail: one mail to them.
     qualify row_number() over (partition by ids.person_id, m.message_key order by m.source_key) = 1

@@ -157,3 +157,19 @@ def test_a_body_larger_than_the_window_is_skipped_without_being_held():
     data = (b"From a x\nFrom: a@example.org\n\n" + body) * 3
     found = [item for item in iter_mbox(io.BytesIO(data), chunk_bytes=4096) if isinstance(item, RawMessage)]
     assert [message.offset for message in found] == [0, len(data) // 3, 2 * len(data) // 3]
+
+
+def test_a_last_message_without_a_body_ending_at_a_line_end_is_read_not_called_truncated():
+    """A message may have no body; Python's own test data and enmime's end files at the headers."""
+    result = parsed("header_only_last.mbox")
+    assert [row["position"] for row in result.rows["mail_messages"]] == [1, 2]
+    assert not [entry for entry in result.quarantine if entry.scope == "item"]
+    assert addresses(result, 2)[0] == ("from", "bo@example.org", "Bo")
+
+
+def test_a_date_with_fractional_seconds_and_an_unsigned_zone_is_read():
+    """As a Squeak list archive in Apache mime4j's tests writes it: `22:23:35.882 0000`."""
+    result = parsed("fractional_seconds.eml")
+    [message] = result.rows["mail_messages"]
+    assert message["sent_at"].isoformat() == "2012-07-17T22:23:35+00:00"
+    assert not result.quarantine

@@ -67,14 +67,27 @@ def _ids(text: str | None) -> list[str]:
     return found
 
 
+# Forms some mailers write that RFC 5322 parsers refuse: fractional seconds (`22:23:35.882`) and
+# a zone without its sign (`0000`), as in a Squeak list archive kept in Apache mime4j's tests.
+_FRACTIONAL_SECONDS = re.compile(r"(\d:\d\d)[.,]\d+")
+_UNSIGNED_ZONE = re.compile(r"(\d:\d\d)\s+(\d{4})\s*$")
+
+
+def _date_parts(text: str):
+    try:
+        return parsedate_tz(text)
+    except (ValueError, IndexError, TypeError, OverflowError):
+        return None
+
+
 def parse_date(text: str | None) -> datetime | None:
     """An RFC 5322 date (or the forms real mailers write) in UTC; a date without a zone is UTC."""
     if not text:
         return None
-    try:
-        parts = parsedate_tz(text)
-    except (ValueError, IndexError, TypeError, OverflowError):
-        return None
+    parts = _date_parts(text)
+    if not parts:
+        repaired = _UNSIGNED_ZONE.sub(r"\1 +\2", _FRACTIONAL_SECONDS.sub(r"\1", text))
+        parts = _date_parts(repaired) if repaired != text else None
     if not parts:
         return None
     try:

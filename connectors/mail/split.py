@@ -147,6 +147,12 @@ def _one_mbox_message(reader: _Reader, position: int):
             match = _HEADER_END.search(reader.data, search_from)
             if match and match.start() - header_start <= MAX_HEADER_BYTES:
                 break
+            tail = reader.data[header_start:]
+            if tail.endswith((b"\n", b"\r")) and tail.strip():
+                # A message may have no body (RFC 5322), and the last one of a file then ends at
+                # its last header line; a file cut short stops inside a line instead.
+                yield RawMessage(offset, from_line, tail)
+                return None
             yield RawMessage(offset, from_line, reader.data[header_start:].rstrip(b"\r\n"),
                              "the file ends inside this message's headers (truncated)")
             return None

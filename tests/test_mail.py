@@ -173,3 +173,10 @@ def test_a_date_with_fractional_seconds_and_an_unsigned_zone_is_read():
     [message] = result.rows["mail_messages"]
     assert message["sent_at"].isoformat() == "2012-07-17T22:23:35+00:00"
     assert not result.quarantine
+
+
+def test_a_comment_in_an_empty_group_is_not_the_name_of_the_next_address():
+    """`withheld: (list hidden);, <addr>`, as in a mail-parser (Rust) issue's test message."""
+    result = parsed("comment_in_empty_group.eml")
+    assert addresses(result, 1) == [("from", "sam@example.org", "Sam"), ("to", "kim@example.org", None),
+                                    ("to", "lee@example.org", None)]

@@ -41,6 +41,7 @@ class _Piece:
         self.angle: str | None = None
         self.comments: list[str] = []
         self.words: list[str] = []  # every word outside quotes and angles (a bare address)
+        self.ends_group = False  # closed by a group's `;`: what it holds is no one's name
 
     def empty(self) -> bool:
         return not (self.phrase or self.angle or self.comments)
@@ -62,6 +63,7 @@ def _pieces(text: str) -> list[_Piece]:
             if token == ":" and piece.angle is None:
                 pieces[-1] = _Piece()  # a group's name is nobody: `Team: a@x, b@y;`
             elif piece.angle is not None or not piece.empty() or token != ":":
+                piece.ends_group = token == ";"
                 pieces.append(_Piece())
             continue
         if kind == "comment":
@@ -111,6 +113,10 @@ def parse_addresses(text: str) -> tuple[Address, ...]:
     for piece in _pieces(text):
         email = _address(piece)
         if piece.angle is None and "@" not in "".join(piece.words):
+            if piece.ends_group:
+                # `list: (withheld);, <addr>`: a comment in an empty group names no one after it.
+                pending_name = []
+                continue
             # `Last, First <addr>`: the part before the comma is a name, kept for the next piece.
             pending_name.append(" ".join(piece.phrase + piece.comments))
             continue

@@ -180,3 +180,9 @@ def test_a_comment_in_an_empty_group_is_not_the_name_of_the_next_address():
     result = parsed("comment_in_empty_group.eml")
     assert addresses(result, 1) == [("from", "sam@example.org", "Sam"), ("to", "kim@example.org", None),
                                     ("to", "lee@example.org", None)]
+
+
+def test_a_sender_named_some_daemon_is_a_robot_but_a_person_called_daemon_is_not():
+    """`bugzilla-daemon@`, as Thunderbird's test mail has it, never becomes a contact."""
+    outcomes = [row["outcome"] for row in parsed("daemon_sender.mbox").rows["mail_messages"]]
+    assert outcomes == ["no_reply", "personal"]

@@ -186,3 +186,10 @@ def test_a_sender_named_some_daemon_is_a_robot_but_a_person_called_daemon_is_not
     """`bugzilla-daemon@`, as Thunderbird's test mail has it, never becomes a contact."""
     outcomes = [row["outcome"] for row in parsed("daemon_sender.mbox").rows["mail_messages"]]
     assert outcomes == ["no_reply", "personal"]
+
+
+def test_bare_addresses_without_commas_between_them_are_several_people():
+    """`From: a@x b@y`, as a Subversion hook in the Ruby mail gem's tests writes it."""
+    result = parsed("addresses_without_commas.eml")
+    assert addresses(result, 1) == [("from", "kim@example.org", None), ("from", "lee@example.org", None),
+                                    ("to", "owner@example.com", None)]

@@ -36,7 +36,7 @@ from connectors.mail.headers import ADDRESS_FIELDS, raw_fields, to_text
 from connectors.mail.split import RawMessage, iter_mbox, read_single
 from connectors.records import FileResult, Quarantine
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 MESSAGES, ADDRESSES = "mail_messages", "mail_addresses"
 # Dates outside these years are damage (a year 0, a clock reset to 1970 or set far ahead),
 # not when a message was sent; such a message falls back to its From_ line's date.

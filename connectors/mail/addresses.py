@@ -120,6 +120,12 @@ def parse_addresses(text: str) -> tuple[Address, ...]:
             # `Last, First <addr>`: the part before the comma is a name, kept for the next piece.
             pending_name.append(" ".join(piece.phrase + piece.comments))
             continue
+        if piece.angle is None and sum("@" in word for word in piece.words) > 1:
+            # `a@x.org b@y.org`: bare addresses without commas between them are several people
+            # (a Subversion hook's mail in the Ruby mail gem's tests).
+            found.extend(Address(address, None) for address in map(normalize_email, piece.words) if address)
+            pending_name = []
+            continue
         if email is None:
             pending_name = []
             continue

@@ -4,11 +4,16 @@ from __future__ import annotations
 from warehouse.charts import (
     BAR_WIDTH,
     FULL_BLOCK,
+    NO_SCORE,
+    SPARK_LEVELS,
     STACK_SHADES,
     bar,
+    fading_rows,
     network_load_rows,
     pareto_rows,
     score_band_rows,
+    sparkline,
+    strength_line_rows,
 )
 
 
@@ -45,3 +50,25 @@ def test_network_load_stacks_strong_weak_and_new_hours_in_their_own_shades():
     strong, weak, new = STACK_SHADES
     assert row["month"] == "2026-11"
     assert row["hours"] == strong * 15 + weak * 9 + new * 6
+
+
+def test_sparkline_draws_scores_on_one_scale_and_months_without_a_score_as_dots():
+    assert sparkline([None, 0.0, 0.5, 1.0]) == f"{NO_SCORE}{SPARK_LEVELS[0]}{SPARK_LEVELS[4]}{SPARK_LEVELS[-1]}"
+    assert sparkline([1.7, -0.2]) == SPARK_LEVELS[-1] + SPARK_LEVELS[0]  # out of range is clamped, not an error
+
+
+def test_strength_lines_give_each_person_one_character_a_month_from_the_first_month_shown():
+    months = ["2026-09-01", "2026-10-01", "2026-11-01"]
+    rows = strength_line_rows([{"rank": 1, "who": "p_1", "scores": {"2026-10-01": 0.9, "2026-11-01": 0.6}},
+                               {"rank": 2, "who": "p_2", "scores": {}}], months)
+    assert rows[0] == {"rank": 1, "person": "p_1", "since": "2026-09", "strength": NO_SCORE + sparkline([0.9, 0.6]),
+                       "first": 0.9, "now": 0.6}
+    assert rows[1]["strength"] == NO_SCORE * 3 and rows[1]["now"] is None
+
+
+def test_fading_bar_shows_the_strength_left_in_full_blocks_and_the_strength_lost_in_light_shade():
+    [row] = fading_rows([{"rank": 1, "who": "p_1", "score": 0.5, "peak_score": 0.8,
+                          "scores": {"2026-11-01": 0.5}}], ["2026-10-01", "2026-11-01"])
+    strong, _, light = STACK_SHADES
+    assert row["now_and_lost"] == strong * round(0.5 * BAR_WIDTH) + light * round(0.3 * BAR_WIDTH)
+    assert (row["peak"], row["now"], row["strength"]) == (0.8, 0.5, NO_SCORE + sparkline([0.5]))

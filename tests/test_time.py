@@ -211,3 +211,27 @@ def test_cadence_every_days_must_be_a_whole_number_in_range():
     assert "0 is outside" in reasons[1]
     assert "person is empty" in reasons[2]
     assert "Zoe" not in reasons[3] and "abc" not in reasons[3]
+
+
+def test_history_and_fading_pages_chart_each_tie_by_id_unless_names_are_asked_for(warehouse):
+    from assets.metrics import previews
+    from assets.resource import working_path_for
+
+    def records(value) -> list[dict]:
+        return [dict(record.data) for record in value.records]
+
+    with duckdb.connect(str(working_path_for(warehouse)), read_only=True) as connection:
+        strongest = records(previews.tie_strength_history(connection, False)["strongest_ties_over_24_months"])
+        core = records(previews.core_list(connection, False)["strength_over_24_months"])
+        fading_anonymous = previews.fading_ties(connection, False)
+        fading_named = records(previews.fading_ties(connection, True)["strength_now_and_lost"])
+    assert [row["rank"] for row in strongest] == sorted(row["rank"] for row in strongest) and strongest[0]["rank"] == 1
+    assert all(len(row["strength"]) == 24 and row["since"] == "2024-12" for row in strongest + core)
+    assert len(core) == len(rows(warehouse, "SELECT * FROM core_list"))
+    # Riley was first met in June 2026: the line starts with 18 months of no score.
+    riley = person_id(warehouse, "Riley Rise")
+    riley_line = next(row["strength"] for row in strongest + core if row["person"] == riley)
+    assert riley_line.startswith("·" * 18) and "·" not in riley_line[18:]
+    assert fading_named[0]["person"] == "Fiona Fade" and fading_named[0]["peak"] > fading_named[0]["now"]
+    shown = repr([records(value) for value in fading_anonymous.values()]) + repr(strongest + core)
+    assert not any(name in shown for (name,) in rows(warehouse, "SELECT display_name FROM person"))

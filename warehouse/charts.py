@@ -6,7 +6,9 @@ longer than 1,000 characters hides behind "Show Markdown", and its Markdown view
 would never show. A bar of block characters in a table cell does, and reads anywhere.
 
 Every function here takes plain rows and returns plain rows (dicts of str, int or float):
-no names, only counts, scores, months and quarters. The Dagster side turns them into tables.
+counts, scores, months and quarters; a chart of people labels each with whatever the caller
+passes as `who` (a person_id unless the owner asked for names in the UI). The Dagster side
+turns them into tables.
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ FULL_BLOCK = "█"
 PARTIAL_BLOCKS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 # Stacked bars tell their parts apart by shade, in the order their columns are listed.
 STACK_SHADES = ("█", "▓", "░")
+# A line of scores, one character a month, on the score's own scale of 0 to 1 (not each
+# person's own range: two people's lines compare); a month before a tie had any evidence
+# shows as NO_SCORE.
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+NO_SCORE = "·"
 
 
 def bar(value: float, largest: float, width: int = BAR_WIDTH, block: str = FULL_BLOCK) -> str:
@@ -102,3 +109,37 @@ def network_load_rows(months: Sequence[dict]) -> list[dict]:
              "hours": stacked_bar([row["hours_with_strong_ties"], row["hours_with_weak_ties"],
                                    row["hours_with_new_ties"]], largest)}
             for row in months]
+
+
+def sparkline(scores: Sequence[float | None]) -> str:
+    """One character a score in [0, 1], from ▁ (0) to █ (1); None as NO_SCORE."""
+    top = len(SPARK_LEVELS) - 1
+    return "".join(NO_SCORE if score is None else SPARK_LEVELS[min(max(round(score * top), 0), top)]
+                   for score in scores)
+
+
+def strength_line_rows(people: Sequence[dict], months: Sequence[str]) -> list[dict]:
+    """One line per person of their score at each month-end of `months` (oldest first).
+
+    Each of `people` is {"rank", "who", "scores": {month: score}}, in the order to show."""
+    rows = []
+    for person in people:
+        line = [person["scores"].get(month) for month in months]
+        known = [score for score in line if score is not None]
+        rows.append({"rank": person["rank"], "person": person["who"],
+                     "since": str(months[0])[:7] if months else "", "strength": sparkline(line),
+                     "first": round(known[0], 2) if known else None, "now": round(known[-1], 2) if known else None})
+    return rows
+
+
+def fading_rows(people: Sequence[dict], months: Sequence[str]) -> list[dict]:
+    """Each fading tie's strength now (█) and what it lost since its peak (░), on a scale of 0
+    to 1, and its line over `months`. Each of `people` is {"rank", "who", "score",
+    "peak_score", "scores": {month: score}}."""
+    rows = []
+    for person in people:
+        now, peak = person["score"] or 0.0, max(person["peak_score"] or 0.0, person["score"] or 0.0)
+        rows.append({"rank": person["rank"], "person": person["who"], "peak": round(peak, 2), "now": round(now, 2),
+                     "now_and_lost": stacked_bar([now, 0.0, peak - now], 1.0),
+                     "strength": sparkline([person["scores"].get(month) for month in months])})
+    return rows

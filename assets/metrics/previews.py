@@ -2,7 +2,8 @@
 
 The run history in DAGSTER_HOME keeps this metadata for good, apart from the warehouse: a
 preview names people only when the owner asked for names in the UI (STRONGTIES_NAMES_IN_UI=1),
-and shows person_id otherwise; charts carry counts, scores, months and quarters, never names.
+and shows person_id otherwise; charts carry counts, scores, months and quarters, and label
+people the same way as the previews (person_id unless names were asked for).
 """
 from __future__ import annotations
 
@@ -72,13 +73,60 @@ def _score_chart(connection: duckdb.DuckDBPyConnection) -> dg.TableMetadataValue
     return table(charts.score_band_rows(scores))
 
 
+def _history_months(connection: duckdb.DuckDBPyConnection) -> list:
+    return [month for (month,) in connection.execute(
+        f"SELECT DISTINCT month FROM tie_strength_history ORDER BY month DESC LIMIT {CHART_MONTHS}").fetchall()][::-1]
+
+
+def _with_history(connection: duckdb.DuckDBPyConnection, people: list[dict], months: list) -> list[dict]:
+    """`people` (rows with person_id), each given its scores by month from tie_strength_history."""
+    scores: dict[str, dict] = {person["person_id"]: {} for person in people}
+    if people and months:
+        for person_id, month, score in connection.execute(
+                "SELECT person_id, month, score FROM tie_strength_history WHERE month >= ? "
+                "AND person_id IN (SELECT unnest(?))", [months[0], list(scores)]).fetchall():
+            scores[person_id][month] = score
+    return [{**person, "scores": scores[person["person_id"]]} for person in people]
+
+
+def _strength_lines(connection: duckdb.DuckDBPyConnection, names_in_ui: bool, people_sql: str) -> dg.TableMetadataValue:
+    """One line of score per person over the last CHART_MONTHS month-ends; `people_sql` gives
+    rank, person_id and display_name in the order to show."""
+    months = _history_months(connection)
+    people = _rows(connection, f"SELECT rank, person_id, {_who(names_in_ui)} AS who FROM ({people_sql}) ORDER BY rank")
+    return table(charts.strength_line_rows(_with_history(connection, people, months), months))
+
+
 def core_list(connection: duckdb.DuckDBPyConnection, names_in_ui: bool) -> dict:
     # core_score is what the list is sorted by; score is tie strength alone.
     columns = f"rank, {_who(names_in_ui)}, round(core_score, 3) AS core_score, round(score, 3) AS tie_strength"
     if names_in_ui:
         columns += ", why"  # `why` quotes referral kinds as the owner typed them
     return {"preview": table(_rows(connection, f"SELECT {columns} FROM core_list ORDER BY rank LIMIT {PREVIEW_ROWS}")),
-            "score_distribution": _score_chart(connection)}
+            "score_distribution": _score_chart(connection),
+            "strength_over_24_months": _strength_lines(connection, names_in_ui, "SELECT * FROM core_list")}
+
+
+def tie_strength_history(connection: duckdb.DuckDBPyConnection, names_in_ui: bool) -> dict:
+    # Built before the core list (which adds referral value to the ranking): the strongest ties
+    # by this month's rank, as many as a preview shows.
+    # tie_strength may be built after the history: the names come from person.
+    strongest = (f"SELECT h.rank, person_id, p.display_name FROM tie_strength_history AS h JOIN person AS p USING (person_id) "
+                 f"WHERE h.month = (SELECT max(month) FROM tie_strength_history) ORDER BY h.rank LIMIT {PREVIEW_ROWS}")
+    return {"strongest_ties_over_24_months": _strength_lines(connection, names_in_ui, strongest)}
+
+
+def fading_ties(connection: duckdb.DuckDBPyConnection, names_in_ui: bool) -> dict:
+    columns = (f"rank, {_who(names_in_ui)}, round(score, 3) AS score, round(strength_6_months_ago, 3) AS "
+               f"strength_6_months_ago, round(peak_score, 3) AS peak_score, peak_month, last_contact")
+    if names_in_ui:
+        columns += ", why"  # `why` quotes referral kinds as the owner typed them
+    preview = _rows(connection, f"SELECT {columns} FROM fading_ties ORDER BY rank LIMIT {PREVIEW_ROWS}")
+    months = _history_months(connection)
+    people = _rows(connection, f"SELECT rank, person_id, {_who(names_in_ui)} AS who, score, peak_score "
+                               f"FROM fading_ties ORDER BY rank LIMIT {PREVIEW_ROWS}")
+    return {"preview": table(preview),
+            "strength_now_and_lost": table(charts.fading_rows(_with_history(connection, people, months), months))}
 
 
 def tie_strength(connection: duckdb.DuckDBPyConnection, names_in_ui: bool) -> dict:
@@ -128,6 +176,8 @@ PREVIEWS: Mapping[str, PreviewFunction] = {
     "core_list": core_list,
     "tie_strength": tie_strength,
     "dormant_ties": dormant_ties,
+    "tie_strength_history": tie_strength_history,
+    "fading_ties": fading_ties,
     "layers": layers,
     "referral_pareto": referral_pareto,
     "referrals_by_quarter": referrals_by_quarter,

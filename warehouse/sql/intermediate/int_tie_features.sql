@@ -13,8 +13,13 @@ with as_of_dates as (
         (date_trunc('month', getvariable('as_of')::date) - to_months(months_back))::date
     from range(1, getvariable('history_months')) as steps(months_back)
 ),
+-- Each contact's day, cast once: a time zone-aware cast is among the dearest steps here.
+dated as (
+    select person_id, occurred_at::date as contact_day, channel, direction, shared_minutes, group_size, detail_id
+    from interaction
+),
 first_contact as (
-    select min(occurred_at::date) as first_day from interaction
+    select min(contact_day) as first_day from dated
 ),
 params as (
     select
@@ -34,14 +39,14 @@ params as (
 -- channels begun by then.
 channel_firsts as (
     select person_id, first_day as contact_day, count(*) as new_channels
-    from (select person_id, channel, min(occurred_at::date) as first_day from interaction group by all)
+    from (select person_id, channel, min(contact_day) as first_day from dated group by all)
     group by all
 ),
 -- People met in small meetings with this person, each from the first such meeting on: at an
 -- as-of date, those met together by then.
 shared_meetings as (
-    select distinct person_id, detail_id, occurred_at::date as meeting_day
-    from interaction
+    select distinct person_id, detail_id, contact_day as meeting_day
+    from dated
     where channel = 'meeting' and group_size between 3 and getvariable('shared_context_max_group_size')
 ),
 shared_firsts as (
@@ -66,13 +71,13 @@ daily as (
     from (
         select
             person_id,
-            occurred_at::date as contact_day,
+            contact_day,
             count(*) as contacts,
             count(*) filter (where direction = 'outbound') as initiated_by_owner,
             count(*) filter (where direction = 'inbound') as initiated_by_them,
             coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together
-        from interaction
-        group by person_id, occurred_at::date
+        from dated
+        group by person_id, contact_day
     ) as contacts
     left join channel_firsts using (person_id, contact_day)
     left join shared_firsts using (person_id, contact_day)
@@ -87,8 +92,8 @@ per_person as (
         sum(d.contacts)::bigint as contact_count,
         sum(d.contacts * exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contacts,
         sum(exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contact_days,
-        sum(d.initiated_by_owner) as initiated_by_owner,
-        sum(d.initiated_by_them) as initiated_by_them,
+        sum(d.initiated_by_owner)::bigint as initiated_by_owner,
+        sum(d.initiated_by_them)::bigint as initiated_by_them,
         sum(d.minutes_together) as minutes_together,
         sum(d.minutes_together * exp(-params.time_rate * (params.as_of_date - d.contact_day))) as decayed_minutes_together,
         sum(d.new_channels)::bigint as channel_count,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from warehouse.config import Settings
+    from warehouse.progress import Progress
 
 # A setting or DAGSTER_HOME that cannot be used ends the run before any work, with this code.
 BAD_SETTING_EXIT_CODE = 2
@@ -31,7 +32,19 @@ PHASES = {
     "publish_sql_models": ("Built the core list", "core_list", "people on it"),
     "published_warehouse": ("Warehouse", None, None),
     "address_book": ("Wrote the address book", "address_book", "cards"),
+    "reconnect_reminders": ("Wrote the keep-in-touch reminders", "reconnect_reminders", "reminders"),
 }
+# What the spinner says while each step runs.
+RUNNING = {
+    "read_inbox": "Reading the inbox", "ingest_sql_models": "Staging each source",
+    "resolve_people": "Resolving people across sources", "resolve_sql_models": "Building people and interactions",
+    "metrics_sql_models": "Scoring tie strength", "publish_sql_models": "Building the core list",
+    "published_warehouse": "Publishing the warehouse", "address_book": "Writing the address book",
+    "reconnect_reminders": "Writing the keep-in-touch reminders",
+}
+# Live counts (warehouse.progress) redraw the spinner's line at most this often: ten a second
+# reads as smooth and costs nothing next to reading a file.
+PROGRESS_REDRAW_SECONDS = 0.1
 # The core list as the terminal shows it: sorted by core_score, and that is the score shown.
 CORE_LIST_QUERY = "SELECT rank, display_name, round(core_score, 3) AS score, why FROM core_list ORDER BY rank"
 DORMANT_QUERY = (f"SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why "
@@ -48,7 +61,8 @@ def console(stderr: bool = False) -> Console:
 
 
 class PhaseReporter(logging.Handler):
-    """Turns the run's Dagster events into one line per finished phase (a spinner on a terminal).
+    """Turns the run's Dagster events into one line per finished phase; on a terminal, a spinner
+    beside the running phase with its live counts (files read, records resolved).
 
     It only reads counts and the steps' INFO messages, which hold no names."""
 
@@ -60,8 +74,21 @@ class PhaseReporter(logging.Handler):
         self.row_counts: dict[str, int] = {}
         self.failed: list[str] = []
         self.status = output.status("Starting…") if output.is_terminal else None
+        self.redrawn_at, self.redrawn_for = 0.0, ""
         if self.status is not None:
             self.status.start()
+
+    def progress(self, progress: Progress) -> None:
+        """A live count from a long step: shown on the spinner's line, never as a line of its own."""
+        now = time.monotonic()
+        # A step's first count and its last always show; those between, at most every PROGRESS_REDRAW_SECONDS.
+        first = progress.step != self.redrawn_for
+        last = progress.done is None or progress.done >= progress.total
+        if self.status is None or (now - self.redrawn_at < PROGRESS_REDRAW_SECONDS and not (first or last)):
+            return
+        self.redrawn_at, self.redrawn_for = now, progress.step
+        count = f"{progress.total:,}" if progress.done is None else f"{progress.done:,} of {progress.total:,}"
+        self.status.update(f"{RUNNING.get(progress.step, progress.step)}… {count} {progress.unit}")
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -70,7 +97,7 @@ class PhaseReporter(logging.Handler):
         if kind == "STEP_START":
             self.started[step] = time.monotonic()
             if self.status is not None:
-                self.status.update(f"{PHASES.get(step, (step,))[0]}…")
+                self.status.update(f"{RUNNING.get(step, step)}…")
         elif kind == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             count = materialization.metadata.get("dagster/row_count")
@@ -97,10 +124,11 @@ class PhaseReporter(logging.Handler):
         detail = f": {'; '.join(details)}" if details else ""
         self.output.print(f"[green]✓[/] {label}{detail} ({seconds:.1f} s)", markup=True, soft_wrap=True)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Stops the spinner. Not `close`: Dagster configures logging from the instance as a run
+        starts, which closes every handler there is, and the spinner stopped with it."""
         if self.status is not None:
             self.status.stop()
-        super().close()
 
 
 def phase_logger(reporter: PhaseReporter):
@@ -145,6 +173,7 @@ def run_quietly_or_with_phases(settings: Settings, output: Console) -> dg.Execut
     from assets.resource import RUN_PROCESS_TAG, process_identity, run_tags
     from pipelines.definitions import defs
     from pipelines.run_health import fail_runs_whose_process_is_gone
+    from warehouse.progress import listening
 
     instance = dg.DagsterInstance.get()
     gc.freeze()
@@ -161,11 +190,12 @@ def run_quietly_or_with_phases(settings: Settings, output: Console) -> dg.Execut
         logger_config["console"] = {"config": {"log_level": "DEBUG"}}
     job = defs.resolve_job_def("refresh_warehouse").with_logger_defs(loggers)
     try:
-        result = job.execute_in_process(
-            run_config={"loggers": logger_config}, instance=instance, raise_on_error=False,
-            tags={RUN_PROCESS_TAG: process_identity(os.getpid()), **run_tags(settings.inbox, settings.warehouse)})
+        with listening(reporter.progress):
+            result = job.execute_in_process(
+                run_config={"loggers": logger_config}, instance=instance, raise_on_error=False,
+                tags={RUN_PROCESS_TAG: process_identity(os.getpid()), **run_tags(settings.inbox, settings.warehouse)})
     finally:
-        reporter.close()
+        reporter.finish()
     return result
 
 

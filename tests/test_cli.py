@@ -225,3 +225,86 @@ def test_no_message_of_the_commands_sends_the_user_to_make():
                 if ("`make " in node.value or "make run" in node.value) and "install" not in node.value:
                     sent_to_make.append(f"{source.name}:{node.lineno}")
     assert sent_to_make == []
+
+
+# Progress while a run goes ------------------------------------------------------------------------
+
+def test_every_step_of_the_run_has_a_phase_line_and_a_spinner_text():
+    from pipelines.definitions import defs
+    from pipelines.run import PHASES, RUNNING
+
+    steps = {node.name for node in defs.resolve_job_def("refresh_warehouse").nodes_in_topological_order}
+    assert steps - PHASES.keys() == set()
+    assert steps - RUNNING.keys() == set()
+
+
+def test_reading_the_inbox_counts_the_files_read_of_the_total_and_a_second_read_counts_none(tmp_path):
+    from datetime import datetime, timezone
+
+    from warehouse.ingest import ingest_inbox
+    from warehouse.progress import listening
+
+    heard = []
+    window = (datetime(2016, 1, 1, tzinfo=timezone.utc), datetime(2028, 1, 1, tzinfo=timezone.utc))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection, listening(heard.append):
+        summary = ingest_inbox(connection, str(TINY_INBOX), window)
+        first = list(heard)
+        heard.clear()
+        ingest_inbox(connection, str(TINY_INBOX), window)  # nothing changed: nothing to read
+    assert summary.files_parsed >= 3
+    assert [(report.step, report.done, report.total) for report in first] == [
+        ("read_inbox", done, summary.files_parsed) for done in range(summary.files_parsed)]
+    assert heard == []
+
+
+def test_resolution_says_how_many_records_it_resolves(tiny_warehouse, tmp_path):
+    from assets.resource import working_path_for
+    from warehouse.progress import listening
+    from warehouse.resolution.store import STATE_TABLE, resolve_in_warehouse
+
+    working = tmp_path / "work.duckdb"
+    shutil.copy(working_path_for(tiny_warehouse), working)
+    heard = []
+    with duckdb.connect(str(working)) as connection, listening(heard.append):
+        connection.execute(f"DROP TABLE IF EXISTS {STATE_TABLE}")  # so that it resolves again
+        resolve_in_warehouse(connection)
+        records = connection.execute("SELECT count(*) FROM int_source_records").fetchone()[0]
+    assert [(report.step, report.done, report.total, report.unit) for report in heard] == [
+        ("resolve_people", None, records, "records")]
+
+
+def test_live_counts_show_on_the_spinner_line_of_a_terminal_and_nowhere_when_piped():
+    from pipelines.run import PhaseReporter
+    from warehouse.progress import Progress
+
+    piped = io.StringIO()
+    quiet = PhaseReporter(Console(file=piped, force_terminal=False))
+    quiet.progress(Progress("read_inbox", 3, 12, "files"))
+    quiet.finish()
+    assert piped.getvalue() == ""
+
+    terminal = PhaseReporter(Console(file=io.StringIO(), force_terminal=True, width=100))
+    try:
+        terminal.progress(Progress("read_inbox", 3, 12, "files"))
+        assert str(terminal.status.status) == "Reading the inbox… 3 of 12 files"
+        terminal.progress(Progress("read_inbox", 4, 12, "files"))  # too soon after the last: not redrawn
+        assert str(terminal.status.status) == "Reading the inbox… 3 of 12 files"
+        terminal.progress(Progress("resolve_people", None, 1234, "records"))  # another step's first count shows at once
+        assert str(terminal.status.status) == "Resolving people across sources… 1,234 records"
+    finally:
+        terminal.finish()
+
+
+def test_the_spinner_keeps_going_when_dagster_reconfigures_logging_as_a_run_starts():
+    import logging.config
+
+    from pipelines.run import PhaseReporter
+
+    reporter = PhaseReporter(Console(file=io.StringIO(), force_terminal=True, width=100))
+    try:
+        # What DagsterInstance.get_handlers does: dictConfig closes every handler that exists.
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        assert reporter.status._live.is_started
+    finally:
+        reporter.finish()
+    assert not reporter.status._live.is_started

@@ -31,6 +31,7 @@ from connectors.inbox import Inbox, InputFile, scan_inbox
 from connectors.normalize import EMAIL_PATTERN
 from connectors.records import FileResult, Quarantine
 from connectors.sources import SOURCES, Source
+from warehouse import progress
 from warehouse.raw_tables import BOOKKEEPING_TABLES, RAW_TABLES, create_statements, raw_name
 
 log = logging.getLogger(__name__)
@@ -296,6 +297,7 @@ def _ingest(connection: duckdb.DuckDBPyConnection, inbox: Inbox, calendar_window
     rehearsal = _Rehearsal() if to_parse else None
     try:
         for input_file, source, row in to_parse:
+            progress.report("read_inbox", summary.files_parsed, len(to_parse), "new or changed files")
             started = time.perf_counter()
             result, failed = _read(connection, input_file, source, calendar_window, rehearsal)
             row.update(items=result.items, quarantined=result.quarantined, parse_seconds=time.perf_counter() - started)

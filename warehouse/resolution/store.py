@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 import connectors.normalize as normalize_module
+from warehouse import progress
 from warehouse.models import PYTHON_TABLES
 
 from .person_ids import assign_person_ids
@@ -50,6 +51,7 @@ def resolve_in_warehouse(connection: duckdb.DuckDBPyConnection) -> StoredResolut
     records = connection.execute(f"SELECT {RECORD_COLUMNS} FROM int_source_records").fetch_df()
     decisions = connection.execute(f"SELECT {DECISION_COLUMNS} FROM stg_decisions ORDER BY source_file, position").fetch_df()
     region = connection.execute("SELECT max(default_region) FROM stg_owner").fetchone()[0]
+    progress.report("resolve_people", None, len(records), "records")
     resolution = resolve_people(records, decisions, default_region=region)
     resolution.assignments["person_id"] = assign_person_ids(resolution.assignments, remembered_person_ids(connection))
     outputs = {"int_person_clusters": resolution.assignments, "int_golden_records": resolution.golden,

@@ -44,11 +44,12 @@ _FOLDER_OUTCOMES = {"spam": SPAM, "junk": SPAM, "junk e-mail": SPAM, "junk email
                     "drafts": DRAFT, "draft": DRAFT}
 _FOLDER_SUFFIXES = (".mbox", ".sbd", ".mbx")
 # Local parts of robot senders; role addresses a person may read (info@, sales@) are not here.
-# A daemon of any name is a program (`bugzilla-daemon@`, as in Thunderbird's test mail).
+# The robot word may follow the name of what sends it: `calendar-notification@` (Google Calendar),
+# `bugzilla-daemon@` (in Thunderbird's test mail), `jira-noreply@`.
 _ROBOT_LOCAL = re.compile(
-    r"(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|bounces?|notifications?|notify|"
-    r"alerts?|newsletters?|automated|auto[-_.]?confirm)(?:[-+._].*)?"
-    r"|(?:[a-z0-9]+[-_.])*daemon")
+    r"(?:[a-z0-9]+[-_.])*"
+    r"(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|daemon|postmaster|bounces?|notifications?|notify|"
+    r"alerts?|newsletters?|automated|auto[-_.]?confirm)(?:[-+._].*)?")
 _BULK_PRECEDENCE = {"bulk": NEWSLETTER, "list": MAILING_LIST, "junk": AUTOMATED}
 
 

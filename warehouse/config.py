@@ -201,14 +201,22 @@ class ScoringConfig:
     history_months: int = 24
     # A trend compares today's score with the score at the month-end this many months ago.
     trend_months: int = 6
-    # A change of score of at least this, beyond the network's own drift, is a trend; less is
-    # steady. Scores move slowly (half-lives of six months to a year): on the hand-made inbox
-    # of tests/fixtures/time a weekly tie silent for four months loses about 0.1 against the
-    # network, a steady one under 0.01. Not yet calibrated on generated inboxes.
+    # A change of score of at least this, beyond the drift of the ties that stood in the same
+    # layer, is a trend; less is steady. Scores move slowly (half-lives of six months to a
+    # year): on the hand-made inbox of tests/fixtures/time a weekly tie silent for four months
+    # loses about 0.1 against the network, a steady one under 0.01; on generated inboxes
+    # (bench/bench_time.py, 150 and 2,000 people, two seeds) colleagues who moved away six
+    # months ago lose 0.05 to 0.075, and 0.06 or 0.07 would miss some of them.
     trend_margin: float = 0.05
-    # Fading ties: in the top share of the network at some month-end of the last this many months ...
+    # Fading ties: in the top share of the network at some month-end of the last this many
+    # months. 15%, as for dormant ties: at 20% the generated inboxes listed active-layer ties
+    # (ranks 24 to 30 of 150) whose few contacts happened to thin out, beside the close ties
+    # that moved away.
     fading_peak_months: int = 12
-    fading_peak_top_share: float = 0.20
+    fading_peak_top_share: float = 0.15
+    # "The top of the network" is a share of at most this many ties, Dunbar's 150: beyond them
+    # an address book adds acquaintances, not strong ties.
+    personal_network_size: int = 150
     # Keep-in-touch rhythm: the median gap between contact days over this many days, when it
     # rests on at least this many gaps (five contact days); otherwise the layer's default.
     rhythm_window_days: int = 730

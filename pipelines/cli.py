@@ -2,7 +2,8 @@
 
 Exit codes, for scripts: 0 done; 1 the run failed; 2 a setting or an argument cannot be used
 (the message names it); 3 nothing matched (`show` found no one, or several people; `import`
-left a file it did not recognise). Every error is one line on stderr saying what to do.
+left a file it did not recognise); 141 the output's reader left early (`| head`), as for
+any command SIGPIPE ends. Every error is one line on stderr saying what to do.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_MATCH = 0, 1, 2, 3
+EXIT_READER_LEFT = 128 + 13  # 128 + SIGPIPE: what a shell reports for a reader that left early
 # The UI listens on this machine only: the warehouse holds names and addresses.
 UI_HOST, UI_PORT = "127.0.0.1", 3000
 # How far back `show` draws a person's contact, month by month.
@@ -501,7 +503,14 @@ def main_and_exit() -> None:
     """The console entry point: leaves without tearing down Dagster's and pandas' modules one by one."""
     from pipelines.run import exit_now
 
-    exit_now(main())
+    try:
+        code = main()
+    except BrokenPipeError:
+        # The reader left early (`strongties show NAME | head`): not an error to report. What
+        # is still buffered goes nowhere, and the code is a shell's for a process SIGPIPE ended.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_READER_LEFT
+    exit_now(code)
 
 
 if __name__ == "__main__":

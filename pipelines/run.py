@@ -57,7 +57,14 @@ def console(stderr: bool = False) -> Console:
     """Rich output: colour and live progress on a terminal, plain lines when piped or logged."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    class QuietOnBrokenPipe(Console):
+        # Rich leaves with code 1 when the reader goes (`| head`); the command's entry point
+        # handles that case for every kind of output alike.
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return QuietOnBrokenPipe(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 class PhaseReporter(logging.Handler):

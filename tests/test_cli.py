@@ -308,3 +308,18 @@ def test_the_spinner_keeps_going_when_dagster_reconfigures_logging_as_a_run_star
     finally:
         reporter.finish()
     assert not reporter.status._live.is_started
+
+
+def test_output_piped_into_a_reader_that_leaves_early_ends_quietly_with_the_sigpipe_code(tiny_warehouse):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    environment = {**os.environ, "STRONGTIES_INBOX": str(TINY_INBOX), "STRONGTIES_WAREHOUSE": str(tiny_warehouse)}
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "show", "priya shah"], cwd=REPO_ROOT,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # as `| head -0` does, before a line is written
+    stderr = process.communicate(timeout=120)[1].decode()
+    assert "Traceback" not in stderr and "Broken pipe" not in stderr
+    assert process.returncode == cli.EXIT_READER_LEFT

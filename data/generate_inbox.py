@@ -15,7 +15,11 @@ inboxes of hundreds of thousands of people; only the Dunbar 150 are kept in memo
 
 Each person has a latent tier by rank (Dunbar's layers: 5 closest, 15 close, 30 active,
 100 known, everyone else an acquaintance) and some of the 150 are dormant: close years ago,
-silent for more than a year. `--truth PATH` writes which source record belongs to whom.
+silent for more than a year. A few of the 150 change on purpose (`trajectory` in the truth):
+a close colleague who moves away and fades over months (`fading`), a new acquaintance who
+becomes a close collaborator (`rising`), a mentor met every quarter like clockwork
+(`clockwork`, with the planned `every_days` and whether the next meeting is `overdue`).
+`--truth PATH` writes which source record belongs to whom, and those facts about them.
 """
 from __future__ import annotations
 
@@ -54,6 +58,33 @@ DORMANT_HISTORY_DAYS = (500, 1100)
 HISTORY_DAYS = 900
 UPCOMING_DAYS = 60
 OWNER_KEY = "owner"
+OWNER_TRUTH = (OWNER_KEY, "owner", "false", "", "", "")
+
+# Ties whose strength changes on purpose, for the relationships-over-time benchmarks:
+# (trajectory, tier they are drawn from, how many). Faders are mostly close ties (the
+# product's fading_ties watches the strongest fifth), risers end up close, mentors are in the
+# active layer.
+TRAJECTORY_ROLES = (("fading", "closest", 1), ("fading", "close", 3), ("fading", "active", 1),
+                    ("rising", "close", 1), ("rising", "active", 2), ("clockwork", "active", 4))
+# A fader moved away this many days before as-of (5.5 to 7 months): close until then, so six
+# months ago they were at their peak; since then calls come further and further apart.
+FADE_MOVED_DAYS = (165, 210)
+FADE_FIRST_GAP_DAYS = 40
+FADE_GAP_GROWTH = 1.7
+# No fader goes silent: their last call is at least this recent (fading, not dormant).
+FADE_LAST_CALL_DAYS = 30
+# A riser was met 8 to 11 months ago (an intro call), and has worked with the owner weekly
+# for the last 4 to 6 months.
+RISE_MET_DAYS = (240, 330)
+RISE_RAMP_DAYS = (120, 170)
+# A mentor is met every three months on the same day of the month (a quarterly series over
+# nine quarters). Half of them are overdue: the series ended 4 to 5.5 months ago and nothing
+# was booked since; the others' last meeting is within the quarter.
+CLOCKWORK_MONTHS = 3
+CLOCKWORK_EVERY_DAYS = 91
+CLOCKWORK_QUARTERS = 9
+CLOCKWORK_OVERDUE_DAYS = (125, 165)
+CLOCKWORK_ON_TIME_DAYS = (10, 75)
 
 
 @dataclass(frozen=True)
@@ -291,7 +322,7 @@ ENDORSEMENTS_GIVEN_HEADER = [
     "Endorsee Public Url", "Endorsement Status",
 ]
 REFERRALS_HEADER = ["date", "person", "direction", "kind", "value", "note"]
-TRUTH_HEADER = ["source", "source_key", "true_person", "tier", "dormant"]
+TRUTH_HEADER = ["source", "source_key", "true_person", "tier", "dormant", "trajectory", "every_days", "overdue"]
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LINKEDIN_PREFIX = "https://www.linkedin.com/in/"
@@ -378,6 +409,12 @@ def working_slot(rng: Random, start: date, end: date, hours=(9, 17)) -> datetime
     return datetime.combine(day, time(rng.randint(hours[0], hours[1] - 1), rng.choice((0, 30))))
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (or earlier); days past the 28th are not used."""
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
 def typo(rng: Random, word: str) -> str:
     """Two neighbouring inner letters swapped, the commonest slip on a phone keyboard."""
     if len(word) < 4:
@@ -401,6 +438,7 @@ class Plan:
     order_step: int
     order_offset: int
     met_acquaintances: frozenset[int] = frozenset()  # acquaintances with a meeting of their own
+    trajectories: dict[int, str] = field(default_factory=dict)  # index -> fading, rising, clockwork
 
     def tier_of(self, index: int) -> str:
         for tier, end in self.layer_ends:
@@ -483,10 +521,21 @@ def make_plan(people: int, seed: int, as_of: date) -> Plan:
     met = Random(f"{seed}:acquaintance meetings").sample(
         range(DUNBAR_SIZE, people), round(max(acquaintances, 0) * ACQUAINTANCE_MEETING_SHARE))
 
+    # Drawn last, from a stream of their own, among people with no other role.
+    trajectory_rng = Random(f"{seed}:trajectories")
+    trajectories: dict[int, str] = {}
+    starts = {tier: start for (tier, _), start in zip(ends, [0] + [end for _, end in ends])}
+    for trajectory, tier, count in TRAJECTORY_ROLES:
+        free = [i for i in range(starts[tier], end_of[tier])
+                if i not in special and i not in dormant and i not in trajectories]
+        for index in trajectory_rng.sample(free, min(count, len(free))):
+            trajectories[index] = trajectory
+
     step = 7919 if people > 1 else 1
     while math.gcd(step, people) != 1:
         step += 2
-    return Plan(people, seed, as_of, ends, dormant, special, gatherings, step, seed % max(people, 1), frozenset(met))
+    return Plan(people, seed, as_of, ends, dormant, special, gatherings, step, seed % max(people, 1), frozenset(met),
+                trajectories)
 
 
 # --- A person ---------------------------------------------------------------------------
@@ -532,6 +581,18 @@ class Person:
     calendar_middle: bool = False
     calendar_no_cn: bool = False
     special: str = ""
+    trajectory: str = ""  # fading, rising, clockwork or none
+    moved_on: date | None = None  # a fader's move away
+    ramp_from: date | None = None  # a riser's first weekly working session
+    last_planned: date | None = None  # a mentor's last quarterly meeting before as-of
+    overdue: bool = False  # a mentor whose next quarterly meeting is late
+
+    @property
+    def truth(self) -> tuple[str, ...]:
+        """What the truth file says of them: (true_person, tier, dormant, trajectory, every_days, overdue)."""
+        clockwork = self.trajectory == "clockwork"
+        return (self.key, self.tier, "true" if self.dormant else "false", self.trajectory,
+                str(CLOCKWORK_EVERY_DAYS) if clockwork else "", ("true" if self.overdue else "false") if clockwork else "")
 
     @property
     def key(self) -> str:
@@ -755,7 +816,51 @@ def make_person(plan: Plan, index: int, registry: Registry | None) -> Person:
     )
     describe_in_phone_book(person, rng, as_of)
     describe_elsewhere(person, rng, behaviour)
+    if index in plan.trajectories:
+        shape_trajectory(person, plan.trajectories[index], plan, claim)
     return person
+
+
+def shape_trajectory(person: Person, trajectory: str, plan: Plan, claim) -> None:
+    """Moves a tie's history so that its strength changes as planned. Drawn from a stream of
+    its own, after the person's usual draws, so that nobody else changes."""
+    rng = plan.rng("trajectory", person.index)
+    as_of = plan.as_of
+    person.trajectory = trajectory
+    # A change of employer would add a second work address to follow; these ties keep one.
+    person.old_company = person.old_title = person.change_date = person.old_work_email = None
+    if person.vcard_work_email and person.vcard_work_email != person.work_email:
+        person.vcard_work_email = person.work_email
+    if trajectory == "fading":
+        # A colleague for years who moved to another office: the messages, mail and weekly
+        # meetings stop at the move; the calls after it thin out.
+        person.met = min(person.met, as_of - timedelta(days=730))
+        if not person.colleague:
+            person.colleague, person.company = True, OWNER_EMPLOYER
+            person.work_email = claim(lambda suffix: work_address(person.given, person.family, OWNER_EMPLOYER, suffix))
+            if person.vcard_work_email:
+                person.vcard_work_email = person.work_email
+            if person.linkedin_email and person.linkedin_email != person.personal_email:
+                person.linkedin_email = person.work_email
+        person.moved_on = as_of - timedelta(days=rng.randint(*FADE_MOVED_DAYS))
+        person.window = (max(person.met, as_of - timedelta(days=HISTORY_DAYS)), person.moved_on)
+    elif trajectory == "rising":
+        person.met = as_of - timedelta(days=rng.randint(*RISE_MET_DAYS))
+        person.ramp_from = as_of - timedelta(days=rng.randint(*RISE_RAMP_DAYS))
+        person.window = (person.ramp_from, as_of)
+        if person.connected:
+            person.connected = random_day(rng, person.met, person.met + timedelta(days=60))
+    elif trajectory == "clockwork":
+        # Known for years, met only at the quarterly mentoring sessions.
+        person.met = min(person.met, as_of - timedelta(days=1100))
+        person.window = (as_of - timedelta(days=HISTORY_DAYS), as_of)
+        if person.connected and person.connected > as_of - timedelta(days=400):
+            person.connected = random_day(rng, person.met, person.met + timedelta(days=200))
+        person.overdue = rng.random() < 0.5
+        person.last_planned = as_of - timedelta(days=rng.randint(*(CLOCKWORK_OVERDUE_DAYS if person.overdue
+                                                                   else CLOCKWORK_ON_TIME_DAYS)))
+        if person.last_planned.day > 28:  # the same day every quarter: no 29th to 31st
+            person.last_planned = person.last_planned.replace(day=28)
 
 
 def describe_in_phone_book(person: Person, rng: Random, as_of: date) -> None:
@@ -898,8 +1003,8 @@ def owner_display() -> str:
 
 def message_rows(person: Person, plan: Plan) -> list[list[str]]:
     """A 1:1 conversation with the owner, newest first as the export lists it."""
-    if not person.slug or person.connected is None:
-        return []
+    if not person.slug or person.connected is None or person.trajectory == "clockwork":
+        return []  # a mentor is met, not written to: their rhythm is the quarterly meeting's
     behaviour = DORMANT_BEHAVIOUR if person.dormant else TIER_BEHAVIOUR[person.tier]
     rng = plan.rng("messages", person.index)
     count = rng.randint(*behaviour.messages)
@@ -927,7 +1032,9 @@ def message_rows(person: Person, plan: Plan) -> list[list[str]]:
 def group_message_rows(roster: list[Person], plan: Plan) -> list[list[str]]:
     """A few group chats among the closest ties: several comma-joined recipients a message."""
     rng = plan.rng("group-messages")
-    members = [p for p in roster if p.slug and p.connected and not p.dormant and p.tier in ("closest", "close")]
+    # A fader left the group chats with the move; a mentor was never in them.
+    members = [p for p in roster if p.slug and p.connected and not p.dormant and p.tier in ("closest", "close")
+               and p.trajectory not in ("fading", "clockwork")]
     rows: list[list[str]] = []
     owner_url = LINKEDIN_PREFIX + OWNER_SLUG
     for title in ("Conference crew", "Data leaders dinner", "Book club"):
@@ -1037,7 +1144,7 @@ class Attendee:
     partstat: str = "ACCEPTED"
     role: str = "REQ-PARTICIPANT"
     cutype: str = "INDIVIDUAL"
-    truth: tuple[str, str, str] | None = None  # (true_person, tier, dormant)
+    truth: tuple[str, ...] | None = None  # Person.truth
 
     def line(self, organizer_email: str) -> str:
         params = [f"CUTYPE={self.cutype}", f"ROLE={self.role}", f"PARTSTAT={self.partstat}"]
@@ -1133,14 +1240,14 @@ class CalendarBuilder:
         self.rng = plan.rng("calendar")
         self.roster = roster
         self.events: list[Event] = []
-        self.truth: dict[str, tuple[str, str, str]] = {}
+        self.truth: dict[str, tuple[str, ...]] = {}
         self.as_of = plan.as_of
 
     # who is invited, and how each calendar writes them
     def owner(self, outlook: bool = False, partstat: str = "ACCEPTED") -> Attendee:
         given, family = OWNER_NAME
         name = f"{family}, {given}" if outlook else f"{given} {family}"
-        return Attendee(OWNER_EMAILS[0], name, partstat, truth=(OWNER_KEY, "owner", "false"))
+        return Attendee(OWNER_EMAILS[0], name, partstat, truth=OWNER_TRUTH)
 
     def person(self, person: Person, day: date, personal: bool = False, outlook: bool = False,
                partstat: str = "ACCEPTED", role: str = "REQ-PARTICIPANT") -> Attendee:
@@ -1150,8 +1257,7 @@ class CalendarBuilder:
             # Outlook writes the address as the directory holds it: capitalised.
             local, domain = email.split("@")
             email = re.sub(r"[a-z]+", lambda word: word.group().capitalize(), local) + "@" + domain
-        return Attendee(email, name, partstat, role,
-                        truth=(person.key, person.tier, "true" if person.dormant else "false"))
+        return Attendee(email, name, partstat, role, truth=person.truth)
 
     def room(self, which: int) -> Attendee:
         name, code = ROOMS[which]
@@ -1181,7 +1287,8 @@ class CalendarBuilder:
                               self.created_before(start), **extra))
 
     def build(self) -> list[Event]:
-        current = [p for p in self.roster if not p.dormant]
+        # Ties with a planned trajectory get only the meetings their trajectory gives them.
+        current = [p for p in self.roster if not p.dormant and not p.trajectory]
         by_tier = {tier: [p for p in current if p.tier == tier] for tier in TIER_BEHAVIOUR}
         self.weekly_one_to_one(by_tier["closest"])
         self.fortnightly_one_to_ones(by_tier["closest"])
@@ -1192,6 +1299,9 @@ class CalendarBuilder:
         for person in self.roster:
             if person.dormant:
                 self.dormant_history(person)
+            elif person.trajectory:
+                {"fading": self.fading_history, "rising": self.rising_history,
+                 "clockwork": self.clockwork_history}[person.trajectory](person)
         self.upcoming(current)
         self.acquaintance_meetings()
         for event in self.events:
@@ -1381,6 +1491,56 @@ class CalendarBuilder:
             self.meeting(moment, 60, rng.choice(("Lunch", "Project review", "Catch-up")), owner,
                          [owner, self.person(person, moment.date(), personal=rng.random() < 0.3)])
 
+    def fading_history(self, person: Person) -> None:
+        """A close colleague who moved away: a weekly (closest) or fortnightly 1:1 until the
+        move and a few lunches, then video calls further and further apart."""
+        rng = self.rng
+        start_day, moved_on = person.window
+        first = start_day + timedelta(days=(rng.randint(0, 4) - start_day.weekday()) % 7)
+        owner = self.owner()
+        interval = 1 if person.tier == "closest" else 2
+        until = datetime.combine(moved_on, time(23, 59, 59))
+        self.meeting(datetime.combine(first, time(rng.choice((9, 11, 14)), 0)), 30,
+                     f"{person.given} / {OWNER_NAME[0]} 1:1", owner, [owner, self.person(person, first)],
+                     rrule=f"FREQ=WEEKLY;INTERVAL={interval};UNTIL={ics_utc(until)}")
+        for _ in range(rng.randint(2, 4)):
+            moment = working_slot(rng, start_day, moved_on)
+            self.meeting(moment.replace(hour=12, minute=30), 60, "Lunch", owner,
+                         [owner, self.person(person, moment.date())], location="Borough Market")
+        gap, day = float(FADE_FIRST_GAP_DAYS), moved_on
+        while day + timedelta(days=round(gap)) <= self.as_of - timedelta(days=FADE_LAST_CALL_DAYS):
+            day += timedelta(days=round(gap))
+            gap *= FADE_GAP_GROWTH
+            moment = working_slot(rng, day, day + timedelta(days=3))
+            self.meeting(moment, 30, f"Call with {person.given}", owner, [owner, self.person(person, day)],
+                         location="meet.example.com/xyz-abcd-efg")
+
+    def rising_history(self, person: Person) -> None:
+        """An acquaintance who became a close collaborator: an intro call, a chat, then a
+        weekly working session that goes on."""
+        rng = self.rng
+        owner = self.owner()
+        moment = working_slot(rng, person.met, person.met + timedelta(days=3))
+        self.meeting(moment, 30, "Intro call", owner, [owner, self.person(person, moment.date())])
+        if person.ramp_from - person.met > timedelta(days=60):
+            moment = working_slot(rng, person.met + timedelta(days=30), person.ramp_from - timedelta(days=14))
+            self.meeting(moment, 30, "Quick chat", owner, [owner, self.person(person, moment.date())])
+        first = person.ramp_from + timedelta(days=(rng.randint(0, 4) - person.ramp_from.weekday()) % 7)
+        self.meeting(datetime.combine(first, time(rng.choice((10, 14, 15)), 0)), 60,
+                     f"Working session: {person.given} & {OWNER_NAME[0]}", owner, [owner, self.person(person, first)],
+                     rrule=f"FREQ=WEEKLY;BYDAY={WEEKDAYS[first.weekday()]}")
+
+    def clockwork_history(self, person: Person) -> None:
+        """A mentor met on the same day every quarter; an overdue one's series has ended."""
+        last = person.last_planned
+        first = add_months(last, -CLOCKWORK_MONTHS * (CLOCKWORK_QUARTERS - 1))
+        rrule = f"FREQ=MONTHLY;INTERVAL={CLOCKWORK_MONTHS}"
+        if person.overdue:
+            rrule += f";UNTIL={ics_utc(datetime.combine(last, time(23, 59, 59)))}"
+        owner = self.owner()
+        self.meeting(datetime.combine(first, time(12, 30)), 60, f"Mentoring lunch with {person.given}", owner,
+                     [owner, self.person(person, first, personal=True)], rrule=rrule, location="The Anchor, Bankside")
+
     def acquaintance_meetings(self) -> None:
         """One or two one-off meetings with each met acquaintance, now and then with a colleague
         of theirs; last, so the Dunbar 150's events are drawn exactly as without them."""
@@ -1454,6 +1614,8 @@ def referral_entries(roster: list[Person], plan: Plan) -> list[tuple[Person, lis
         return f"{person.nickname or person.given} {person.family}" if rng.random() < 0.4 else person.full_name
 
     for person in roster:
+        if person.trajectory == "clockwork":
+            continue
         spec = DORMANT_REFERRALS if person.dormant else REFERRALS_RECEIVED.get(person.tier)
         if spec and rng.random() < spec[2]:
             for _ in range(rng.randint(*spec[0])):
@@ -1616,6 +1778,8 @@ def sample_mail_messages(dunbar: list[Person], plan: Plan) -> tuple[list[tuple[d
     found: list[tuple[datetime, bytes]] = []
     written: list[Person] = []
     for person in dunbar:
+        if person.trajectory == "clockwork":
+            continue
         rng = plan.rng("mail", person.index)
         low, high = MAIL_DORMANT if person.dormant else MAIL_PER_TIER.get(person.tier, (0, 0))
         count = rng.randint(low, high)
@@ -1698,12 +1862,9 @@ class TruthWriter:
 
     def add(self, source: str, key: str, person: Person | None) -> None:
         """`person` None is the owner."""
-        if person is None:
-            self.add_row(source, key, (OWNER_KEY, "owner", "false"))
-        else:
-            self.add_row(source, key, (person.key, person.tier, "true" if person.dormant else "false"))
+        self.add_row(source, key, OWNER_TRUTH if person is None else person.truth)
 
-    def add_row(self, source: str, key: str, who: tuple[str, str, str]) -> None:
+    def add_row(self, source: str, key: str, who: tuple[str, ...]) -> None:
         self.rows += 1
         if self.writer:
             self.writer.writerow([source, key, *who])

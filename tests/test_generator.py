@@ -278,7 +278,7 @@ def test_truth_names_recommenders_the_way_the_warehouse_keys_them(inbox):
 
 def test_truth_keys_are_unique_and_owner_is_labelled(inbox):
     rows = truth_rows(inbox[1])
-    assert list(rows[0]) == ["source", "source_key", "true_person", "tier", "dormant"]
+    assert list(rows[0]) == ["source", "source_key", "true_person", "tier", "dormant", "trajectory", "every_days", "overdue"]
     keys = [(row["source"], row["source_key"]) for row in rows]
     assert len(keys) == len(set(keys))
     owner = {row["source_key"] for row in rows if row["true_person"] == "owner"}
@@ -309,7 +309,8 @@ def test_dormant_ties_are_rich_in_the_past_and_silent_for_a_year(inbox, calendar
     folder, truth_path, _ = inbox
     truth = truth_rows(truth_path)
     dormant = {row["true_person"] for row in truth if row["dormant"] == "true"}
-    closest = {row["true_person"] for row in truth if row["tier"] == "closest"}
+    # The closest tie who moved away (a planned fader) is the exception.
+    closest = {row["true_person"] for row in truth if row["tier"] == "closest" and not row["trajectory"]}
     person_of = {(row["source"], row["source_key"]): row["true_person"] for row in truth}
     last_seen: dict[str, date] = {}
     meetings = collections.Counter()
@@ -411,3 +412,70 @@ def test_shipped_sample_is_what_the_generator_writes(tmp_path):
 def test_truth_file_inside_the_inbox_is_refused(tmp_path):
     with pytest.raises(ValueError, match="outside the inbox"):
         generate_inbox(tmp_path / "inbox", people=10, truth_path=tmp_path / "inbox" / "truth.csv")
+
+
+def calendar_days_by_person(calendar, truth: list[dict]) -> dict[str, list[date]]:
+    """Each true person's meeting days in the calendar, sorted, cancelled meetings left out."""
+    person_of = {row["source_key"]: row["true_person"] for row in truth if row["source"] == "calendar"}
+    days: dict[str, list[date]] = collections.defaultdict(list)
+    for occurrence in recurring_ical_events.of(calendar).between(date(2018, 1, 1), date(2027, 2, 1)):
+        if str(occurrence.get("STATUS", "")) == "CANCELLED":
+            continue
+        for attendee in occurrence.get("ATTENDEE", []):
+            person = person_of.get(normalize_email(str(attendee)))
+            if person and person != "owner":
+                days[person].append(occurrence["DTSTART"].dt.date())
+    return {person: sorted(found) for person, found in days.items()}
+
+
+def planned(truth: list[dict], trajectory: str) -> dict[str, dict]:
+    return {row["true_person"]: row for row in truth if row["trajectory"] == trajectory}
+
+
+def test_truth_names_the_planned_faders_risers_and_quarterly_mentors(inbox):
+    truth = truth_rows(inbox[1])
+    people = {row["true_person"]: row for row in truth}
+    trajectories = collections.Counter(row["trajectory"] for row in people.values())
+    assert (trajectories["fading"], trajectories["rising"], trajectories["clockwork"]) == (5, 3, 4)
+    assert all(row["dormant"] == "false" for row in people.values() if row["trajectory"])
+    assert {row["tier"] for row in planned(truth, "fading").values()} <= {"closest", "close", "active"}
+    mentors = planned(truth, "clockwork").values()
+    assert {row["every_days"] for row in mentors} == {"91"} and {row["overdue"] for row in mentors} == {"true", "false"}
+    assert all(row["every_days"] == row["overdue"] == "" for row in people.values() if row["trajectory"] != "clockwork")
+
+
+def test_quarterly_mentors_meet_on_the_same_day_every_quarter_and_the_overdue_ones_stopped(inbox, calendar):
+    truth = truth_rows(inbox[1])
+    days = calendar_days_by_person(calendar, truth)
+    for mentor, row in planned(truth, "clockwork").items():
+        past = [day for day in days[mentor] if day <= AS_OF]
+        gaps = [(later - earlier).days for earlier, later in zip(past, past[1:])]
+        assert len(past) == 9 and all(89 <= gap <= 92 for gap in gaps), (mentor, gaps)
+        since = (AS_OF - past[-1]).days
+        if row["overdue"] == "true":
+            assert since > 91 * 1.25 and past == days[mentor]  # nothing booked since
+        else:
+            assert since < 91 and days[mentor][-1] > AS_OF  # the series goes on
+
+
+def test_faders_were_met_weekly_until_they_moved_then_ever_more_rarely_but_within_the_year(inbox, calendar):
+    truth = truth_rows(inbox[1])
+    days = calendar_days_by_person(calendar, truth)
+    for fader in planned(truth, "fading"):
+        last_year = [day for day in days[fader] if (AS_OF - day).days <= 365]
+        earlier_half, later_half = [day for day in last_year if (AS_OF - day).days > 182], \
+            [day for day in last_year if (AS_OF - day).days <= 182]
+        assert len(earlier_half) >= 10 and 1 <= len(later_half) <= 3, (fader, len(earlier_half), len(later_half))
+        assert (AS_OF - days[fader][-1]).days >= 30
+
+
+def test_risers_were_met_once_or_twice_then_weekly_for_the_last_months(inbox, calendar):
+    truth = truth_rows(inbox[1])
+    days = calendar_days_by_person(calendar, truth)
+    for riser in planned(truth, "rising"):
+        past = [day for day in days[riser] if day <= AS_OF]
+        recent = [day for day in past if (AS_OF - day).days <= 120]
+        before_the_work = [day for day in past if (AS_OF - day).days > 170]
+        assert (AS_OF - past[0]).days >= 240 and 1 <= len(before_the_work) <= 2
+        assert len(recent) >= 15, (riser, len(recent))
+

@@ -36,7 +36,9 @@ EXTERNAL_BENCHMARKS = {
     "vcard_parser": ("bench_vcard.py", [], ["--cards", "300"]),
     "ics_parser": ("bench_ics.py", [], ["--generate-mb", "0.5"]),
     "matching": ("bench_matching.py", [], ["--only", "fake_1000", "--skip-splink"]),
-    "tie_strength_history": ("bench_time.py", [], ["--people", "2000"]),
+    # Issue 16: the history's speed at 20k people, and trends, fading_ties and reconnect against
+    # the generator's planned trajectories (150 and 2,000 people, two seeds; quick: one inbox).
+    "tie_strength_history": ("bench_time.py", [], ["--people", "2000", "--sizes", "150", "--seeds", "7"]),
 }
 EXTERNAL_TIMEOUT_S = 3600
 PHASES = ["startup_s", "run_setup_s", "steps_s", "report_s"]

@@ -1,13 +1,27 @@
-"""Times tie_strength_history and tie_strength (both from int_tie_features) against tie_strength before the history.
+"""Relationships over time (issue 16): how fast tie_strength_history is, and whether the
+trends, fading_ties and reconnect find the ties the generator changed on purpose.
 
 Usage:
-    .venv/bin/python bench/bench_time.py                   # a generated inbox of 20k people
+    .venv/bin/python bench/bench_time.py                   # speed at 20k people; trajectories at 150 and 2k, seeds 7 and 11
     .venv/bin/python bench/bench_time.py --people 2000 --json out.json
+    .venv/bin/python bench/bench_time.py --skip-speed --sizes 150 --seeds 7
 
+Speed:
 The inbox runs through the product once (cached in bench/.cache/); then, on a copy of its
 working database, each model is rebuilt `--repeats` times and the fastest build counts (the
 machine is shared, and the minimum is the least disturbed figure). Issue 16's target: the
 history within 1.5x the time of tie_strength.
+
+Trajectories: `data/generate_inbox.py` gives a few of the Dunbar 150 a planned change
+(truth columns `trajectory`, `every_days`, `overdue`): close colleagues who move away and fade,
+new acquaintances who become close collaborators, mentors met every quarter (some overdue).
+Each inbox runs through the product as a whole process; each published person is mapped to
+the true person most of its records belong to. Reported, with issue 16's targets:
+  - fading recall (>= 0.9) and precision (>= 0.8) of `fading_ties` against the faders;
+  - rising recall (>= 0.8): faders' opposite, `tie_strength.trend = 'rising'`; its precision too;
+  - reconnect precision: of the people with a planned rhythm that `reconnect` lists, the share
+    truly overdue; its recall over the overdue ones; and how close each mentor's found rhythm
+    (`int_keep_in_touch.every_days`) is to the planned one.
 """
 from __future__ import annotations
 
@@ -22,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import CACHE_DIR, REPO_ROOT, cached_inbox, run_pipeline, write_json  # noqa: E402
+from common import CACHE_DIR, REPO_ROOT, cached_inbox, machine_description, read_truth, run_pipeline, write_json  # noqa: E402
 from assets.resource import working_path_for  # noqa: E402
 
 # Issue 16: the history and tie_strength together may cost at most this multiple of the
@@ -82,31 +96,155 @@ def bench(working_database: Path, as_of: str, repeats: int, baseline_revision: s
             "meets_target": pair <= TARGET_RATIO * before}
 
 
+# --- Trajectories against the generator's truth --------------------------------------------
+
+# Issue 16's targets.
+FADING_RECALL_TARGET = 0.9
+FADING_PRECISION_TARGET = 0.8
+RISING_RECALL_TARGET = 0.8
+TRAJECTORY_SIZES = [150, 2_000]
+TRAJECTORY_SEEDS = [7, 11]
+# A found rhythm within this share of the planned one counts as found (91 days: 82 to 100).
+RHYTHM_TOLERANCE = 0.1
+
+
+def share(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def score_trajectories(warehouse: Path, truth: list[dict], as_of: str) -> dict:
+    """Recall and precision of fading_ties, the rising trend and reconnect against the truth."""
+    import duckdb
+
+    from bench_ranking import true_person_of
+
+    people = {row["true_person"]: row for row in truth}
+    planned = {who: row for who, row in people.items() if row.get("trajectory")}
+    fading = {who for who, row in planned.items() if row["trajectory"] == "fading"}
+    rising = {who for who, row in planned.items() if row["trajectory"] == "rising"}
+    rhythmic = {who: row for who, row in planned.items() if row.get("every_days")}
+    overdue = {who for who, row in rhythmic.items() if row["overdue"] == "true"}
+    mapping = true_person_of(warehouse, truth)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        listed_fading = [mapping.get(pid) for (pid,) in connection.execute(
+            "SELECT person_id FROM fading_ties ORDER BY rank").fetchall()]
+        trends = {mapping.get(pid): trend for pid, trend in connection.execute(
+            "SELECT person_id, trend FROM tie_strength").fetchall()}
+        listed_reconnect = [mapping.get(pid) for (pid,) in connection.execute(
+            "SELECT person_id FROM reconnect ORDER BY rank").fetchall()]
+    with duckdb.connect(str(working_path_for(warehouse)), read_only=True) as connection:
+        found_rhythm = {mapping.get(pid): (every_days, source) for pid, every_days, source in connection.execute(
+            "SELECT person_id, every_days, rhythm_source FROM int_keep_in_touch").fetchall()}
+        # The published list stops at reconnect_list_size; the rule itself is judged on every
+        # tie it calls overdue, the same SQL with no limit.
+        from warehouse.config import ScoringConfig, sql_variables
+        from warehouse.models import load_models
+
+        reconnect_sql = next(model.sql for model in load_models() if model.name == "reconnect")
+        for name, value in sql_variables(ScoringConfig(reconnect_list_size=1_000_000), as_of).items():
+            connection.execute(f"SET VARIABLE {name} = ?", [value])
+        called_overdue = [mapping.get(pid) for (pid,) in connection.execute(
+            f"SELECT person_id FROM ({reconnect_sql}) WHERE days_since_last_contact > every_days "
+            f"* (1 + getvariable('overdue_grace_share'))").fetchall()]
+    listed_rising = [who for who, trend in trends.items() if trend == "rising"]
+    reconnect_planned = [who for who in listed_reconnect if who in rhythmic]
+    overdue_planned = [who for who in called_overdue if who in rhythmic]
+    rhythm_errors = [abs(found_rhythm[who][0] - int(row["every_days"])) / int(row["every_days"])
+                     for who, row in rhythmic.items() if who in found_rhythm and found_rhythm[who][0] is not None]
+    return {
+        "faders": len(fading), "fading_ties_listed": len(listed_fading),
+        "fading_recall": share(len(fading & set(listed_fading)), len(fading)),
+        "fading_precision": share(sum(who in fading for who in listed_fading), len(listed_fading)),
+        "risers": len(rising), "rising_listed": len(listed_rising),
+        "rising_recall": share(len(rising & set(listed_rising)), len(rising)),
+        "rising_precision": share(sum(who in rising for who in listed_rising), len(listed_rising)),
+        "planned_rhythms": len(rhythmic), "overdue_planned": len(overdue), "reconnect_listed": len(listed_reconnect),
+        # Of the people with a planned rhythm that the published list shows, the share truly overdue.
+        "reconnect_precision": share(sum(who in overdue for who in reconnect_planned), len(reconnect_planned)),
+        "reconnect_recall": share(len(overdue & set(listed_reconnect)), len(overdue)),
+        # The same for every tie the rule calls overdue, before the list's length limit.
+        "overdue_rule_precision": share(sum(who in overdue for who in overdue_planned), len(overdue_planned)),
+        "overdue_rule_recall": share(len(overdue & set(called_overdue)), len(overdue)),
+        "rhythm_found": share(sum(error <= RHYTHM_TOLERANCE for error in rhythm_errors), len(rhythmic)),
+        # What the misses were, so a figure below target shows what stood in the way.
+        "faders_missed": {who: trends.get(who) for who in sorted(fading - set(listed_fading))},
+        "fading_listed_not_planned": [f"{who} ({people.get(who, {}).get('tier')})" for who in listed_fading
+                                      if who not in fading],
+        "risers_missed": {who: trends.get(who) for who in sorted(rising - set(listed_rising))},
+    }
+
+
+def bench_trajectories(sizes: list[int], seeds: list[int], as_of: str) -> dict:
+    runs = []
+    for people in sizes:
+        for seed in seeds:
+            inbox, truth_path, _ = cached_inbox(people, seed)
+            run = run_pipeline(inbox, CACHE_DIR / "runs" / f"time-trajectories-{people}-s{seed}", as_of,
+                               label="trajectories")
+            entry = {"people": people, "seed": seed, "wall_s": run["wall_s"], "returncode": run["returncode"]}
+            if run["returncode"] != 0:
+                entry["error_tail"] = run.get("error_tail")
+            else:
+                entry.update(score_trajectories(Path(run["warehouse"]), read_truth(truth_path), as_of))
+            print(f"[time] {people} people, seed {seed}: " + ", ".join(
+                f"{key} {entry.get(key)}" for key in ("fading_recall", "fading_precision", "rising_recall",
+                                                      "reconnect_precision", "reconnect_recall", "overdue_rule_precision",
+                                                      "overdue_rule_recall", "rhythm_found")),
+                  flush=True)
+            runs.append(entry)
+    measures = ("fading_recall", "fading_precision", "rising_recall", "rising_precision", "reconnect_precision",
+                "reconnect_recall", "overdue_rule_precision", "overdue_rule_recall", "rhythm_found")
+    mean = {}
+    for measure in measures:
+        values = [entry[measure] for entry in runs if entry.get(measure) is not None]
+        mean[measure] = round(sum(values) / len(values), 3) if values else None
+    targets = {"fading_recall": FADING_RECALL_TARGET, "fading_precision": FADING_PRECISION_TARGET,
+               "rising_recall": RISING_RECALL_TARGET}
+    return {"runs": runs, "mean": [{"measure": "mean", **mean}], "targets": targets,
+            "meets_targets": all(mean[name] is not None and mean[name] >= target for name, target in targets.items())}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=20_000)
+    parser.add_argument("--people", type=int, default=20_000, help="inbox size for the speed part")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--working-database", type=Path, help="an existing working database to time instead")
     parser.add_argument("--as-of", default="2026-11-20")
     parser.add_argument("--baseline-revision", default=BASELINE_REVISION,
                         help="the git revision whose tie_strength is the baseline")
+    parser.add_argument("--sizes", nargs="+", type=int, default=TRAJECTORY_SIZES, help="inbox sizes for trajectories")
+    parser.add_argument("--seeds", nargs="+", type=int, default=TRAJECTORY_SEEDS, help="seeds for trajectories")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-trajectories", action="store_true")
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args(argv)
-    working = arguments.working_database
-    if working is None:
-        inbox, _, _ = cached_inbox(arguments.people, arguments.seed)
-        run = run_pipeline(inbox, CACHE_DIR / f"time-{arguments.people}-s{arguments.seed}", arguments.as_of)
-        working = working_path_for(Path(run["warehouse"]))
-    result = {"people": arguments.people,
-              **bench(working, arguments.as_of, arguments.repeats, arguments.baseline_revision)}
-    print(f"tie_strength_history and tie_strength at {arguments.people:,} people ({result['interactions']:,} "
-          f"interactions): {result['history_s']:.3f} s + {result['tie_strength_s']:.3f} s against tie_strength "
-          f"before the history ({result['baseline_revision']}) {result['tie_strength_before_s']:.3f} s "
-          f"= {result['ratio']}x (target {TARGET_RATIO}x)")
+    results: dict = {"machine": machine_description()}
+    if not arguments.skip_speed:
+        working = arguments.working_database
+        if working is None:
+            inbox, _, _ = cached_inbox(arguments.people, arguments.seed)
+            run = run_pipeline(inbox, CACHE_DIR / f"time-{arguments.people}-s{arguments.seed}", arguments.as_of)
+            working = working_path_for(Path(run["warehouse"]))
+        speed = {"people": arguments.people,
+                 **bench(working, arguments.as_of, arguments.repeats, arguments.baseline_revision)}
+        print(f"tie_strength_history and tie_strength at {arguments.people:,} people ({speed['interactions']:,} "
+              f"interactions): {speed['history_s']:.3f} s + {speed['tie_strength_s']:.3f} s against tie_strength "
+              f"before the history ({speed['baseline_revision']}) {speed['tie_strength_before_s']:.3f} s "
+              f"= {speed['ratio']}x (target {TARGET_RATIO}x)")
+        results["speed"] = [speed]  # a list of records: run_all shows each list as a table
+    if not arguments.skip_trajectories:
+        results["trajectories"] = bench_trajectories(arguments.sizes, arguments.seeds, arguments.as_of)
+        mean = results["trajectories"]["mean"][0]
+        print(f"trajectories, mean over {len(arguments.sizes)} sizes x {len(arguments.seeds)} seeds: "
+              f"fading recall {mean['fading_recall']} (target {FADING_RECALL_TARGET}), precision "
+              f"{mean['fading_precision']} (target {FADING_PRECISION_TARGET}); rising recall {mean['rising_recall']} "
+              f"(target {RISING_RECALL_TARGET}); reconnect precision {mean['reconnect_precision']}, recall "
+              f"{mean['reconnect_recall']} (the rule before the list limit: {mean['overdue_rule_precision']}, "
+              f"{mean['overdue_rule_recall']}); planned rhythm found {mean['rhythm_found']}")
     if arguments.json:
-        write_json(arguments.json, result)
-    return result
+        write_json(arguments.json, results)
+    return results
 
 
 if __name__ == "__main__":

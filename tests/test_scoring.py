@@ -171,7 +171,7 @@ def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: Scorin
     connection.execute("CREATE TABLE person (person_id VARCHAR, display_name VARCHAR, sources VARCHAR[], first_seen DATE)")
     # No mail here; tie_strength reads each tie's trend from the monthly history, none here either.
     connection.execute("CREATE TABLE int_mail_replies (person_id VARCHAR, message_key VARCHAR, sent_at TIMESTAMPTZ, "
-                       "direction VARCHAR, answered_at TIMESTAMPTZ, reply_hours DOUBLE)")
+                       "direction VARCHAR, sent_day DATE, answered_at TIMESTAMPTZ, answered_day DATE, reply_hours DOUBLE)")
     connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, strength_6_months_ago DOUBLE, "
                        "rank_share_6_months_ago DOUBLE)")
     for person, texts in contacts.items():

@@ -59,8 +59,9 @@ def test_a_past_month_end_equals_tie_strength_computed_on_that_date(warehouse, t
         connection.execute(f"ATTACH '{working_path_for(warehouse)}' AS working (READ_ONLY)")
         # Mail asked for an answer by then, answered only if the answer came by then.
         connection.execute("CREATE TABLE int_mail_replies AS SELECT * REPLACE ("
-                           "if(answered_at::date <= DATE '2026-05-31', answered_at, NULL) AS answered_at) "
-                           "FROM working.int_mail_replies WHERE sent_at::date <= DATE '2026-05-31'")
+                           "if(answered_day <= DATE '2026-05-31', answered_at, NULL) AS answered_at, "
+                           "if(answered_day <= DATE '2026-05-31', answered_day, NULL) AS answered_day) "
+                           "FROM working.int_mail_replies WHERE sent_day <= DATE '2026-05-31'")
         connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, "
                            "strength_6_months_ago DOUBLE, rank_share_6_months_ago DOUBLE)")
         for name, value in sql_variables(ScoringConfig(), "2026-05-31").items():

@@ -37,7 +37,10 @@ select
     mails.message_key,
     mails.sent_at,
     mails.direction,
+    -- The days, cast once here: every as-of date of int_tie_features compares them.
+    mails.sent_at::date as sent_day,
     min(answers.sent_at) as answered_at,
+    min(answers.sent_at)::date as answered_day,
     epoch(min(answers.sent_at) - mails.sent_at) / 3600.0 as reply_hours
 from mails
 left join answers

@@ -109,10 +109,10 @@ replies as (
         params.as_of_date,
         r.person_id,
         count(*) as reply_mails,
-        count(r.answered_at) filter (where r.answered_at::date <= params.as_of_date) as answered_mails
+        count(*) filter (where r.answered_day <= params.as_of_date) as answered_mails
     from int_mail_replies as r
-    join params on r.sent_at::date <= params.as_of_date
-        and r.sent_at::date > params.as_of_date - getvariable('reply_window_days')
+    join params on r.sent_day <= params.as_of_date
+        and r.sent_day > params.as_of_date - getvariable('reply_window_days')
     group by params.as_of_date, r.person_id
 ),
 raw_features as (

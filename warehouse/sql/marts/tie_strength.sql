@@ -50,7 +50,7 @@ replies as (
         median(reply_hours) filter (where direction = 'outbound') as median_reply_hours_theirs,
         median(reply_hours) filter (where direction = 'inbound') as median_reply_hours_yours
     from int_mail_replies
-    where sent_at::date > getvariable('as_of')::date - getvariable('reply_window_days')
+    where sent_day > getvariable('as_of')::date - getvariable('reply_window_days')
     group by person_id
 ),
 final as (

@@ -2,8 +2,9 @@
 2026-11-20; the owner writes as alex@example.com):
 
 - Wren, a mail-only colleague: you write her weekly (10 mails, 7 to 70 days ago); she answers
-  9 of them after 1, 2, 3, 4, 5, 6, 20, 30 and 50 hours (median 5). She writes 4 mails of her
-  own (10 to 31 days ago); you answer the first two after 10 and 30 hours.
+  9 of them after 1, 2, 60, 4, 5, 6, 20, 30 and 50 hours (median 6; the 60-hour answer to your
+  mail of 29 October comes on 1 November, after the October month-end). She writes 4 mails of
+  her own (10 to 31 days ago); you answer the first two after 10 and 30 hours.
 - Kit: 3 mails from you, one answer: too little mail for a reply rate in words.
 - A mail from you to Wren and three others, never answered: more than `reply_max_people` on it,
   so it asks no one in particular and counts in no reply rate.
@@ -13,15 +14,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_AS_OF, copy_of_tiny_inbox, failed_checks, materialize_all, rows
+from warehouse.config import ScoringConfig, sql_variables
+from warehouse.models import load_models
 
 OWNER = "Alex Morgan <alex@example.com>"
 WREN = "Wren Okafor <wren.okafor@partner.example.org>"
 KIT = "Kit Ramos <kit.ramos@other.example.org>"
 AS_OF = datetime.fromisoformat(SAMPLE_AS_OF)
-WREN_REPLY_HOURS = [1, 2, 3, 4, 5, 6, 20, 30, 50]  # to your mails 1..9; the 10th goes unanswered
+WREN_REPLY_HOURS = [1, 2, 60, 4, 5, 6, 20, 30, 50]  # to your mails 1..9; the 10th goes unanswered
 YOUR_REPLY_HOURS = [10, 30]  # to her mails 1 and 2; 3 and 4 go unanswered
 
 
@@ -90,7 +94,7 @@ def test_reply_rates_count_the_mails_each_side_answered(mail_warehouse):
     wren = tie_of(mail_warehouse, "wren.okafor@partner.example.org")
     assert wren["reply_rate_theirs"] == pytest.approx(9 / 10)
     assert wren["reply_rate_yours"] == pytest.approx(2 / 4)
-    assert wren["median_reply_hours_theirs"] == pytest.approx(5.0)
+    assert wren["median_reply_hours_theirs"] == pytest.approx(6.0)
     assert wren["median_reply_hours_yours"] == pytest.approx(20.0)
 
 
@@ -129,3 +133,34 @@ def test_a_person_without_mail_has_no_reply_figures(mail_warehouse):
     priya = rows(mail_warehouse, "SELECT reply_rate_theirs, median_reply_hours_theirs, emails_365d FROM tie_strength "
                                  "WHERE display_name = 'Priya Shah'")
     assert priya == [(None, None, 0)]
+
+
+def test_the_october_month_end_counts_only_the_answers_come_by_then(mail_warehouse):
+    """The history's row for 31 October is tie_strength run on that day, on the contacts and
+    the mail up to it: your mail of 29 October, answered on 1 November, was unanswered then."""
+    from assets.resource import working_path_for
+
+    month_end = "2026-10-31"
+    models = {model.name: model.sql for model in load_models()}
+    with duckdb.connect() as connection:
+        connection.execute(f"ATTACH '{mail_warehouse}' AS published (READ_ONLY)")
+        connection.execute(f"ATTACH '{working_path_for(mail_warehouse)}' AS working (READ_ONLY)")
+        connection.execute(f"CREATE TABLE interaction AS SELECT * FROM published.interaction "
+                           f"WHERE occurred_at::date <= DATE '{month_end}'")
+        connection.execute("CREATE TABLE person AS SELECT * FROM published.person")
+        connection.execute(f"CREATE TABLE int_mail_replies AS SELECT * REPLACE ("
+                           f"if(answered_day <= DATE '{month_end}', answered_at, NULL) AS answered_at, "
+                           f"if(answered_day <= DATE '{month_end}', answered_day, NULL) AS answered_day) "
+                           f"FROM working.int_mail_replies WHERE sent_day <= DATE '{month_end}'")
+        unanswered_then = connection.execute(
+            f"SELECT count(*) FROM working.int_mail_replies WHERE sent_day <= DATE '{month_end}' "
+            f"AND answered_day > DATE '{month_end}'").fetchone()[0]
+        for name, value in sql_variables(ScoringConfig(), month_end).items():
+            connection.execute(f"SET VARIABLE {name} = ?", [value])
+        connection.execute(f"CREATE TABLE int_tie_features AS {models['int_tie_features']}")
+        then = dict(connection.execute(f"SELECT person_id, score FROM int_tie_features "
+                                       f"WHERE as_of_date = DATE '{month_end}'").fetchall())
+        history = dict(connection.execute("SELECT person_id, score FROM published.tie_strength_history "
+                                          "WHERE month = DATE '2026-10-01'").fetchall())
+    assert unanswered_then == 1
+    assert then == history

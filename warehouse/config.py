@@ -251,8 +251,9 @@ class ScoringConfig:
     # Reply figures count the mail of the last year, like the messages of the explanation.
     reply_window_days: int = 365
     # With fewer mails asking for an answer than this, a reply rate is anecdote: reciprocity
-    # stays the balance of initiative and the explanation says nothing of replies. Five mails
-    # give a rate in steps of a fifth, the coarsest that still reads as a habit.
+    # stays the balance of initiative (fewer mails either way) and the explanation says nothing
+    # of replies (fewer of yours). Five mails give a rate in steps of a fifth, the coarsest that
+    # still reads as a habit.
     reply_min_mails: int = 5
 
 

@@ -124,6 +124,8 @@ def test_too_little_mail_gives_rates_but_no_sentence_and_no_reciprocity_change(m
     assert kit["reply_rate_theirs"] == pytest.approx(1 / 3, abs=1e-4)  # rounded to 4 places
     assert kit["reply_rate_yours"] is None  # Kit never wrote first
     assert "you write" not in kit["explanation"]
+    # Your 3, Kit's answer and your mail to four people.
+    assert "5 mails in the last year, 1 from them" in kit["explanation"]
     yours, theirs = kit["initiated_by_owner"], kit["initiated_by_them"]
     assert (yours, theirs) == (4, 1)
     assert kit["reciprocity"] == pytest.approx((1 - 3 / 5) * 5 / 7, abs=1e-6)

@@ -106,7 +106,8 @@ select
             messages_365d || ' message' || if(messages_365d = 1, '', 's') || ' in the last year, '
             || messages_from_them_365d || ' from them'
         end,
-        -- Replies, once there is enough mail to judge them by (`reply_min_mails` of yours).
+        -- Replies, once there is enough mail to judge them by (`reply_min_mails` of yours);
+        -- otherwise how much mail there was.
         case when mails_to_them_asking >= getvariable('reply_min_mails') then
             'you write ' || case
                 when your_emails_per_week >= 5 then 'daily'
@@ -128,6 +129,9 @@ select
                 when median_reply_hours_theirs <= 72 then ', usually within three days'
                 when median_reply_hours_theirs <= 168 then ', usually within a week'
                 else ', usually after more than a week' end
+            when emails_365d > 0 then
+                emails_365d || ' mail' || if(emails_365d = 1, '', 's') || ' in the last year, '
+                || emails_from_them_365d || ' from them'
         end,
         case when referrals_received > 0 then
             'referred you ' || case referrals_received when 1 then 'once' when 2 then 'twice' else referrals_received || ' times' end

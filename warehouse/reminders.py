@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from warehouse.resolution.export import printable
+from warehouse.content_lines import escape_text, fold
 
 # Marks the file as ours, so that a copy dropped in the inbox is not read back as meetings
 # (connectors.sources.OWN_PRODID_PREFIX).
@@ -23,7 +23,6 @@ CALENDAR_NAME = "strongties: reconnect"
 # keeps stable across runs on the same inputs.
 UID_NAMESPACE = uuid.UUID("0b6f3a8e-2f4d-4c61-9d7e-5a1c3e8b7f20")
 UID_DOMAIN = "strongties"
-FOLD_OCTETS = 75  # RFC 5545 section 3.1: lines longer than 75 octets are folded
 # Reminders go on the working days of the next two weeks (Monday to Friday), first thing in
 # the morning, a quarter of an hour each and one after another when a day holds several.
 REMINDER_SPAN_DAYS = 14
@@ -32,30 +31,6 @@ FIRST_REMINDER_AT = time(9, 30)
 REMINDER_MINUTES = 15
 # SEQUENCE counts minutes since this moment: it only has to grow from one run to the next.
 SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
-
-
-def escape_text(value: object) -> str:
-    """A TEXT value as RFC 5545 section 3.3.11 writes it, on one line: line breaks become
-    spaces (printable), so no value can end its line and start a property of its own."""
-    return (printable(str(value if value is not None else ""))
-            .replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,"))
-
-
-def fold(line: str) -> str:
-    """A content line split into pieces of at most 75 octets, never inside a UTF-8 character."""
-    if len(line.encode("utf-8")) <= FOLD_OCTETS:
-        return line
-    pieces, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        limit = FOLD_OCTETS if not pieces else FOLD_OCTETS - 1  # continuation lines start with a space
-        if size + width > limit:
-            pieces.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    pieces.append(current)
-    return "\r\n ".join(pieces)
 
 
 def reminder_uid(person_id: str) -> str:

@@ -8,58 +8,24 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from warehouse.content_lines import escape_text, fold, printable
+
 from .features import as_list, clean_text
 
 # Fixed namespace so that a person's UID is the same on every export (importers update the
 # card instead of adding a duplicate); derived from the cluster key, which is stable.
 UID_NAMESPACE = uuid.UUID("5f0f6a52-7c1e-4d0e-9a53-2b8e6f1d9c41")
-FOLD_OCTETS = 75  # RFC 6350 section 3.2: lines longer than 75 octets are folded
 # Marks the file as ours, so that a copy dropped in the inbox is not read back as contacts
 # (connectors.sources.OWN_PRODID_PREFIX).
 ADDRESS_BOOK_PRODID = "PRODID:-//strongties//address book//EN"
 
 
-# Everything a reader may take for the end of a line (Python's str.splitlines splits on each
-# of these), and tabs: written into a value they become a space, so that a value can never
-# start a line, a property or a card of its own.
-_LINE_BREAKS = re.compile(r"\r\n|[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
-# The remaining C0 and C1 control characters: no contact field means one; they are dropped.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A telephone number written as a `tel:` URI: E.164, a plus and digits only (RFC 3966).
 _E164 = re.compile(r"\+[0-9]{2,20}")
 _BIRTHDAY = re.compile(r"(?:[0-9]{8}|--[0-9]{4})")
 # Characters a URI may hold as they are (RFC 3986), minus the comma and semicolon that
 # separate vCard values; everything else, non-ASCII included, is percent-encoded.
 _URI_SAFE = ":/?#[]@!$&'()*+=-._~%"
-
-
-def printable(value: str) -> str:
-    """`value` with line breaks and tabs as spaces and other control characters removed."""
-    if value.isprintable():  # nearly every value: nothing to replace
-        return value
-    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value))
-
-
-def _escape(value: str) -> str:
-    """A text value as RFC 6350 section 3.4 writes it, on one line."""
-    return printable(value).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-
-
-def _fold(line: str) -> str:
-    """Split a content line into pieces of at most 75 octets without cutting a UTF-8 character."""
-    if len(line.encode("utf-8")) <= FOLD_OCTETS:  # most lines: nothing to fold
-        return line
-    pieces, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        limit = FOLD_OCTETS if not pieces else FOLD_OCTETS - 1  # continuation lines start with a space
-        if size + width > limit:
-            pieces.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    pieces.append(current)
-    return "\r\n ".join(pieces)
 
 
 def _birthday(value: str) -> str:
@@ -76,27 +42,27 @@ def card_lines(person: dict) -> list[str]:
         "VERSION:4.0",
         ADDRESS_BOOK_PRODID,
         f"UID:urn:uuid:{uuid.uuid5(UID_NAMESPACE, clean_text(person.get('cluster_key')))}",
-        f"FN:{_escape(display)}",
-        f"N:{_escape(clean_text(person.get('family_name')))};{_escape(clean_text(person.get('given_name')))};;;",
+        f"FN:{escape_text(display)}",
+        f"N:{escape_text(clean_text(person.get('family_name')))};{escape_text(clean_text(person.get('given_name')))};;;",
     ]
     for preference, email in enumerate(as_list(person.get("emails")), start=1):
-        lines.append(f"EMAIL;PREF={preference}:{_escape(email)}" if preference == 1 else f"EMAIL:{_escape(email)}")
+        lines.append(f"EMAIL;PREF={preference}:{escape_text(email)}" if preference == 1 else f"EMAIL:{escape_text(email)}")
     for phone in as_list(person.get("phones")):
         if _E164.fullmatch(phone):
             lines.append(f"TEL;VALUE=uri:tel:{phone}")
         else:
-            lines.append(f"TEL;VALUE=text:{_escape(phone)}")
+            lines.append(f"TEL;VALUE=text:{escape_text(phone)}")
     if clean_text(person.get("linkedin_url")):
         lines.append(f"URL;TYPE=linkedin:{quote(printable(clean_text(person.get('linkedin_url'))), safe=_URI_SAFE)}")
     if clean_text(person.get("company")):
-        lines.append(f"ORG:{_escape(clean_text(person.get('company')))}")
+        lines.append(f"ORG:{escape_text(clean_text(person.get('company')))}")
     if clean_text(person.get("title")):
-        lines.append(f"TITLE:{_escape(clean_text(person.get('title')))}")
+        lines.append(f"TITLE:{escape_text(clean_text(person.get('title')))}")
     birthday = _birthday(clean_text(person.get("birthday")))
     if _BIRTHDAY.fullmatch(birthday):
         lines.append(f"BDAY:{birthday}")
     lines.append("END:VCARD")
-    return [_fold(line) for line in lines]
+    return [fold(line) for line in lines]
 
 
 def write_vcard4(golden: pd.DataFrame, path: str | Path) -> int:

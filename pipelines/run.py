@@ -49,6 +49,9 @@ PROGRESS_REDRAW_SECONDS = 0.1
 CORE_LIST_QUERY = "SELECT rank, display_name, round(core_score, 3) AS score, why FROM core_list ORDER BY rank"
 DORMANT_QUERY = (f"SELECT rank, display_name, strftime(last_contact, '%Y-%m-%d') AS last_contact, why "
                  f"FROM dormant_ties ORDER BY rank LIMIT {DORMANT_SHOWN}")
+# Strong ties losing strength, and people overdue by their own rhythm: the few worth a word now.
+FADING_QUERY = f"SELECT rank, display_name, why FROM fading_ties ORDER BY rank LIMIT {DORMANT_SHOWN}"
+OVERDUE_QUERY = f"SELECT rank, display_name, why FROM reconnect ORDER BY rank LIMIT {DORMANT_SHOWN}"
 # Quarantine rows that cost a whole file or item; `property` rows are notes on items that were kept.
 UNREAD_QUERY = "SELECT count(*) FROM quarantine WHERE scope IN ('file', 'item')"
 
@@ -244,6 +247,8 @@ def print_report(connection: duckdb.DuckDBPyConnection, output: Console) -> None
 
     table("Your core list", CORE_LIST_QUERY, ["rank", "name", "score", "why"], why_column=3)
     table("Strong ties gone quiet", DORMANT_QUERY, ["rank", "name", "last contact", "why"], why_column=3)
+    table("Fading: strong ties losing strength", FADING_QUERY, ["rank", "name", "why"], why_column=2)
+    table("Overdue for a word, by your usual rhythm", OVERDUE_QUERY, ["rank", "name", "why"], why_column=2)
     pairs = connection.execute("SELECT count(*) FROM match_review").fetchone()[0]
     unread = connection.execute(UNREAD_QUERY).fetchone()[0]
     output.print()

@@ -196,7 +196,8 @@ def test_report_lists_core_list_by_the_score_it_is_sorted_by_then_quiet_ties_the
             "SELECT core_score FROM core_list ORDER BY rank").fetchall()]
         print_report(connection, Console(file=buffer, width=100, highlight=False))
     text = buffer.getvalue()
-    assert text.index("Your core list") < text.index("Strong ties gone quiet") < text.index("could not be read")
+    assert (text.index("Your core list") < text.index("Strong ties gone quiet") < text.index("Fading:")
+            < text.index("Overdue for a word") < text.index("could not be read"))
     assert "1 item could not be read: strongties show --quarantine" in text
     assert "wait for your review" not in text  # the tiny inbox has no uncertain pair
     assert core_scores == sorted(core_scores, reverse=True)

@@ -12,14 +12,15 @@ DEFAULT_TIMEZONE = "UTC"
 DESCRIPTION = "Refreshes the warehouse on a schedule (STRONGTIES_SCHEDULE_CRON, STRONGTIES_SCHEDULE_TIMEZONE)."
 
 
-def build_daily_refresh(cron: str, timezone: str) -> dg.ScheduleDefinition:
+def build_daily_refresh(cron: str, timezone: str, problem: str | None = None) -> dg.ScheduleDefinition:
+    """The schedule, running; with a `problem`, stopped and saying what is wrong (the UI shows it)."""
     return dg.ScheduleDefinition(
         name="daily_refresh",
         job=refresh_warehouse,
         cron_schedule=cron,
         execution_timezone=timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=DESCRIPTION,
+        default_status=dg.DefaultScheduleStatus.STOPPED if problem else dg.DefaultScheduleStatus.RUNNING,
+        description=f"OFF: {problem}. Fix the setting and reload. {DESCRIPTION}" if problem else DESCRIPTION,
     )
 
 
@@ -45,14 +46,7 @@ def schedule_from_environment() -> dg.ScheduleDefinition:
     if problem is None:
         return build_daily_refresh(cron, timezone)
     warnings.warn(f"{problem}; the daily_refresh schedule is off until it is fixed", stacklevel=2)
-    return dg.ScheduleDefinition(
-        name="daily_refresh",
-        job=refresh_warehouse,
-        cron_schedule=DEFAULT_CRON,
-        execution_timezone=DEFAULT_TIMEZONE,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"OFF: {problem}. Fix the setting and reload. {DESCRIPTION}",
-    )
+    return build_daily_refresh(DEFAULT_CRON, DEFAULT_TIMEZONE, problem)
 
 
 daily_refresh = schedule_from_environment()

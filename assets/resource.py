@@ -18,7 +18,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import ScoringConfig, set_sql_variables
 
 # Calendars hold decades of history and recurring events without end: expand ten years back
 # and one year ahead (the upcoming year feeds meeting preparation).
@@ -157,8 +157,7 @@ class StrongtiesWarehouse(DuckDBResource):
         # DuckDBResource's own connect, which retries while another process holds the file's lock.
         working = DuckDBResource(database=str(path), connection_config=self.connection_config)
         with working.get_connection() as connection:
-            for name, value in sql_variables(self.scoring, self.as_of_date.isoformat()).items():
-                connection.execute(f"SET VARIABLE {name} = ?", [value])
+            set_sql_variables(connection, self.scoring, self.as_of_date.isoformat())
             # Recorded in the published warehouse (warehouse_build), so that review refuses a
             # warehouse another inbox built.
             connection.execute("SET VARIABLE inbox = ?", [str(Path(self.inbox).resolve())])

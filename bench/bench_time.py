@@ -71,7 +71,7 @@ def bench(working_database: Path, as_of: str, repeats: int, baseline_revision: s
     machine is shared: a burst of load then falls on both); the fastest of each build counts."""
     import duckdb
 
-    from warehouse.config import ScoringConfig, sql_variables
+    from warehouse.config import ScoringConfig, set_sql_variables
     from warehouse.models import load_models
 
     models = {model.name: model for model in load_models()}
@@ -80,8 +80,7 @@ def bench(working_database: Path, as_of: str, repeats: int, baseline_revision: s
         copy = Path(folder) / "work.duckdb"
         shutil.copy(working_database, copy)
         with duckdb.connect(str(copy)) as connection:
-            for name, value in sql_variables(ScoringConfig(), as_of).items():
-                connection.execute(f"SET VARIABLE {name} = ?", [value])
+            set_sql_variables(connection, ScoringConfig(), as_of)
             baseline_timings, timings = [], {name: [] for name in PAIR_MODELS}
             for _ in range(repeats):
                 if baseline_sql is not None:
@@ -142,12 +141,11 @@ def score_trajectories(warehouse: Path, truth: list[dict], as_of: str) -> dict:
             "SELECT person_id, every_days, rhythm_source FROM int_keep_in_touch").fetchall()}
         # The published list stops at reconnect_list_size; the rule itself is judged on every
         # tie it calls overdue, the same SQL with no limit.
-        from warehouse.config import ScoringConfig, sql_variables
+        from warehouse.config import ScoringConfig, set_sql_variables
         from warehouse.models import load_models
 
         reconnect_sql = next(model.sql for model in load_models() if model.name == "reconnect")
-        for name, value in sql_variables(ScoringConfig(reconnect_list_size=1_000_000), as_of).items():
-            connection.execute(f"SET VARIABLE {name} = ?", [value])
+        set_sql_variables(connection, ScoringConfig(reconnect_list_size=1_000_000), as_of)
         called_overdue = [mapping.get(pid) for (pid,) in connection.execute(
             f"SELECT person_id FROM ({reconnect_sql}) WHERE days_since_last_contact > every_days "
             f"* (1 + getvariable('overdue_grace_share'))").fetchall()]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_AS_OF
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import ScoringConfig, set_sql_variables
 from warehouse.ingest import ingest_inbox
 from warehouse.models import load_models, models_in_order
 from warehouse.resolution.store import resolve_in_warehouse
@@ -28,8 +28,7 @@ def staged(inbox: Path, connection: duckdb.DuckDBPyConnection | None = None,
     """The inbox ingested and the models of `stages` built, as a run does but without Dagster
     (a tenth of the time); pass the same connection again for a later run on a changed inbox."""
     connection = connection or duckdb.connect()
-    for name, value in sql_variables(ScoringConfig(), SAMPLE_AS_OF).items():
-        connection.execute(f"SET VARIABLE {name} = ?", [value])
+    set_sql_variables(connection, ScoringConfig(), SAMPLE_AS_OF)
     connection.execute("SET VARIABLE inbox = ?", [str(inbox.resolve())])
     ingest_inbox(connection, str(inbox), CALENDAR_WINDOW)
     for stage in stages:

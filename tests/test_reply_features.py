@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_AS_OF, copy_of_tiny_inbox, failed_checks, materialize_all, rows
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import ScoringConfig, set_sql_variables
 from warehouse.models import load_models
 
 OWNER = "Alex Morgan <alex@example.com>"
@@ -157,8 +157,7 @@ def test_the_october_month_end_counts_only_the_answers_come_by_then(mail_warehou
         unanswered_then = connection.execute(
             f"SELECT count(*) FROM working.int_mail_replies WHERE sent_day <= DATE '{month_end}' "
             f"AND answered_day > DATE '{month_end}'").fetchone()[0]
-        for name, value in sql_variables(ScoringConfig(), month_end).items():
-            connection.execute(f"SET VARIABLE {name} = ?", [value])
+        set_sql_variables(connection, ScoringConfig(), month_end)
         connection.execute(f"CREATE TABLE int_tie_features AS {models['int_tie_features']}")
         then = dict(connection.execute(f"SELECT person_id, score FROM int_tie_features "
                                        f"WHERE as_of_date = DATE '{month_end}'").fetchall())

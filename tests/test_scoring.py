@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_AS_OF, TINY_INBOX, copy_of_tiny_inbox, materialize_all, query
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import ScoringConfig, set_sql_variables
 from warehouse.models import load_models
 
 
@@ -163,8 +162,7 @@ FOUR_WEEKS_AS_OF = "2013-03-04"
 def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: ScoringConfig | None = None) -> dict[str, dict]:
     """tie_strength on hand-made texts: person -> [(day, direction)], all within four weeks of the as-of date."""
     connection = duckdb.connect()
-    for name, value in sql_variables(config or ScoringConfig(), FOUR_WEEKS_AS_OF).items():
-        connection.execute(f"SET VARIABLE {name} = ?", [value])
+    set_sql_variables(connection, config or ScoringConfig(), FOUR_WEEKS_AS_OF)
     connection.execute("""CREATE TABLE interaction (person_id VARCHAR, occurred_at TIMESTAMPTZ, channel VARCHAR,
         direction VARCHAR, minutes DOUBLE, shared_minutes DOUBLE, group_size INTEGER, kind VARCHAR, value INTEGER,
         detail_id VARCHAR)""")

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.cadence import parse_cadence
 from tests.conftest import FIXTURES, failed_checks, materialize_all, rows
-from warehouse.config import ScoringConfig, sql_variables
+from warehouse.config import ScoringConfig, set_sql_variables
 from warehouse.models import load_models
 
 INBOX = FIXTURES / "time" / "inbox"
@@ -64,8 +64,7 @@ def test_a_past_month_end_equals_tie_strength_computed_on_that_date(warehouse, t
                            "FROM working.int_mail_replies WHERE sent_day <= DATE '2026-05-31'")
         connection.execute("CREATE TABLE int_tie_trends (person_id VARCHAR, trend VARCHAR, "
                            "strength_6_months_ago DOUBLE, rank_share_6_months_ago DOUBLE)")
-        for name, value in sql_variables(ScoringConfig(), "2026-05-31").items():
-            connection.execute(f"SET VARIABLE {name} = ?", [value])
+        set_sql_variables(connection, ScoringConfig(), "2026-05-31")
         connection.execute(f"CREATE TABLE int_tie_features AS {models['int_tie_features'].sql}")
         then = dict(connection.execute(f"SELECT person_id, score FROM ({models['tie_strength'].sql})").fetchall())
         history = dict(connection.execute("SELECT person_id, score FROM published.tie_strength_history "
@@ -176,8 +175,7 @@ def test_meeting_prep_uses_the_zone_most_calendars_name_when_the_owner_gives_non
             connection.execute("CREATE TABLE stg_calendar_meetings (source_file VARCHAR, calendar_timezone VARCHAR)")
             connection.executemany("INSERT INTO stg_calendar_meetings VALUES (?, ?)",
                                    [(f"calendar-{number}.ics", zone) for number, zone in enumerate(calendar_zones)])
-            for name, value in sql_variables(ScoringConfig(), AS_OF).items():
-                connection.execute(f"SET VARIABLE {name} = ?", [value])
+            set_sql_variables(connection, ScoringConfig(), AS_OF)
             return {row[0] for row in connection.execute(f"SELECT timezone FROM ({models['meeting_prep'].sql})").fetchall()}
 
     assert zone_with(["America/Chicago", "Europe/Paris", "Europe/Paris", None, None]) == {"Europe/Paris"}

@@ -260,3 +260,9 @@ class ScoringConfig:
 def sql_variables(config: ScoringConfig, as_of: str) -> dict[str, object]:
     """The values SQL models read with `getvariable('name')`."""
     return {"as_of": as_of, **asdict(config)}
+
+
+def set_sql_variables(connection, config: ScoringConfig, as_of: str) -> None:
+    """Sets `sql_variables` on a DuckDB connection, before any model is built on it."""
+    for name, value in sql_variables(config, as_of).items():
+        connection.execute(f"SET VARIABLE {name} = ?", [value])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.vcard import TABLE, CardError, CardRun, card_blocks, card_runs, fast_rows, parse_vcards, read_card
-from connectors.vcard.charsets import FileCharsets
+from connectors.charsets import FileCharsets
 from connectors.vcard.fast import Declined, fast_properties
 from tests.vcard_support import assert_paths_agree, without_parser
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.vcard import TABLE, card_blocks, parse_vcards, read_card
-from connectors.vcard.charsets import FileCharsets, detect
+from connectors.charsets import FileCharsets, detect
 from connectors.vcard.fast import fast_properties
 from tests.vcard_support import assert_paths_agree
 
@@ -182,7 +182,7 @@ def test_a_file_of_legacy_cards_settles_its_charset_instead_of_detecting_every_c
 def test_file_charsets_keep_a_declared_charset_over_detection():
     charsets = FileCharsets()
     charsets.declare("cp1253")
-    assert charsets.for_card("Иван".encode("cp1251")) == "cp1253"
+    assert charsets.for_sample("Иван".encode("cp1251")) == "cp1253"
 
 
 # ---------------------------------------------------------------------------- phones

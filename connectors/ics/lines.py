@@ -217,12 +217,12 @@ _CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 def _legacy_text(data: bytes, counts: dict) -> LegacyText:
     """`data` decoded in the charset the file's non-UTF-8 lines so far fit best (detected on all of
     them, as the vCard reader does for cards, and settled once the sample is large enough)."""
-    from connectors.vcard.charsets import FileCharsets  # loaded only for files that need it
+    from connectors.charsets import FileCharsets  # loaded only for files that need it
 
     charsets = counts.get("charsets")
     if charsets is None:
         charsets = counts["charsets"] = FileCharsets()
-    charset = charsets.for_card(data)
+    charset = charsets.for_sample(data)
     line = LegacyText(data.decode(charset, errors="replace"))
     line.charset = charset
     return line

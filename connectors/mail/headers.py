@@ -13,6 +13,8 @@ import binascii
 import codecs
 import re
 
+from connectors.charsets import decodes
+
 # What is read, and nothing else: who wrote to whom, when, what answers what, and what tells
 # bulk and automated mail from personal mail (the Subject and the body never are).
 ADDRESS_FIELDS = ("from", "sender", "to", "cc", "bcc", "reply-to")
@@ -70,16 +72,8 @@ def to_text(raw: bytes) -> str:
         except UnicodeDecodeError:
             # Windows-1252 leaves five bytes undefined; Latin-1 reads those few as control
             # characters rather than failing the value.
-            text = value.decode("cp1252", errors="ignore") if _cp1252_reads(value) else value.decode("latin-1")
+            text = value.decode("cp1252", errors="ignore") if decodes(value, "cp1252") else value.decode("latin-1")
     return text.replace("\x00", "")
-
-
-def _cp1252_reads(value: bytes) -> bool:
-    try:
-        value.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def _codec(charset: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 from typing import BinaryIO
 
+from connectors.charsets import FileCharsets
 from connectors.records import FileResult
 from connectors.vcard.blocks import CardBlock, CardRun, card_runs
 from connectors.vcard.fast import fast_properties
 from connectors.vcard.fused import fast_rows
 from connectors.vcard.rows import card_row
-from connectors.vcard.vobject_path import CardError, FileCharsets, vobject_properties
+from connectors.vcard.vobject_path import CardError, vobject_properties
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
 PARSER_VERSION = 6

@@ -9,7 +9,7 @@ import re
 import vobject
 
 from connectors.vcard.blocks import CardBlock
-from connectors.vcard.charsets import FileCharsets, decode_value, has_high_bytes, is_legacy, known_charset, mostly_utf8
+from connectors.charsets import FileCharsets, decode_value, decodes, has_high_bytes, is_legacy, known_charset, mostly_utf8
 from connectors.vcard.lines import MAX_LINE_BYTES, OVERLONG_MARK
 from connectors.vcard.rows import ONCE_ONLY
 
@@ -31,7 +31,7 @@ class CardError(ValueError):
     """A card that cannot be read; the message is the quarantine reason."""
 
 
-__all__ = ["CardError", "FileCharsets", "clean_card_text", "vobject_properties"]
+__all__ = ["CardError", "clean_card_text", "vobject_properties"]
 
 
 def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
@@ -189,11 +189,7 @@ def clean_card_text(block: CardBlock, notices: list[str] | None = None,
         notices = []
     if charsets is None:
         charsets = FileCharsets()
-    try:
-        block.data.decode("utf-8")
-        card_is_utf8 = True
-    except UnicodeDecodeError:
-        card_is_utf8 = False
+    card_is_utf8 = decodes(block.data, "utf-8")
     lines = block.lines  # a split of the whole card: done once, not for each line
     properties = []  # (index, line, raw, head, name_part, name, params, flags, value bytes)
     card_charset = None  # the first legacy charset a property of the card declares
@@ -227,7 +223,7 @@ def clean_card_text(block: CardBlock, notices: list[str] | None = None,
         charsets.declare(card_charset)
     # Other values spell characters beyond ASCII in UTF-8: the card is UTF-8, a bad byte a stray.
     card_leans_utf8 = not card_is_utf8 and any(
-        not charset and has_high_bytes(value) and _is_utf8(value) for *_, (charset, _, _), value in properties
+        not charset and has_high_bytes(value) and decodes(value, "utf-8") for *_, (charset, _, _), value in properties
     )
     legacy: list[str] = []  # the card's charset for undeclared 8-bit values, found when first needed
 
@@ -235,10 +231,10 @@ def clean_card_text(block: CardBlock, notices: list[str] | None = None,
         if not legacy:
             sample = b"\n".join(
                 value for *_, (charset, _declared, _), value in properties
-                if not charset and has_high_bytes(value) and not _is_utf8(value)
+                if not charset and has_high_bytes(value) and not decodes(value, "utf-8")
                 and mostly_utf8(value, card_leans_utf8) is None
             )
-            legacy.append(card_charset or charsets.for_card(sample))
+            legacy.append(card_charset or charsets.for_sample(sample))
         return legacy[0]
 
     out: list[tuple[int, str]] = []
@@ -267,14 +263,6 @@ def clean_card_text(block: CardBlock, notices: list[str] | None = None,
         ]
         out.append((line, ";".join([name_part, *kept_params]) + ":" + _escape_for_vobject(name, value)))
     return out
-
-
-def _is_utf8(value: bytes) -> bool:
-    try:
-        value.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def _components(value) -> list[str]:

@@ -1,8 +1,9 @@
-"""Decoding a card's 8-bit values: UTF-8 first, then the charset the card or file declares, else
-the one charset-normalizer finds in the card's bytes; a few stray bytes in UTF-8 are repaired.
+"""Decoding the 8-bit text of contact and calendar files: UTF-8 first, then the charset the
+file declares, else the one charset-normalizer finds in the file's 8-bit text so far; a few stray
+bytes in UTF-8 are repaired.
 
-Only cards that are not valid UTF-8 come here (the vobject path), so that UTF-8 exports never
-pay for detection.
+Shared by the vCard reader (values of cards that are not valid UTF-8) and the calendar reader
+(content lines that are not), so that UTF-8 files never pay for detection.
 """
 from __future__ import annotations
 
@@ -116,31 +117,32 @@ def detect(sample: bytes) -> str:
 
 
 class FileCharsets:
-    """What the cards of one file read so far say about its 8-bit charset."""
+    """What the cards (or calendar lines) of one file read so far say about its 8-bit charset."""
 
     def __init__(self) -> None:
-        self.declared: str | None = None  # the last legacy CHARSET a card of the file declared
+        self.declared: str | None = None  # the last legacy CHARSET the file declared (a vCard property)
         self.settled: str | None = None  # the charset detected once the sample was large enough
-        self._sample = bytearray()  # 8-bit values of cards without a declaration, for detection
+        self._sample = bytearray()  # undeclared 8-bit text of the file so far, for detection
         self._detected: str | None = None  # the last detection, and the sample size it saw
         self._detected_size = 0
 
     def declare(self, charset: str) -> None:
         self.declared = charset
 
-    def for_card(self, card_sample: bytes) -> str:
-        """The charset for a card's undeclared 8-bit values, `card_sample` (joined by LF).
+    def for_sample(self, sample: bytes) -> str:
+        """The charset for `sample`, undeclared 8-bit text of the file (a card's values joined by
+        LF, a calendar line).
 
-        Detection runs again only when the file's sample has doubled since the last one (and the
-        card's bytes fit what it found), so a file pays for a handful of detections, not one per
-        card, before its charset settles."""
+        Detection runs again only when the file's sample has doubled since the last one (or the
+        new bytes do not fit what it found), so a file pays for a handful of detections, not one
+        per card or line, before its charset settles."""
         if self.declared:
             return self.declared
         if self.settled:
             return self.settled
-        self._sample += card_sample + b"\n"
+        self._sample += sample + b"\n"
         size = len(self._sample)
-        if self._detected is None or size >= 2 * self._detected_size or not _fits(card_sample, self._detected):
+        if self._detected is None or size >= 2 * self._detected_size or not decodes(sample, self._detected):
             self._detected = detect(bytes(self._sample))
             self._detected_size = size
         if size >= SETTLED_SAMPLE_BYTES:
@@ -149,7 +151,8 @@ class FileCharsets:
         return self._detected
 
 
-def _fits(data: bytes, charset: str) -> bool:
+def decodes(data: bytes, charset: str) -> bool:
+    """`data` is valid text in `charset`."""
     try:
         data.decode(charset)
         return True
@@ -164,13 +167,7 @@ def decode_value(value: bytes, declared: str | None, card_charset, notices: list
     `mostly_utf8` for `card_is_utf8`); else `card_charset()`, the legacy charset of the card.
     Never raises."""
     if declared:
-        try:
-            return value.decode(declared)
-        except UnicodeDecodeError:
-            text = value.decode(declared, errors="replace")
-            notices.append(f"line {line}: {text.count(chr(0xFFFD))} byte(s) do not fit the CHARSET the property declares "
-                           "and were replaced by U+FFFD")
-            return text
+        return _decode_replacing(value, declared, "the CHARSET the property declares", notices, line)
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
@@ -181,10 +178,16 @@ def decode_value(value: bytes, declared: str | None, card_charset, notices: list
         notices.append(f"line {line}: {bad} byte(s) that are not UTF-8 were replaced by U+FFFD")
         return text
     charset = card_charset()
+    return _decode_replacing(value, charset, f"the {charset} charset", notices, line)
+
+
+def _decode_replacing(value: bytes, charset: str, charset_said: str, notices: list[str], line: int) -> str:
+    """`value` in `charset`, bytes that do not fit it replaced by U+FFFD and noted (naming the
+    charset as `charset_said`)."""
     try:
         return value.decode(charset)
     except UnicodeDecodeError:
         text = value.decode(charset, errors="replace")
-        notices.append(f"line {line}: {text.count(chr(0xFFFD))} byte(s) do not fit the {charset} charset "
+        notices.append(f"line {line}: {text.count(chr(0xFFFD))} byte(s) do not fit {charset_said} "
                        "and were replaced by U+FFFD")
         return text

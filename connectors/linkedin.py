@@ -151,25 +151,24 @@ class _Cells:
         return self.raw(field).strip().lower() in ("yes", "true", "1", "y")
 
     def profile_url(self, field: str) -> str | None:
-        value = self.raw(field).strip()
-        url = _profile_url(value) if value else None
-        if value and url is None:
-            self.note(f"{self._display[field]} is not a LinkedIn profile URL; left out")
-        return url
+        return self._parsed(field, _profile_url, "is not a LinkedIn profile URL")
 
     def profile_urls(self, field: str) -> list[str]:
-        value = self.raw(field).strip()
-        urls = _profile_urls(value)
-        if value and not urls:
-            self.note(f"{self._display[field]} holds no LinkedIn profile URL; left out")
-        return urls
+        return self._parsed(field, _profile_urls, "holds no LinkedIn profile URL") or []
 
     def email(self, field: str) -> str | None:
+        return self._parsed(field, normalize_email, "is not an email address")
+
+    def _parsed(self, field: str, parse: Callable, problem: str):
+        """`parse` of the cell; a cell that is not empty but gives nothing is noted (`problem`
+        says why, after the column's name) and left out."""
         value = self.raw(field).strip()
-        email = normalize_email(value) if value else None
-        if value and email is None:
-            self.note(f"{self._display[field]} is not an email address; left out")
-        return email
+        if not value:
+            return None
+        parsed = parse(value)
+        if not parsed:
+            self.note(f"{self._display[field]} {problem}; left out")
+        return parsed
 
 
 # Messages repeat the same few hundred profile URLs over and over.

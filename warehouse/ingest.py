@@ -211,6 +211,16 @@ def _parse_key(source: Source | None, window: tuple[datetime, datetime]) -> str 
         return f"{source.kind}/unavailable"
 
 
+class _Returning:
+    """Iterates a generator and keeps what it returns (a for loop drops it)."""
+
+    def __init__(self, generator: Generator):
+        self.generator, self.value = generator, None
+
+    def __iter__(self):
+        self.value = yield from self.generator
+
+
 def _row_batches(source: Source, stream, source_file: str,
                  window: tuple[datetime, datetime]) -> Generator[dict[str, list[dict]], None, FileResult]:
     """A file's rows in batches, then its FileResult (counts and quarantine; the rows were in
@@ -238,17 +248,15 @@ def _read(connection: duckdb.DuckDBPyConnection, input_file: InputFile, source: 
     does not exist) or a failure half-way fails this file and leaves nothing of it."""
     try:
         with input_file.open() as stream:
-            batches = _row_batches(source, stream, input_file.path, window)
-            while True:
-                try:
-                    batch = next(batches)
-                except StopIteration as finished:
-                    result = finished.value
-                    break
+            batches = _Returning(_row_batches(source, stream, input_file.path, window))
+            for batch in batches:
                 frames = {table: _frame(table, rows) for table, rows in batch.items() if rows}
+                # Each batch and its frames are let go before the next is read: a mailbox's
+                # peak memory is one batch, not two.
                 del batch
                 rehearsal.check(frames)
                 del frames
+            result = batches.value
     except Exception as error:
         log.warning("%s: the %s reader failed (%s)", input_file.path, input_file.kind, type(error).__name__)
         rehearsal.discard()

@@ -106,7 +106,7 @@ def _patterns(levels: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.
     code = np.zeros(_pair_count(levels), dtype=np.int64)
     for comparison in COMPARISONS:
         code = code * (len(comparison.levels) + 1) + (levels[comparison.name].astype(np.int64) + 1)
-    unique_codes, first, counts = np.unique(code, return_index=True, return_counts=True)
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
     return {c.name: levels[c.name][first] for c in COMPARISONS}, counts.astype(float)
 
 

@@ -44,7 +44,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -568,18 +568,26 @@ def weighted_scores(rows: list[list[float]], seen: list[bool], weights: list[flo
     return [sum(w * x for w, x in zip(weights, row)) if visible else -1.0 for row, visible in zip(rows, seen)]
 
 
-def generated_top20(warehouses: list[tuple[Path, Path]], variables: dict, weights: list[float]) -> list[float]:
-    """Top-20 precision of these weights on generated inboxes (bench_ranking's measure), from their warehouses."""
+def _rescored_against_truth(warehouse: Path, truth_path: Path, variables: dict):
+    """A generated inbox's people rescored with `variables`, each person_id's true person, and
+    the true people who are strongest ties (not dormant)."""
     import bench_ranking
     from common import is_true, read_truth
 
+    truth = read_truth(truth_path)
+    strongest = {row["true_person"] for row in truth
+                 if row["tier"] in bench_ranking.STRONGEST_TIERS and not is_true(row["dormant"])}
+    mapping = bench_ranking.true_person_of(warehouse, truth)
+    return rescored(warehouse, variables).drop_duplicates("person_id"), mapping, strongest
+
+
+def generated_top20(warehouses: list[tuple[Path, Path]], variables: dict, weights: list[float]) -> list[float]:
+    """Top-20 precision of these weights on generated inboxes (bench_ranking's measure), from their warehouses."""
+    import bench_ranking
+
     found = []
     for warehouse, truth_path in warehouses:
-        truth = read_truth(truth_path)
-        strongest = {row["true_person"] for row in truth
-                     if row["tier"] in bench_ranking.STRONGEST_TIERS and not is_true(row["dormant"])}
-        mapping = bench_ranking.true_person_of(warehouse, truth)
-        frame = rescored(warehouse, variables).drop_duplicates("person_id")
+        frame, mapping, strongest = _rescored_against_truth(warehouse, truth_path, variables)
         frame["fitted"] = sum(weight * frame[name] for weight, name in zip(weights, FEATURES))
         top = frame.sort_values(["fitted", "person_id"], ascending=[False, True]).head(bench_ranking.TOP_N)
         found.append(sum(mapping.get(person) in strongest for person in top["person_id"]) / bench_ranking.TOP_N)
@@ -588,16 +596,9 @@ def generated_top20(warehouses: list[tuple[Path, Path]], variables: dict, weight
 
 def generated_groups(warehouses: list[tuple[Path, Path]], variables: dict):
     """Feature rows and 'strongest tie' labels of every person in the generated inboxes, one group per inbox."""
-    import bench_ranking
-    from common import is_true, read_truth
-
     groups = []
     for warehouse, truth_path in warehouses:
-        truth = read_truth(truth_path)
-        strongest = {row["true_person"] for row in truth
-                     if row["tier"] in bench_ranking.STRONGEST_TIERS and not is_true(row["dormant"])}
-        mapping = bench_ranking.true_person_of(warehouse, truth)
-        frame = rescored(warehouse, variables).drop_duplicates("person_id")
+        frame, mapping, strongest = _rescored_against_truth(warehouse, truth_path, variables)
         # Top-20 precision is decided near the top: the strongest ties against the people the
         # shipped score ranks close to them, not against thousands of acquaintances.
         frame = frame[frame["rank"] <= GENERATED_CONTENDERS]

@@ -8,13 +8,16 @@ from connectors.vcard.blocks import CardRun
 from connectors.vcard.fast import ESCAPE, PROPERTY_LINE, RUN_PROPERTY_LINE, Declined, run_text, split_structured, unescape_pair, unfold
 from connectors.vcard.rows import (
     ADDRESS, BIRTHDAY, EMAIL_ADDRESS, FIRST_STRUCTURED, NOT_A_PHONE, NOT_A_REVISION, NOTE, ONCE_ONLY, PHONE,
-    ROLE_COUNT, ROLES, SINGLE, WEB, add_place, address_line, birthday_iso, build_row, email_key, phone_value,
+    REVISION, ROLE_COUNT, ROLES, SINGLE, WEB, add_place, address_line, birthday_iso, build_row, email_key, phone_value,
     repeated, revision_value, url_value,
 )
 
 _BEGIN, _END, _SKIP = range(ROLE_COUNT, ROLE_COUNT + 3)
 # card_row's roles for the fused path, which also meets the BEGIN and END lines of the cards.
 _RUN_ROLES = {**ROLES, "BEGIN": _BEGIN, "END": _END}
+# The roles whose value is text to unescape (all of them but VERSION's), as fast_properties
+# gives it; N, ORG and ADR are split and unescaped by component instead.
+_UNESCAPED_TEXT = frozenset({SINGLE, EMAIL_ADDRESS, PHONE, WEB, NOTE, BIRTHDAY, REVISION})
 # The fused path reads a run's lines this many characters at a time: all of a 1 MiB run at
 # once makes every line's strings at once, no longer in cache, and the benchmark file then
 # read about 10% slower than card by card; 8 to 32 kB windows measured best.
@@ -103,19 +106,18 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                 continue
             if folded and "\n" in value:
                 value = unfold(value)
+            if "\\" in value and role in _UNESCAPED_TEXT and name != "VERSION":  # VERSION is kept as written
+                value = unescape(unescape_pair, value)
             if role == SINGLE:
-                if name not in first:
-                    if "\\" in value and name != "VERSION":  # VERSION is kept as written
-                        value = unescape(unescape_pair, value)
-                    value = value.strip()
+                again = name in first
+                if again and name not in ONCE_ONLY:
+                    continue
+                value = value.strip()
+                if not again:
                     if value:
                         first[name] = value
-                elif name in ONCE_ONLY:
-                    if "\\" in value and name != "VERSION":
-                        value = unescape(unescape_pair, value)
-                    value = value.strip()
-                    if value and value != first[name]:
-                        notices.append((first_position + len(rows), repeated(name)))
+                elif value and value != first[name]:
+                    notices.append((first_position + len(rows), repeated(name)))
             elif role == _BEGIN or role == _END:
                 if value != "VCARD" and value.rstrip(" \t").upper() != "VCARD":
                     continue  # an ordinary property that happens to be called BEGIN or END
@@ -132,14 +134,10 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                     rows.append(build_row(source_file, first_position + index, card_lines[index], first, emails, phones,
                                      addresses, cities, postcodes, urls, notes, "fast"))
             elif role == EMAIL_ADDRESS:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 email = email_key(value)
                 if email and email not in emails:
                     emails.append(email)
             elif role == PHONE:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 phone = phone_value(value)
                 if phone is None:
                     if value.strip():
@@ -159,30 +157,24 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                         else:
                             first[name] = [[part] for part in value.split(";")]
                 elif name in ONCE_ONLY:
-                    value = split_structured(value) if "\\" in value else [part.split(",") for part in value.split(";")]
+                    value = split_structured(value)
                     if "".join(map("".join, value)).strip() and value != first[name]:
                         notices.append((first_position + len(rows), repeated(name)))
             elif role == WEB:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 url = url_value(value)
                 if url and url not in urls:
                     urls.append(url)
             elif role == ADDRESS:
-                value = split_structured(value) if "\\" in value else [part.split(",") for part in value.split(";")]
+                value = split_structured(value)
                 address = address_line(value)
                 if address and address not in addresses:
                     addresses.append(address)
                 add_place(value, cities, postcodes)
             elif role == NOTE:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 note = value.strip()
                 if note:
                     notes.append(note)
             elif role == BIRTHDAY:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 birthday = birthday_iso(value)
                 if birthday:
                     if "BDAY" not in first:
@@ -190,8 +182,6 @@ def _run_rows(text: str, pattern: re.Pattern, folded: bool, card_lines: list[int
                     elif birthday != first["BDAY"]:
                         notices.append((first_position + len(rows), repeated("BDAY")))
             else:
-                if "\\" in value:
-                    value = unescape(unescape_pair, value)
                 revision = revision_value(value)
                 if revision is None:
                     if value.strip():

@@ -28,7 +28,6 @@ MAX_EVENTS = 2_000
 # Flow brackets ([ or {) in a real owner.yaml: one per list written inline. YAML's scanner slows
 # down with every bracket left open (7,000 cost a quarter of a second), so many are refused unread.
 MAX_BRACKETS = 100
-KEYS = ("name", "emails", "email", "linkedin", "phones", "default_region", "region", "timezone")
 _REGION = re.compile(r"[A-Za-z]{2}")
 # Keys are named in reasons when they look like a setting's name, never when they could be data.
 _KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,30}")

@@ -353,19 +353,6 @@ class CsvFile:
             result.note("whole file", f"{self._more_notes:,} more repairs of bytes that are not UTF-8, as above")
 
 
-def decode_text(data: bytes) -> str:
-    """A small whole text file: UTF-8 (BOM or not), else Windows-1252; NotText when it is binary
-    or neither. (`decode_small_text` also says when it fell back, and never refuses a text file.)"""
-    if b"\x00" in data[:4096]:
-        raise NotText("binary content (NUL bytes), not a text file")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise NotText("not valid UTF-8 or Windows-1252 text")
-
-
 def decode_small_text(data: bytes) -> tuple[str, str | None]:
     """A small whole text file (owner.yaml) and what was repaired in it: the file's encoding
     (BOM, else UTF-8) when it is valid in it, else Windows-1252, else U+FFFD for the bad bytes,

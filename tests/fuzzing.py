@@ -460,14 +460,19 @@ def _with_value(draw, line: bytes) -> bytes:
     return head + b":" + draw(st.sampled_from(values)) + end if separator else line
 
 
-def replace_value(draw, data):
+def _rewrite_a_property_line(draw, data: bytes, rewrite) -> bytes:
+    """`data` with one of its property lines, drawn, replaced by `rewrite(draw, line)`."""
     lines = _lines(data)
     candidates = _property_lines(lines)
     if not candidates:
         return data
     index = draw(st.sampled_from(candidates))
-    lines[index] = _with_value(draw, lines[index])
+    lines[index] = rewrite(draw, lines[index])
     return b"".join(lines)
+
+
+def replace_value(draw, data):
+    return _rewrite_a_property_line(draw, data, _with_value)
 
 
 # Parameters that change how a value is read, some of them broken (unclosed quotes, empty names).
@@ -476,16 +481,13 @@ TRICKY_PARAMETERS = (b";CHARSET=koi8-r", b";CHARSET=x-unknown", b";ENCODING=QUOT
                      b";X-EMPTY=", b";=", b";;", b';CN="a:b"', b";TYPE=", b";PREF=x", b";LANGUAGE=")
 
 
-def add_parameter(draw, data):
-    lines = _lines(data)
-    candidates = _property_lines(lines)
-    if not candidates:
-        return data
-    index = draw(st.sampled_from(candidates))
-    line = lines[index]
+def _with_parameter(draw, line: bytes) -> bytes:
     at = _PROPERTY_LINE.match(line).end() - 1  # just before the first ; or :
-    lines[index] = line[:at] + draw(st.sampled_from(TRICKY_PARAMETERS)) + line[at:]
-    return b"".join(lines)
+    return line[:at] + draw(st.sampled_from(TRICKY_PARAMETERS)) + line[at:]
+
+
+def add_parameter(draw, data):
+    return _rewrite_a_property_line(draw, data, _with_parameter)
 
 
 COMPONENTS = (b"VCARD", b"VCALENDAR", b"VEVENT", b"VTIMEZONE", b"STANDARD", b"DAYLIGHT", b"VALARM", b"VTODO")

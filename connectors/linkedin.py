@@ -10,6 +10,7 @@ from typing import BinaryIO, Callable
 
 from connectors.normalize import normalize_email, normalize_linkedin_url
 from connectors.records import FileResult
+from connectors.sources import header_key
 from connectors.textfile import MAX_LINE_CHARS, CsvFile, CsvRecord, RowRefused, unexpected
 
 # Bump when this connector's rows change, so that files read by an older version are read again.
@@ -111,11 +112,6 @@ class Column:
     field: str
     names: tuple[str, ...]  # header spellings across eras; the first one names it in errors
     required: bool = False
-
-
-def _header_key(name: str) -> str:
-    """Header cells compared without case, spaces, underscores or a stray byte-order mark."""
-    return re.sub(r"[\s_]+", "", name.replace("\ufeff", "")).casefold()
 
 
 class _Cells:
@@ -376,7 +372,7 @@ FILE_SPECS: dict[str, FileSpec] = {
 # ---------------------------------------------------------------------------------------------
 
 def _header_matches(cells: list[str], known: set[str]) -> int:
-    return len({_header_key(cell) for cell in cells} & known)
+    return len({header_key(cell) for cell in cells} & known)
 
 
 def _is_blank_line(cells: list[str]) -> bool:
@@ -390,7 +386,7 @@ class _FileReader:
         self.spec = spec
         self.result = result
         self.csv_file = csv_file
-        self.known = {_header_key(name): column for column in spec.columns for name in column.names}
+        self.known = {header_key(name): column for column in spec.columns for name in column.names}
         self.index: dict[str, int] = {}
         self.display = {column.field: column.names[0] for column in spec.columns}
         self.width = 0
@@ -443,7 +439,7 @@ class _FileReader:
         self.header_found = True
         self.width = len(cells)
         for position, cell in enumerate(cells):
-            column = self.known.get(_header_key(cell))
+            column = self.known.get(header_key(cell))
             if column is not None and column.field not in self.index:
                 self.index[column.field] = position
         self.missing = sorted(column.names[0] for column in self.spec.columns
@@ -487,7 +483,7 @@ def parse_linkedin_file(stream: BinaryIO, source_file: str, kind: str, max_line_
     if spec is None:
         raise ValueError(f"{kind!r} is not a LinkedIn file kind; expected one of {sorted(FILE_SPECS)}")
     result = FileResult(source_file, kind)
-    known = {_header_key(name) for column in spec.columns for name in column.names}
+    known = {header_key(name) for column in spec.columns for name in column.names}
     csv_file = CsvFile(stream, lambda cells: _header_matches(cells, known), max_line_chars)
     if csv_file.problem:
         result.items = 1

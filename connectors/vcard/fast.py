@@ -52,6 +52,14 @@ class Declined(Exception):
     """The card holds something only the full vobject path reproduces."""
 
 
+def _decline_any_marker(text: str) -> None:
+    """Raises Declined when `text` spells a decline marker in any case."""
+    upper = text.upper()
+    for marker in DECLINE_MARKERS:
+        if marker in upper:
+            raise Declined(marker)
+
+
 def unescape_pair(match: re.Match) -> str:
     char = match.group(1)
     if char is None:  # a lone backslash at the end of the value
@@ -110,10 +118,7 @@ def fast_properties(data: bytes, markers_absent: bool = False) -> list[tuple[str
     """
     text = _decoded(data)
     if not (markers_absent and text.isascii()):
-        upper = text.upper()
-        for marker in DECLINE_MARKERS:
-            if marker in upper:
-                raise Declined(marker)
+        _decline_any_marker(text)
     if "\n " in text or "\n\t" in text:
         if text[1:2] in (" ", "\t"):
             raise Declined("a continuation without a line before it")
@@ -186,10 +191,7 @@ def run_text(data: bytes, markers_absent: bool = False) -> str:
     """
     text = _decoded(data)
     if not markers_absent:
-        upper = text.upper()
-        for marker in DECLINE_MARKERS:
-            if marker in upper:
-                raise Declined(marker)
+        _decline_any_marker(text)
     elif not text.isascii() and not _latin1_without_ascii_uppers(text):
         # Markers hold no line end, and an ASCII line spells one for str.upper only if its
         # bytes do, which `markers_absent` rules out: the lines with other characters are
@@ -201,10 +203,7 @@ def run_text(data: bytes, markers_absent: bool = False) -> str:
             end = text.find("\n", found.end())
             if end < 0:
                 end = len(text)
-            upper = text[start:end].upper()
-            for marker in DECLINE_MARKERS:
-                if marker in upper:
-                    raise Declined(marker)
+            _decline_any_marker(text[start:end])
             found = search(text, end)
     return text
 

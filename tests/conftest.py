@@ -39,7 +39,11 @@ def materialize_all(inbox: Path, warehouse_path: Path, as_of: str, core_list_siz
     warehouse = StrongtiesWarehouse(
         database=str(working_path_for(warehouse_path)), inbox=str(inbox),
         published_path=str(warehouse_path), as_of=as_of, core_list_size=core_list_size)
-    with dg.instance_for_test() as instance:
+    # An in-memory instance: nothing reads a test run's history after this returns (the result
+    # carries its events), and the SQLite instance of dg.instance_for_test cost 2 s more per run
+    # on 2 cores, a minute of the suite. The real history storage is tested through
+    # `python -m pipelines.run` (tests/test_operations.py, tests/test_hostile_ops.py).
+    with dg.DagsterInstance.ephemeral() as instance:
         return dg.materialize([*defs.assets, *defs.asset_checks], resources={"warehouse": warehouse},
                               instance=instance, raise_on_error=False)
 

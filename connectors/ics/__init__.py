@@ -178,6 +178,26 @@ class _Block:
 
 
 @dataclass
+class _OutsideComponent:
+    """A component open outside any VEVENT: a VTIMEZONE, whose lines are kept, or one skipped
+    (VTODO, VJOURNAL...), until the END that matches its BEGIN (the same name may nest)."""
+
+    name: str
+    lines: list[str] | None  # None when the component is skipped
+    depth: int = 1
+
+    def closed_by(self, name: str, value: str) -> bool:
+        """Counts a BEGIN or END of the component's name; True at the END that closes it."""
+        if value == self.name:
+            if name == "BEGIN":
+                self.depth += 1
+            elif name == "END":
+                self.depth -= 1
+                return self.depth == 0
+        return False
+
+
+@dataclass
 class _Scan:
     calendars: list[_Calendar]
     blocks: list[_Block]
@@ -277,11 +297,7 @@ def _scan(stream: BinaryIO) -> _Scan:
     current_calendar: int | None = None  # index of the open VCALENDAR
     block: _Block | None = None
     block_depth: list[str] = []  # components open inside the current VEVENT
-    other: list[str] | None = None  # lines of an open VTIMEZONE, or None
-    other_name = ""
-    other_depth = 0
-    skip_name: str | None = None  # a VTODO, VJOURNAL... being skipped
-    skip_depth = 0
+    outside: _OutsideComponent | None = None  # an open VTIMEZONE, VTODO, VJOURNAL...
     oversized: list[tuple[int, Oversized]] = []  # overlong lines outside any VEVENT
 
     def calendar_index() -> int:
@@ -307,7 +323,7 @@ def _scan(stream: BinaryIO) -> _Scan:
             # description was going to be dropped anyway.
             if block is not None and (line.name in KEPT_PROPERTIES or line.name in ("BEGIN", "END", "")):
                 block.problem = block.problem or line.reason(number)
-            elif block is None and other is None and skip_name is None:
+            elif block is None and outside is None:
                 oversized.append((number, line))
             continue
         if block is not None:
@@ -355,23 +371,13 @@ def _scan(stream: BinaryIO) -> _Scan:
         if line is None:
             continue
         name, value = _name_value(line)
-        if skip_name is not None:
-            if name == "BEGIN" and value == skip_name:
-                skip_depth += 1
-            elif name == "END" and value == skip_name:
-                skip_depth -= 1
-                if skip_depth == 0:
-                    skip_name = None
-            continue
-        if other is not None:
-            other.append(_repair_line(name, line))
-            if name == "BEGIN" and value == other_name:
-                other_depth += 1
-            elif name == "END" and value == other_name:
-                other_depth -= 1
-                if other_depth == 0:
-                    calendars[calendar_index()].raw_timezones.append("\n".join(other))
-                    other = None
+        if outside is not None:
+            if outside.lines is not None:
+                outside.lines.append(_repair_line(name, line))
+            if outside.closed_by(name, value):
+                if outside.lines is not None:
+                    calendars[calendar_index()].raw_timezones.append("\n".join(outside.lines))
+                outside = None
             continue
         if name == "BEGIN" and value == "VCALENDAR":
             saw_component = True
@@ -387,10 +393,10 @@ def _scan(stream: BinaryIO) -> _Scan:
             block_depth = []
         elif name == "BEGIN" and value == "VTIMEZONE":
             saw_component = True
-            other, other_name, other_depth = [line], value, 1
+            outside = _OutsideComponent(value, [line])
         elif name == "BEGIN":
             saw_component = True
-            skip_name, skip_depth = value, 1
+            outside = _OutsideComponent(value, None)
         elif current_calendar is not None and name in ("X-WR-TIMEZONE", "METHOD"):
             calendar = calendars[current_calendar]
             value = _property_value(line).strip()

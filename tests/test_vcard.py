@@ -424,6 +424,29 @@ def test_a_marker_anywhere_in_the_file_makes_every_card_check_for_itself():
     assert [block.markers_absent for block in card_blocks(io.BytesIO((plain + marked).encode()))] == [False, False]
 
 
+_BASE64_NOTE = b"Q2Fmw6kgYXQgbm9vbg=="  # "Café at noon" in UTF-8, base64
+_QP_NOTE = b"Caf=C3=A9 at noon"
+
+
+@pytest.mark.parametrize("parameter, encoded", [
+    (";BASE64", _BASE64_NOTE), (";ENCODING=b", _BASE64_NOTE), (";ENCODING=BASE64", _BASE64_NOTE),
+    (';ENCODING="B"', _BASE64_NOTE), (";QUOTED-PRINTABLE", _QP_NOTE), (";ENCODING=QUOTED-PRINTABLE", _QP_NOTE),
+    (";encoding=quoted-printable", _QP_NOTE),
+])
+def test_every_spelling_of_an_encoding_parameter_decodes_a_text_value(parameter, encoded):
+    data = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Bo\r\nNOTE" + parameter.encode() + b":" + encoded + b"\r\nEND:VCARD\r\n"
+    result = parse_vcards(io.BytesIO(data), "x.vcf")
+    (row,) = result.rows[TABLE]
+    assert row["note"] == "Caf\u00e9 at noon"
+    assert result.quarantine == []
+
+
+def test_an_8bit_encoding_parameter_leaves_the_value_as_written():
+    data = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo\r\nNOTE;ENCODING=8BIT:Caf\u00e9\r\nEND:VCARD\r\n".encode()
+    (row,) = parse_vcards(io.BytesIO(data), "x.vcf").rows[TABLE]
+    assert row["note"] == "Caf\u00e9"
+
+
 # ---------------------------------------------------------------------------- fused fast path
 
 

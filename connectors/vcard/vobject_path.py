@@ -162,20 +162,18 @@ def _param_flags(params: list[str]) -> tuple[bool, bool, str | None, bool]:
         key, has_value, values = param.partition("=")
         key = key.strip().upper()
         if not has_value:
-            if key == "QUOTED-PRINTABLE":
-                quoted_printable = True
-            elif key in ("BASE64", "B"):
-                base64_encoded = True
-            continue
-        values_upper = values.strip().strip('"').upper()
-        if key == "ENCODING":
+            encoding = key  # 2.1 writes the encoding bare: `TEL;QUOTED-PRINTABLE:`
+        elif key == "ENCODING":
             any_encoding = True
-            if values_upper == "QUOTED-PRINTABLE":
-                quoted_printable = True
-            elif values_upper in ("B", "BASE64"):
-                base64_encoded = True
-        elif key == "CHARSET":
-            charset = values.strip().strip('"')
+            encoding = values.strip().strip('"').upper()
+        else:
+            if key == "CHARSET":
+                charset = values.strip().strip('"')
+            continue
+        if encoding == "QUOTED-PRINTABLE":
+            quoted_printable = True
+        elif encoding in ("B", "BASE64"):
+            base64_encoded = True
     return quoted_printable, base64_encoded, charset, any_encoding or quoted_printable or base64_encoded
 
 

@@ -18,6 +18,8 @@ REQUIRED_COLUMNS = ("date", "person", "direction", "kind", "value")
 OPTIONAL_COLUMNS = ("note",)
 DIRECTIONS = ("received", "given")
 KNOWN_KINDS = ("job_offer", "client", "speaking", "intro", "mentorship")
+# How much a referral was worth to the owner, on the 1 to 5 scale the README gives (4 and up is
+# high impact).
 VALUE_RANGE = range(1, 6)
 # A referral the owner logs happened in their working life: nothing before 1900 is a real date
 # (0001-01-01 is what an empty date cell becomes in some tools), and a date more than a year

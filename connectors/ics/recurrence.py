@@ -49,6 +49,8 @@ _PERIOD = {
     "DAILY": timedelta(days=1),
     "WEEKLY": timedelta(weeks=1),
 }
+# The shortest a period can be (February, a common year): dividing a span by it over-counts the
+# periods in it, which is what the upper bounds below need.
 _ROUGH_PERIOD = {**_PERIOD, "MONTHLY": timedelta(days=28), "YEARLY": timedelta(days=365)}
 # Slack around the window: floating times are compared as UTC but may sit up to 14 hours
 # from it. A rule moved forward lands this much (plus the event's length, up to a day)
@@ -318,6 +320,7 @@ _EXPANDING = {
     "MONTHLY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
     "YEARLY": ("BYHOUR", "BYMINUTE", "BYSECOND"),
 }
+# The most days a period can hold, each of which a day part (BYMONTHDAY, BYDAY...) may pick.
 _DAYS_IN_PERIOD = {"MONTHLY": 31, "YEARLY": 366}
 
 

@@ -36,6 +36,7 @@ from connectors.mail.headers import ADDRESS_FIELDS, raw_fields, to_text
 from connectors.mail.split import RawMessage, iter_mbox, read_single
 from connectors.records import FileResult, Quarantine
 
+# Bump when this connector's rows change, so that files read by an older version are read again.
 PARSER_VERSION = 2
 MESSAGES, ADDRESSES = "mail_messages", "mail_addresses"
 # Dates outside these years are damage (a year 0, a clock reset to 1970 or set far ahead),

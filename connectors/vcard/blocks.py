@@ -147,8 +147,10 @@ _LINE_OF_INTEREST = re.compile(
 _FOLDED_RUN = re.compile(rb"(?:[ \t][^\n]*\n)*")
 _BASE64_RUN = re.compile(rb"(?:(?:[ \t][^\n]*|[^\n:]+)\n)*")
 _LOWER_DECLINE_MARKERS = tuple(marker.lower().encode("ascii") for marker in DECLINE_MARKERS)
-_BLOB_FOLDED = 1
 _FOLD_BYTES = (32, 9)  # space and tab: a line starting with one continues the line before
+# How a binary value goes on after its first line (`_blob_kind`): by folded lines only, or as
+# vCard 2.1 base64, also by unindented lines up to a blank one.
+_BLOB_FOLDED = 1
 _BLOB_BASE64 = 2
 
 

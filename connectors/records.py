@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# The location every reader gives a problem that cost the whole file (users query it by this text).
+WHOLE_FILE = "whole file"
+
+
 @dataclass(frozen=True)
 class Quarantine:
     """Input that could not be used, named precisely enough for the owner to find and fix it."""
@@ -37,8 +41,9 @@ class FileResult:
         self.rows.setdefault(table, []).append(row)
 
     def reject(self, location: str, reason: str) -> None:
-        """The item at `location` could not be used at all."""
-        self.quarantine.append(Quarantine(self.source_file, location, reason))
+        """The item at `location` could not be used at all; at WHOLE_FILE, nothing of the file was."""
+        scope = "file" if location == WHOLE_FILE else "item"
+        self.quarantine.append(Quarantine(self.source_file, location, reason, scope=scope))
 
     def note(self, location: str, reason: str) -> None:
         """The item at `location` was kept, but part of it was dropped or repaired."""

@@ -212,7 +212,7 @@ def test_binary_garbage_is_quarantined_as_a_whole():
     result = read_bytes(bytes(range(256)) * 40)
     assert result.items == 1
     assert [(q.location, q.reason) for q in result.quarantine] == [
-        ("file", "not an iCalendar file: it holds binary data or text that is not UTF-8")
+        ("whole file", "not an iCalendar file: it holds binary data or text that is not UTF-8")
     ]
 
 

@@ -113,7 +113,7 @@ def test_nothing_escapes_parse_calendar_even_when_the_line_reader_breaks(monkeyp
     monkeypatch.setattr(ics, "logical_lines", broken)
     result = read("cancelled.ics")
     assert result.items == 1 and result.quarantined == 1
-    assert result.quarantine[0].location == "file" and "internal error" in result.quarantine[0].reason
+    assert result.quarantine[0].location == "whole file" and "internal error" in result.quarantine[0].reason
 
 
 def test_an_attendee_that_cannot_be_read_loses_only_itself(monkeypatch):
@@ -297,7 +297,7 @@ def test_a_one_line_file_of_50_mb_is_quarantined_by_its_line_without_being_held(
     assert peak < 4 * ics_lines.MAX_LINE_BYTES
     assert result.items == 1
     (entry,) = result.quarantine
-    assert entry.location == "file" and "(line 1)" in entry.reason and "limit" in entry.reason
+    assert entry.location == "whole file" and "(line 1)" in entry.reason and "limit" in entry.reason
 
 
 def test_an_overlong_property_the_connector_reads_quarantines_its_vevent(monkeypatch):

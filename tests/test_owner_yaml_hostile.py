@@ -94,11 +94,11 @@ def test_a_file_whose_every_identity_value_is_unusable_is_refused():
     result, _ = owner(b"name: 42\nemails: [nobody]\n")
     assert not result.rows
     assert [(entry.location, entry.scope) for entry in result.quarantine] == [
-        ("key name", "property"), ("key emails", "property"), ("whole file", "item")]
+        ("key name", "property"), ("key emails", "property"), ("whole file", "file")]
     assert result.quarantine[-1].reason == "none of name, emails or linkedin is given, so the owner cannot be recognised"
 
 
 def test_a_python_object_tag_is_refused_as_unreadable_yaml():
     result, _ = owner(b"name: !!python/object/apply:os.system ['true']\n")
-    location, reason = [(entry.location, entry.reason) for entry in result.quarantine if entry.scope == "item"][0]
+    location, reason = [(entry.location, entry.reason) for entry in result.quarantine if entry.scope == "file"][0]
     assert location == "whole file" and reason.startswith("not readable YAML")

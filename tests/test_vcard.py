@@ -217,7 +217,8 @@ def test_missing_end_quarantines_the_unclosed_card_and_keeps_the_cards_after_it(
 def test_binary_garbage_is_quarantined_as_not_a_vcard():
     result = read("binary_garbage.vcf")
     assert result.rows == {}
-    assert [(q.location, q.reason) for q in result.quarantine] == [("line 1", "not a vCard: no BEGIN:VCARD line")]
+    assert [(q.location, q.reason) for q in result.quarantine] == [("whole file", "not a vCard: no BEGIN:VCARD line")]
+    assert [q.scope for q in result.quarantine] == ["file"]
     assert result.items == 1
 
 

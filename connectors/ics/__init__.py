@@ -216,13 +216,13 @@ def parse_calendar(
         scan = _scan(stream)
     except Exception as error:  # noqa: BLE001 - the fault barrier: no input stops the run
         result.items = 1
-        result.reject("file", "the calendar reader failed on this file (an internal error); nothing of it was read")
+        result.reject("whole file", "the calendar reader failed on this file (an internal error); nothing of it was read")
         return result
     if not scan.blocks:
         reason = _why_no_calendar(scan)
         if reason:
             result.items = 1
-            result.reject("file", reason)
+            result.reject("whole file", reason)
         return result
     result.items = len(scan.blocks)
     for number, line in scan.oversized:

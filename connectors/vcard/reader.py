@@ -129,5 +129,5 @@ def parse_vcards(stream: BinaryIO, source_file: str, *, use_fast_path: bool = Tr
         # A file with no card at all still counts as one unreadable item, so that the
         # warehouse shows it and items = rows + quarantined holds for it too.
         result.items = 1
-        result.reject("line 1", "not a vCard: no BEGIN:VCARD line")
+        result.reject("whole file", "not a vCard: no BEGIN:VCARD line")
     return result

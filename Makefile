@@ -30,7 +30,7 @@ run: $(STAMP)
 	@$(BIN)/strongties run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m 'not slow'
 
 ui: $(STAMP)
 	@$(BIN)/strongties ui

@@ -16,6 +16,12 @@ SAMPLE_INBOX = REPO_ROOT / "data" / "sample"
 SAMPLE_AS_OF = "2026-11-20"
 
 
+def pytest_configure(config) -> None:
+    # Long campaigns (minutes of fuzzing or generated input) are marked slow: `make test` leaves
+    # them out so that it stays within its five minutes on 2 cores; plain `pytest` runs them.
+    config.addinivalue_line("markers", "slow: takes minutes; left out of `make test`")
+
+
 def copy_of_tiny_inbox(folder: Path) -> Path:
     """The tiny fixture inbox copied to `folder`/inbox, for a test to add, change or remove files."""
     inbox = folder / "inbox"

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export STRONGTIES_INBOX ?= $(CURDIR)/data/sample
 export STRONGTIES_WAREHOUSE ?= $(CURDIR)/warehouse/strongties.duckdb
 
-.PHONY: run test ui bench review export show sample fuzz clean
+.PHONY: run test ui bench review export show sample fuzz hostile clean
 
 # One line per phase: pip's own output (-qq) shows errors only; setuptools' notes on editable
 # installs are not the user's concern.
@@ -51,6 +51,11 @@ sample: $(STAMP)
 # new kinds of failure are written to tests/fixtures/fuzz/regressions/ as small regression files.
 fuzz: $(STAMP)
 	nice -n 19 $(BIN)/python tests/fuzz_campaign.py --minutes $(or $(MINUTES),10)
+
+# The hostile inputs of issue 12 at full size (1 GiB one-line files, a 3 GiB zip bomb, ...), each
+# through a whole run: a few minutes, one case at a time, at most ~1 GB of temporary disk at once.
+hostile: $(STAMP)
+	nice -n 19 $(BIN)/python bench/hostile.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'

@@ -71,10 +71,10 @@ def write_streamed(path: Path, head: bytes, size: int, tail: bytes = b"") -> Non
         out.write(tail)
 
 
-def calendar(dtstart: str, rrule: str) -> bytes:
+def calendar(dtstart: str, rrule: str, summary: str = "SUMMARY:Runaway") -> bytes:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//strongties bench//hostile//EN", "BEGIN:VEVENT",
              "UID:runaway-1@bench.example", "DTSTAMP:20240101T000000Z", dtstart, "DURATION:PT30M", rrule,
-             "SUMMARY:Runaway", "ORGANIZER:mailto:alex.morgan@example.com",
+             summary, "ORGANIZER:mailto:alex.morgan@example.com",
              "ATTENDEE;CN=Runa Way:mailto:runa.way@example.org", "END:VEVENT", "END:VCALENDAR", ""]
     return "\r\n".join(lines).encode()
 
@@ -90,6 +90,18 @@ def build_ics(inbox: Path) -> None:
 
 def build_vcf(inbox: Path) -> None:
     write_streamed(inbox / "hostile.vcf", b"BEGIN:VCARD", GIB)
+
+
+def build_long_note(inbox: Path) -> None:
+    # A card that starts well, then one property line of 1 GiB: the line limit, not the file's shape.
+    write_streamed(inbox / "hostile.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Long Note\r\nNOTE:", GIB,
+                   b"\r\nEND:VCARD\r\n")
+
+
+def build_long_summary(inbox: Path) -> None:
+    # SUMMARY is a property the connector reads (an unread one, DESCRIPTION, is dropped silently).
+    head, tail = calendar("DTSTART:20240101T000000Z", "TRANSP:OPAQUE", "SUMMARY:\0").split(b"\0")
+    write_streamed(inbox / "hostile.ics", head, GIB, tail)
 
 
 def build_rule(dtstart: str, rrule: str) -> Callable[[Path], None]:
@@ -205,6 +217,8 @@ CASES = [
     Case("1 GiB one-line referrals.csv", build_referrals, quarantine_of("hostile/referrals.csv")),
     Case("1 GiB one-line .ics", build_ics, quarantine_of("hostile.ics")),
     Case("1 GiB one-line .vcf", build_vcf, quarantine_of("hostile.vcf")),
+    Case("1 GiB NOTE line in a .vcf", build_long_note, quarantine_of("hostile.vcf")),
+    Case("1 GiB SUMMARY line in an .ics", build_long_summary, quarantine_of("hostile.ics")),
     Case("RRULE FREQ=SECONDLY", build_rule("DTSTART:20240101T000000Z", "RRULE:FREQ=SECONDLY"),
          quarantine_of("hostile.ics")),
     Case("RRULE MINUTELY;COUNT=1e9", build_rule("DTSTART:20240101T000000Z", "RRULE:FREQ=MINUTELY;COUNT=1000000000"),

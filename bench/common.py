@@ -141,7 +141,8 @@ def _own_rss(pid: int) -> int:
         return 0
 
 
-def _tree_rss(process) -> int:
+def process_tree_rss(process) -> int:
+    """Resident memory of a process and all its children now (psutil), or of a pid alone."""
     if isinstance(process, int):
         return _own_rss(process)
     import psutil
@@ -182,7 +183,7 @@ def timed_process(command: list[str], env: dict, cwd: Path, stdout_path: Path, s
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
-            samples.append((time.time(), _tree_rss(watched)))
+            samples.append((time.time(), process_tree_rss(watched)))
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
         finished_at = time.time()

@@ -27,6 +27,9 @@ from typing import Callable
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import process_tree_rss  # noqa: E402  (stdlib only: the parent stays small)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The tiny fixture inbox, copied as tests/conftest.py's copy_of_tiny_inbox does; not imported from
 # there, which would load Dagster into this process and raise the child's measured peak (the
@@ -262,22 +265,6 @@ def check_outcome(case: Case, warehouse: Path, baseline: dict[str, tuple] | None
 
 # --- Running one case ---------------------------------------------------------------------
 
-def tree_rss(process) -> int:
-    import psutil
-
-    total = 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def guarded_run(environment: dict, folder: Path) -> tuple[int | None, float, int, str]:
     """`python -m pipelines.run`: exit code (None when the guard killed it), wall s, peak bytes, why killed."""
     import psutil
@@ -292,7 +279,7 @@ def guarded_run(environment: dict, folder: Path) -> tuple[int | None, float, int
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
-            polled_peak = max(polled_peak, tree_rss(watched))
+            polled_peak = max(polled_peak, process_tree_rss(watched))
             elapsed = time.perf_counter() - started
             if not killed and (elapsed > TIMEOUT_SECONDS or polled_peak > KILL_RSS_BYTES):
                 killed = f"killed after {elapsed:.0f} s" if elapsed > TIMEOUT_SECONDS else \

@@ -451,7 +451,8 @@ def run(limit: int | None = None, label: str = "product", reuse: bool = True) ->
 # The features of tie_strength, in the order weights are written in warehouse/config.py.
 FEATURES = ("recency", "frequency", "volume", "time_together", "reciprocity", "longevity", "multiplexity",
             "shared_context")
-TIE_STRENGTH_SQL = REPO_ROOT / "warehouse" / "sql" / "marts" / "tie_strength.sql"
+MODELS_FOLDER = REPO_ROOT / "warehouse" / "sql"
+TIE_STRENGTH_SQL = MODELS_FOLDER / "marts" / "tie_strength.sql"
 FOLDS = 5
 # Temperatures tried for the pairwise logistic loss: weights sum to one, so the score's
 # differences are small and the loss needs a scale; the best of these is kept per fit.
@@ -466,16 +467,25 @@ GENERATED_CONTENDERS = 60
 
 
 def rescored(warehouse: Path, variables: dict, sql: str | None = None) -> "pandas.DataFrame":  # noqa: F821
-    """This checkout's tie_strength model (or `sql`), run again on a finished warehouse's `interaction` and `person`:
-    what the product would have published from the same inbox with those settings."""
+    """This checkout's tie_strength model (or `sql`), run again on a finished run's `interaction` and `person`:
+    what the product would have published from the same inbox with those settings.
+
+    tie_strength reads its features from int_tie_features (and its trend from int_tie_trends),
+    which only the run's working file holds; both are computed here again under these settings,
+    as CTEs of the same names, so that nothing is read from the run's own copies."""
     import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    from assets.resource import working_path_for
+
+    features, trends = (MODELS_FOLDER / "intermediate" / f"{name}.sql" for name in ("int_tie_features", "int_tie_trends"))
+    with duckdb.connect(str(working_path_for(warehouse)), read_only=True) as connection:
         for name, value in variables.items():
             connection.execute(f"SET VARIABLE {name} = ?", [value])
-        return connection.execute(f"WITH rescored AS ({sql or TIE_STRENGTH_SQL.read_text()}) "
-                                  "SELECT r.source, r.source_key, t.* FROM rescored AS t "
-                                  "LEFT JOIN source_record AS r USING (person_id)").fetch_df()
+        return connection.execute(
+            f"WITH int_tie_features AS ({features.read_text()}), int_tie_trends AS ({trends.read_text()}), "
+            f"rescored AS ({sql or TIE_STRENGTH_SQL.read_text()}) "
+            "SELECT r.source, r.source_key, t.* FROM rescored AS t "
+            "LEFT JOIN source_record AS r USING (person_id)").fetch_df()
 
 
 def student_features(warehouse: Path, variables: dict) -> dict[int, list[float]]:

@@ -125,3 +125,18 @@ def test_the_study_yields_the_issues_99_students_and_one_real_inbox(tmp_path):
     assert counts["contacts"] >= bench.MIN_CONTACTS
     relevant, scores = bench.rankings(log, students[0], None)
     assert any(relevant) and set(scores) == set(bench.SIGNALS)
+
+
+def test_rescoring_a_finished_run_with_its_own_settings_gives_back_its_published_tie_strength(tiny_warehouse):
+    """The offline fit re-runs the score on finished warehouses; with the settings the run used it
+    must reproduce what was published (tie_strength reads features only its working file holds)."""
+    import duckdb
+
+    from tests.conftest import SAMPLE_AS_OF
+    from warehouse.config import ScoringConfig, sql_variables
+
+    again = bench.rescored(tiny_warehouse, sql_variables(ScoringConfig(), SAMPLE_AS_OF)).drop_duplicates("person_id")
+    with duckdb.connect(str(tiny_warehouse), read_only=True) as connection:
+        published = connection.execute("SELECT person_id, score, rank FROM tie_strength").fetchall()
+    assert published
+    assert sorted(zip(again["person_id"], again["score"], again["rank"])) == sorted(published)

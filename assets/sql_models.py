@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import dagster as dg
 
 from assets.checks import SqlCheck, selected_checks
-from warehouse.models import PYTHON_TABLES, load_models, models_in_order, raw_table_names
+from warehouse.models import PYTHON_TABLES, build_model, load_models, models_in_order, raw_table_names
 from assets.resource import StrongtiesWarehouse
 
 OWNERS = ["team:strongties"]
@@ -33,7 +33,7 @@ def sql_models_asset(stage: str, checks: list[SqlCheck] = (), previews: Mapping[
             kinds={"duckdb", "sql"},
             owners=OWNERS,
             tags={"layer": model.layer},
-            metadata={"sql_file": f"warehouse/sql/{model.layer}/{model.name}.sql"},
+            metadata={"sql_file": f"warehouse/sql/{model.layer}/{model.name}.sql", "materialized": model.materialized},
         )
         for model in models
     ]
@@ -46,9 +46,12 @@ def sql_models_asset(stage: str, checks: list[SqlCheck] = (), previews: Mapping[
             for model in models:
                 if model.name not in selected:
                     continue
-                connection.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
-                row_count = connection.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]
-                metadata = {"dagster/row_count": row_count}
+                build_model(connection, model)
+                if model.materialized == "view":
+                    # Counting a view's rows would compute it: its readers do that.
+                    metadata = {"materialized": "view: computed when read"}
+                else:
+                    metadata = {"dagster/row_count": connection.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0]}
                 if model.name in previews:
                     metadata.update(previews[model.name](connection, warehouse.names_in_ui))
                 yield dg.MaterializeResult(asset_key=model.name, metadata=metadata)

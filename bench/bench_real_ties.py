@@ -470,19 +470,22 @@ def rescored(warehouse: Path, variables: dict, sql: str | None = None) -> "panda
     """This checkout's tie_strength model (or `sql`), run again on a finished run's `interaction` and `person`:
     what the product would have published from the same inbox with those settings.
 
-    tie_strength reads its features from int_tie_features (and its trend from int_tie_trends),
-    which only the run's working file holds; both are computed here again under these settings,
-    as CTEs of the same names, so that nothing is read from the run's own copies."""
+    tie_strength reads its features from int_tie_features (and its trend from int_tie_trends, which
+    reads int_tie_history), which only the run's working file holds; all three are computed here
+    again under these settings, as CTEs of the same names, so that nothing is read from the run's
+    own copies."""
     import duckdb
 
     from assets.resource import working_path_for
 
-    features, trends = (MODELS_FOLDER / "intermediate" / f"{name}.sql" for name in ("int_tie_features", "int_tie_trends"))
+    features, history, trends = (MODELS_FOLDER / "intermediate" / f"{name}.sql"
+                                 for name in ("int_tie_features", "int_tie_history", "int_tie_trends"))
     with duckdb.connect(str(working_path_for(warehouse)), read_only=True) as connection:
         for name, value in variables.items():
             connection.execute(f"SET VARIABLE {name} = ?", [value])
         return connection.execute(
-            f"WITH int_tie_features AS ({features.read_text()}), int_tie_trends AS ({trends.read_text()}), "
+            f"WITH int_tie_features AS ({features.read_text()}), int_tie_history AS ({history.read_text()}), "
+            f"int_tie_trends AS ({trends.read_text()}), "
             f"rescored AS ({sql or TIE_STRENGTH_SQL.read_text()}) "
             "SELECT r.source, r.source_key, t.* FROM rescored AS t "
             "LEFT JOIN source_record AS r USING (person_id)").fetch_df()

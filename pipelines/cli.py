@@ -204,7 +204,7 @@ def inferred_owner(inbox: Path) -> dict | None:
     import duckdb
 
     from warehouse.ingest import ingest_inbox
-    from warehouse.models import load_models, models_in_order
+    from warehouse.models import build_model, load_models, models_in_order
     from assets.resource import StrongtiesWarehouse, working_path_for
 
     with tempfile.TemporaryDirectory(prefix="strongties-init-") as folder:
@@ -216,7 +216,7 @@ def inferred_owner(inbox: Path) -> dict | None:
             ingest_inbox(connection, str(inbox), warehouse.calendar_window(), [])
             for model in models_in_order(staging):
                 try:
-                    connection.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}")
+                    build_model(connection, model)
                 except duckdb.Error:
                     continue  # a staging model of a source this inbox lacks; stg_owner copes
             found = connection.execute("SELECT name, emails, linkedin_url FROM stg_owner").fetchone()

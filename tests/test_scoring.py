@@ -165,7 +165,7 @@ def scored_four_weeks(contacts: dict[str, list[tuple[str, str]]], config: Scorin
     set_sql_variables(connection, config or ScoringConfig(), FOUR_WEEKS_AS_OF)
     connection.execute("""CREATE TABLE interaction (person_id VARCHAR, occurred_at TIMESTAMPTZ, channel VARCHAR,
         direction VARCHAR, minutes DOUBLE, shared_minutes DOUBLE, group_size INTEGER, kind VARCHAR, value INTEGER,
-        detail_id VARCHAR)""")
+        detail_id VARCHAR, occurred_on DATE AS (occurred_at::date))""")
     connection.execute("CREATE TABLE person (person_id VARCHAR, display_name VARCHAR, sources VARCHAR[], first_seen DATE)")
     # No mail here; tie_strength reads each tie's trend from the monthly history, none here either.
     connection.execute("CREATE TABLE int_mail_replies (person_id VARCHAR, message_key VARCHAR, sent_at TIMESTAMPTZ, "

@@ -7,7 +7,7 @@
 with personal as (
     select
         person_id,
-        occurred_at::date as contact_day,
+        occurred_on as contact_day,
         -- What the last contact was, in words; the most personal kind first on a shared day.
         case
             when channel = 'meeting' and group_size = 2 then 'one-on-one'

@@ -2,9 +2,11 @@
 -- the `history_months` - 1 months before it, each person's features and score as tie_strength
 -- computes them (the same formula and weights, read from the same variables) with the as-of
 -- date moved: only contact up to that date counts, half-lives and scales are those of that
--- date. tie_strength reads its features and score from the row at the as-of date: there is
--- one formula (tests/test_time.py holds a past month-end equal to a run on that date).
+-- date. tie_strength reads the as-of date's rows, int_tie_history the score and rank at every
+-- date: there is one formula (tests/test_time.py holds a past month-end equal to a run on that
+-- date). A view, so that each reader computes only the dates and columns it reads.
 -- group: metrics
+-- materialized: view
 with as_of_dates as (
     select getvariable('as_of')::date as as_of_date, date_trunc('month', getvariable('as_of')::date)::date as month
     union all
@@ -13,15 +15,24 @@ with as_of_dates as (
         (date_trunc('month', getvariable('as_of')::date) - to_months(months_back))::date
     from range(1, getvariable('history_months')) as steps(months_back)
 ),
--- Each contact's day, cast once: a time zone-aware cast is among the dearest steps here.
+-- People by a number in the order of their ids, with what the features read of them: grouping,
+-- joining and ranking on an integer cost a fraction of the same on the id, and ties in rank
+-- still break by id.
+keyed as (
+    select person_id, row_number() over (order by person_id) as person_key, len(p.sources) as source_count, p.first_seen
+    from (select distinct person_id from interaction)
+    join person as p using (person_id)
+),
 dated as (
-    select person_id, occurred_at::date as contact_day, channel, direction, shared_minutes, group_size, detail_id
-    from interaction
+    select k.person_key, i.occurred_on as contact_day, i.channel, i.direction, i.shared_minutes, i.group_size, i.detail_id
+    from interaction as i
+    join keyed as k using (person_id)
 ),
 first_contact as (
     select min(contact_day) as first_day from dated
 ),
-params as (
+-- Materialized: its rates are read for every contact day at every date.
+params as materialized (
     select
         d.as_of_date,
         d.month,
@@ -38,24 +49,24 @@ params as (
 -- The day each person's contact on a channel began: multiplexity at an as-of date counts the
 -- channels begun by then.
 channel_firsts as (
-    select person_id, first_day as contact_day, count(*) as new_channels
-    from (select person_id, channel, min(contact_day) as first_day from dated group by all)
+    select person_key, first_day as contact_day, count(*) as new_channels
+    from (select person_key, channel, min(contact_day) as first_day from dated group by all)
     group by all
 ),
 -- People met in small meetings with this person, each from the first such meeting on: at an
 -- as-of date, those met together by then.
 shared_meetings as (
-    select distinct person_id, detail_id, contact_day as meeting_day
+    select distinct person_key, detail_id, contact_day as meeting_day
     from dated
     where channel = 'meeting' and group_size between 3 and getvariable('shared_context_max_group_size')
 ),
 shared_firsts as (
-    select person_id, first_shared_day as contact_day, count(*) as new_shared_contacts
+    select person_key, first_shared_day as contact_day, count(*) as new_shared_contacts
     from (
-        select a.person_id, min(a.meeting_day) as first_shared_day
+        select a.person_key, min(a.meeting_day) as first_shared_day
         from shared_meetings as a
-        join shared_meetings as b on a.detail_id = b.detail_id and a.person_id <> b.person_id
-        group by a.person_id, b.person_id
+        join shared_meetings as b on a.detail_id = b.detail_id and a.person_key <> b.person_key
+        group by a.person_key, b.person_key
     )
     group by all
 ),
@@ -70,22 +81,22 @@ daily as (
         coalesce(shared_firsts.new_shared_contacts, 0) as new_shared_contacts
     from (
         select
-            person_id,
+            person_key,
             contact_day,
             count(*) as contacts,
             count(*) filter (where direction = 'outbound') as initiated_by_owner,
             count(*) filter (where direction = 'inbound') as initiated_by_them,
             coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together
         from dated
-        group by person_id, contact_day
+        group by person_key, contact_day
     ) as contacts
-    left join channel_firsts using (person_id, contact_day)
-    left join shared_firsts using (person_id, contact_day)
+    left join channel_firsts using (person_key, contact_day)
+    left join shared_firsts using (person_key, contact_day)
 ),
 per_person as (
     select
         params.as_of_date,
-        d.person_id,
+        d.person_key,
         max(d.contact_day) as last_contact,
         min(d.contact_day) as first_contact,
         count(*) as contact_days,
@@ -100,32 +111,34 @@ per_person as (
         sum(d.new_shared_contacts)::bigint as shared_contacts
     from daily as d
     join params on d.contact_day <= params.as_of_date
-    group by params.as_of_date, d.person_id
+    group by params.as_of_date, d.person_key
 ),
 -- The mail of the last `reply_window_days` before each as-of date that asked for an answer,
 -- and how much of it the other side answered by that date (int_mail_replies).
 replies as (
     select
         params.as_of_date,
-        r.person_id,
+        k.person_key,
         count(*) as reply_mails,
         count(*) filter (where r.answered_day <= params.as_of_date) as answered_mails
     from int_mail_replies as r
+    join keyed as k using (person_id)
     join params on r.sent_day <= params.as_of_date
         and r.sent_day > params.as_of_date - getvariable('reply_window_days')
-    group by params.as_of_date, r.person_id
+    group by params.as_of_date, k.person_key
 ),
 raw_features as (
     select
         pp.*,
+        k.person_id,
         params.month,
         params.history_days,
-        len(p.sources) as source_count,
-        least(pp.first_contact, p.first_seen) as known_since,
+        k.source_count,
+        least(pp.first_contact, k.first_seen) as known_since,
         (params.as_of_date - pp.last_contact) as days_since_last_contact,
         exp(-params.recency_rate * (params.as_of_date - pp.last_contact)) as recency,
-        (params.as_of_date - least(pp.first_contact, p.first_seen)) / 365.25 as years_known,
-        pp.channel_count + len(p.sources) as channel_and_source_count,
+        (params.as_of_date - least(pp.first_contact, k.first_seen)) / 365.25 as years_known,
+        pp.channel_count + k.source_count as channel_and_source_count,
         -- Balance of initiative, shrunk towards 0 when there is little to judge it by.
         case when pp.initiated_by_owner + pp.initiated_by_them = 0 then 0.0
             else (1 - abs(pp.initiated_by_owner - pp.initiated_by_them) / (pp.initiated_by_owner + pp.initiated_by_them))
@@ -134,9 +147,9 @@ raw_features as (
         coalesce(rp.reply_mails, 0) as reply_mails,
         coalesce(rp.answered_mails, 0) as answered_mails
     from per_person as pp
-    join person as p using (person_id)
+    join keyed as k using (person_key)
     join params using (as_of_date)
-    left join replies as rp using (as_of_date, person_id)
+    left join replies as rp using (as_of_date, person_key)
 ),
 -- Each date's scales: the strongest in the network by then (one row per date, joined back,
 -- rather than a window over every row: the same maxima at a fraction of the time).
@@ -190,17 +203,17 @@ final as (
         case when contact_days < getvariable('min_days_for_evidence') then 'unknown' else 'measured' end as evidence
     from features
 ),
--- Ranked on the score alone, then joined back: a window over the wide rows costs several times more.
-ranks as (
-    select as_of_date, person_id, row_number() over (partition by as_of_date order by score desc, person_id) as rank
-    from final
-)
 select
     as_of_date,
     month,
     person_id,
     round(score, 6) as score,
-    ranks.rank,
+    -- Ranked here rather than in a CTE joined back: a reader's filter on the date then reaches
+    -- per_person (tie_strength computes the as-of date alone) and a reader of a few columns
+    -- computes only what those need (int_tie_history). Ranked on the score as published: sums
+    -- added in another order differ in their last bits, and equal scores must rank alike, by id,
+    -- whichever reader computed them.
+    row_number() over (partition by as_of_date order by round(score, 6) desc, person_key) as rank,
     ranked_ties,
     evidence,
     round(recency, 6) as recency,
@@ -226,4 +239,3 @@ select
     source_count,
     shared_contacts
 from final
-join ranks using (as_of_date, person_id)

@@ -2,7 +2,7 @@
 -- peak of the last `fading_peak_months`, read from the scores at past month-ends.
 -- group: metrics
 with now as (
-    select * from int_tie_features where as_of_date = getvariable('as_of')::date
+    select * from int_tie_history where as_of_date = getvariable('as_of')::date
 ),
 earlier as (
     select
@@ -10,7 +10,7 @@ earlier as (
         -- Where the tie stood then: within the 50 (Dunbar's close and active layers), the rest
         -- of the 150, or beyond.
         case when rank <= 50 then 50 when rank <= getvariable('personal_network_size') then 150 else 0 end as layer_then
-    from int_tie_features
+    from int_tie_history
     where month = date_trunc('month', getvariable('as_of')::date)::date - to_months(getvariable('trend_months'))
 ),
 -- Scores are scaled within the network, and the network drifts as its history grows: a long
@@ -35,7 +35,7 @@ recent as (
         first(month order by rank / ranked_ties, month) as best_rank_month,
         max(month) filter (where rank <= ceil(getvariable('fading_peak_top_share')
             * least(ranked_ties, getvariable('personal_network_size')))) as last_month_in_top_share
-    from int_tie_features
+    from int_tie_history
     where month > date_trunc('month', getvariable('as_of')::date)::date - to_months(getvariable('fading_peak_months'))
     group by person_id
 ),

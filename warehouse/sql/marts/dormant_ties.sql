@@ -8,8 +8,8 @@
 with monthly as (
     select
         person_id,
-        date_diff('month', date '2000-01-01', occurred_at::date) as month_index,
-        count(distinct occurred_at::date) as contact_days,
+        date_diff('month', date '2000-01-01', occurred_on) as month_index,
+        count(distinct occurred_on) as contact_days,
         coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) / 60.0 as hours_together
     from interaction
     group by all

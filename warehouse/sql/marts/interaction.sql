@@ -2,11 +2,13 @@
 -- recommendation, endorsement or referral. A contact seen under two of the person's
 -- identities (two emails invited to one meeting) counts once; so does one meeting in two
 -- calendars, but two referrals logged on the same day are two. `shared_minutes` is a meeting's
--- time shared among the others present (Onnela et al. 2007).
+-- time shared among the others present (Onnela et al. 2007). `occurred_on` is its day, cast
+-- once here: the models that count days read it rather than each casting a time zone-aware time.
 -- group: metrics
 select
     p.person_id,
     i.occurred_at,
+    i.occurred_at::date as occurred_on,
     i.channel,
     i.direction,
     i.minutes,

@@ -7,7 +7,7 @@ select
     date_trunc('month', occurred_at)::date as month,
     channel,
     count(*) as contacts,
-    count(distinct occurred_at::date) as contact_days,
+    count(distinct occurred_on) as contact_days,
     round(coalesce(sum(minutes) filter (where channel = 'meeting'), 0) / 60.0, 2) as meeting_hours
 from interaction
 group by all

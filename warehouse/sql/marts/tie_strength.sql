@@ -10,7 +10,7 @@ with now as (
 -- What the explanation counts in words: kinds of contact over the last 90 days and the last
 -- year, and referrals. These describe the tie; the score does not read them.
 contacts as (
-    select i.*, i.occurred_at::date as contact_day, getvariable('as_of')::date - i.occurred_at::date as age_days
+    select i.*, i.occurred_on as contact_day, getvariable('as_of')::date - i.occurred_on as age_days
     from interaction as i
 ),
 details as (

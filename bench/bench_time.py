@@ -9,8 +9,11 @@ Usage:
 Speed:
 The inbox runs through the product once (cached in bench/.cache/); then, on a copy of its
 working database, each model is rebuilt `--repeats` times and the fastest build counts (the
-machine is shared, and the minimum is the least disturbed figure). Issue 16's target: the
-history within 1.5x the time of tie_strength.
+machine is shared, and the minimum is the least disturbed figure). Issue 16's target: building
+tie_strength_history (int_tie_features, int_tie_history, the published view) within 1.5x the
+time the tie_strength step took before the history existed; the trends tie_strength reads from
+the history, and today's tie_strength itself, are reported beside it. A view is bound once and
+kept while its SQL is unchanged: the first binding of int_tie_features is reported apart.
 
 Trajectories: `data/generate_inbox.py` gives a few of the Dunbar 150 a planned change
 (truth columns `trajectory`, `every_days`, `overdue`): close colleagues who move away and fade,
@@ -42,10 +45,12 @@ from assets.resource import working_path_for  # noqa: E402
 # Issue 16: the history may cost at most this multiple of the tie_strength build as it was
 # before the history (when it computed its own features, at the as-of date only).
 TARGET_RATIO = 1.5
-# The models built for the history alone: the formula at every month-end, kept narrow
-# (int_tie_features is a view, computed by its readers), the trends read from it, and the
-# published history (a view of int_tie_history).
-HISTORY_MODELS = ("int_tie_features", "int_tie_history", "int_tie_trends", "tie_strength_history")
+# The models built for tie_strength_history: the formula (int_tie_features, a view computed by
+# its readers), at every month-end and kept narrow (int_tie_history), and the published
+# history (a view of int_tie_history).
+HISTORY_MODELS = ("int_tie_features", "int_tie_history", "tie_strength_history")
+# tie_strength's trend, read from the history (reported with the history and apart).
+TREND_MODELS = ("int_tie_trends",)
 # What today's tie_strength builds besides: the replies it explains, and itself (its features
 # are int_tie_features' rows at the as-of date).
 TIE_STRENGTH_MODELS = ("int_mail_replies", "tie_strength")
@@ -87,7 +92,10 @@ def bench(working_database: Path, as_of: str, repeats: int, baseline_revision: s
         shutil.copy(working_database, copy)
         with duckdb.connect(str(copy)) as connection:
             set_sql_variables(connection, ScoringConfig(), as_of)
-            baseline_timings, timings = [], {name: [] for name in HISTORY_MODELS + TIE_STRENGTH_MODELS}
+            connection.execute("DROP VIEW IF EXISTS int_tie_features")
+            connection.execute("DROP TABLE IF EXISTS int_tie_features")  # a working file from before it was a view
+            first_binding = build_seconds(connection, lambda: build_model(connection, models["int_tie_features"]))
+            baseline_timings, timings = [], {name: [] for name in HISTORY_MODELS + TREND_MODELS + TIE_STRENGTH_MODELS}
             for _ in range(repeats):
                 if baseline_sql is not None:
                     baseline_timings.append(build_seconds(connection, lambda: connection.execute(
@@ -100,15 +108,21 @@ def bench(working_database: Path, as_of: str, repeats: int, baseline_revision: s
     fastest = {name: min(values) for name, values in timings.items()}
     before = min(baseline_timings, default=None)
     history = sum(fastest[name] for name in HISTORY_MODELS)
-    both = history + sum(fastest[name] for name in TIE_STRENGTH_MODELS)
+    with_trends = history + sum(fastest[name] for name in TREND_MODELS)
+    everything = with_trends + sum(fastest[name] for name in TIE_STRENGTH_MODELS)
+
+    def ratio(seconds: float) -> float | None:
+        return round(seconds / before, 2) if before else None
+
     return {"interactions": interactions, "ties": people, "history_rows": rows,
             "tie_strength_before_s": round(before, 4) if before else None, "baseline_revision": baseline_revision,
             **{f"{name}_s": round(seconds, 4) for name, seconds in fastest.items()},
-            "history_s": round(history, 4), "history_and_tie_strength_s": round(both, 4),
-            "ratio": round(history / before, 2) if before else None, "target_ratio": TARGET_RATIO,
+            "int_tie_features_first_binding_s": round(first_binding, 4),
+            "history_s": round(history, 4), "ratio": ratio(history), "target_ratio": TARGET_RATIO,
             "meets_target": history <= TARGET_RATIO * before if before else None,
-            # tie_strength now computes replies and trends the baseline did not have.
-            "history_and_tie_strength_ratio": round(both / before, 2) if before else None}
+            "history_and_trends_s": round(with_trends, 4), "history_and_trends_ratio": ratio(with_trends),
+            # tie_strength now also computes replies and trends the baseline did not have.
+            "with_tie_strength_s": round(everything, 4), "with_tie_strength_ratio": ratio(everything)}
 
 
 # --- Trajectories against the generator's truth --------------------------------------------
@@ -245,8 +259,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"tie_strength_history at {arguments.people:,} people ({speed['interactions']:,} interactions, "
               f"{speed['history_rows']:,} rows): {speed['history_s']:.3f} s against tie_strength before the history "
               f"({speed['baseline_revision']}) {speed['tie_strength_before_s']} s = {speed['ratio']}x (target "
-              f"{TARGET_RATIO}x); with today's tie_strength and its replies {speed['history_and_tie_strength_s']:.3f} s "
-              f"= {speed['history_and_tie_strength_ratio']}x")
+              f"{TARGET_RATIO}x); with the trends {speed['history_and_trends_s']:.3f} s = "
+              f"{speed['history_and_trends_ratio']}x; with today's tie_strength and its replies too "
+              f"{speed['with_tie_strength_s']:.3f} s = {speed['with_tie_strength_ratio']}x")
         results["speed"] = [speed]  # a list of records: run_all shows each list as a table
     if not arguments.skip_trajectories:
         results["trajectories"] = bench_trajectories(arguments.sizes, arguments.seeds, arguments.as_of)

@@ -450,7 +450,7 @@ def run(limit: int | None = None, label: str = "product", reuse: bool = True) ->
 
 # The features of tie_strength, in the order weights are written in warehouse/config.py.
 FEATURES = ("recency", "frequency", "volume", "time_together", "reciprocity", "longevity", "multiplexity",
-            "shared_context")
+            "shared_context", "intensity", "their_initiative")
 MODELS_FOLDER = REPO_ROOT / "warehouse" / "sql"
 TIE_STRENGTH_SQL = MODELS_FOLDER / "marts" / "tie_strength.sql"
 FOLDS = 5

@@ -22,7 +22,7 @@ def tie(warehouse, name: str) -> dict:
 def test_feature_weights_sum_to_one_so_the_score_stays_in_range():
     config = ScoringConfig()
     weights = [getattr(config, field.name) for field in fields(config) if field.name.startswith("weight_")]
-    assert len(weights) == 8
+    assert len(weights) == 10
     assert math.isclose(sum(weights), 1.0)
     assert math.isclose(config.core_weight_tie_strength + config.core_weight_referral_value, 1.0)
 
@@ -95,9 +95,12 @@ def test_layers_and_network_load_and_meeting_prep(tiny_warehouse):
     assert list(layers["people"]) == [5, 6, 0, 0, 0]
     load = query(tiny_warehouse, "SELECT * FROM network_load WHERE month = DATE '2026-10-01'").iloc[0]
     # October 2026: four weekly 1:1s with Priya (strong), and the all-hands hour shared among
-    # its nine people, of whom Sam (rank 2 of 11) is among the top 20%.
-    assert load["hours_with_strong_ties"] == pytest.approx(4 * 0.5 + 1 / 9, abs=0.01)
-    assert load["hours_with_weak_ties"] + load["hours_with_new_ties"] == pytest.approx(8 / 9, abs=0.01)
+    # its nine people, of whom Sam and Morgan (ranks 2 and 3 of 11; Morgan reached out once, the other
+    # newcomers never) are among the top 20%.
+    strongest = list(query(tiny_warehouse, "SELECT display_name FROM tie_strength WHERE top_20_percent ORDER BY rank")["display_name"])
+    assert strongest == ["Priya Shah", "Sam Ortiz", "Morgan Blake"]
+    assert load["hours_with_strong_ties"] == pytest.approx(4 * 0.5 + 2 / 9, abs=0.01)
+    assert load["hours_with_weak_ties"] + load["hours_with_new_ties"] == pytest.approx(7 / 9, abs=0.01)
     prep = query(tiny_warehouse, "SELECT attendee, rank, shared_history FROM meeting_prep ORDER BY rank")
     assert list(prep["attendee"]) == ["Priya Shah", "Sam Ortiz"]
     assert prep.loc[0, "shared_history"].startswith("52 past meetings")
@@ -211,3 +214,32 @@ def test_volume_counts_every_contact_where_frequency_counts_days():
     assert ties["chatty"]["volume"] == pytest.approx(1.0)
     assert ties["brief"]["volume"] < 0.7
     assert ties["chatty"]["rank"] == 1
+
+
+def test_intensity_is_contacts_per_conversation_scaled_against_the_most_intense_tie():
+    # Five texts in one burst are one conversation of five; five texts on five days, five of one.
+    ties = scored_four_weeks({
+        "burst": [("2013-02-20", "inbound"), ("2013-02-20", "outbound")] * 2 + [("2013-02-20", "inbound")],
+        "spread": [(f"2013-02-{day}", "inbound") for day in (10, 13, 16, 19, 22)],
+    })
+    assert ties["burst"]["contacts_per_conversation"] == 5
+    assert ties["spread"]["contacts_per_conversation"] == 1
+    assert ties["burst"]["intensity"] == pytest.approx(1.0)
+    assert ties["spread"]["intensity"] == pytest.approx(math.log(2) / math.log(6), abs=1e-6)
+
+
+def test_contacts_an_hour_and_more_apart_are_separate_conversations():
+    no_gap = ScoringConfig(conversation_gap_minutes=0)
+    ties = scored_four_weeks({"burst": [("2013-02-20", "inbound")] * 3}, no_gap)
+    # The three texts are a second apart: with no gap allowed, each is its own conversation.
+    assert ties["burst"]["contacts_per_conversation"] == 1
+
+
+def test_their_initiative_counts_every_contact_they_started_over_the_whole_history():
+    ties = scored_four_weeks({
+        "reaches_out": [("2013-02-05", "inbound"), ("2013-02-12", "inbound"), ("2013-02-19", "inbound")],
+        "answers": [("2013-02-05", "outbound"), ("2013-02-12", "outbound"), ("2013-02-19", "inbound")],
+    })
+    assert ties["reaches_out"]["their_initiative"] == pytest.approx(1.0)
+    assert ties["answers"]["their_initiative"] == pytest.approx(math.log(2) / math.log(4), abs=1e-6)
+    assert "they reached out" not in ties["reaches_out"]["explanation"]  # 3 is below the 10 the explanation needs

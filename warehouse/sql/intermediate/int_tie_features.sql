@@ -24,9 +24,23 @@ keyed as (
     join person as p using (person_id)
 ),
 dated as (
-    select k.person_key, i.occurred_on as contact_day, i.channel, i.direction, i.shared_minutes, i.group_size, i.detail_id
+    select
+        k.person_key,
+        i.occurred_on as contact_day,
+        i.channel,
+        i.direction,
+        i.shared_minutes,
+        i.group_size,
+        i.detail_id,
+        -- A conversation is a run of contacts with this person at most `conversation_gap_minutes`
+        -- apart, whatever the channel (texts and a call back, a mail and its answers). Ordered
+        -- once over everyone rather than within each person: one sort instead of thousands.
+        lag(k.person_key) over by_time is distinct from k.person_key
+            or i.occurred_at - lag(i.occurred_at) over by_time > to_minutes(getvariable('conversation_gap_minutes'))
+            as starts_conversation
     from interaction as i
     join keyed as k using (person_id)
+    window by_time as (order by k.person_key, i.occurred_at)
 ),
 first_contact as (
     select min(contact_day) as first_day from dated
@@ -86,7 +100,8 @@ daily as (
             count(*) as contacts,
             count(*) filter (where direction = 'outbound') as initiated_by_owner,
             count(*) filter (where direction = 'inbound') as initiated_by_them,
-            coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together
+            coalesce(sum(shared_minutes) filter (where channel = 'meeting'), 0) as minutes_together,
+            count(*) filter (where starts_conversation) as conversations
         from dated
         group by person_key, contact_day
     ) as contacts
@@ -108,7 +123,10 @@ per_person as (
         sum(d.minutes_together) as minutes_together,
         sum(d.minutes_together * exp(-params.time_rate * (params.as_of_date - d.contact_day))) as decayed_minutes_together,
         sum(d.new_channels)::bigint as channel_count,
-        sum(d.new_shared_contacts)::bigint as shared_contacts
+        sum(d.new_shared_contacts)::bigint as shared_contacts,
+        sum(d.contacts) filter (where d.contact_day > params.as_of_date - getvariable('intensity_window_days'))
+            / sum(d.conversations) filter (where d.contact_day > params.as_of_date - getvariable('intensity_window_days'))
+            as contacts_per_conversation
     from daily as d
     join params on d.contact_day <= params.as_of_date
     group by params.as_of_date, d.person_key
@@ -162,6 +180,8 @@ scales as (
         ln(1 + greatest(max(greatest(years_known, 0)), getvariable('longevity_full_scale_years'))) as longevity_scale,
         max(channel_and_source_count) - 2.0 as multiplexity_scale,
         ln(1 + max(shared_contacts)) as shared_context_scale,
+        ln(1 + max(contacts_per_conversation)) as intensity_scale,
+        ln(1 + max(initiated_by_them)) as their_initiative_scale,
         count(*) as ranked_ties
     from raw_features
     group by as_of_date
@@ -179,6 +199,8 @@ features as (
         coalesce(ln(1 + greatest(years_known, 0)) / nullif(longevity_scale, 0), 0) as longevity,
         greatest(coalesce((channel_and_source_count - 2.0) / nullif(multiplexity_scale, 0), 0), 0) as multiplexity,
         coalesce(ln(1 + shared_contacts) / nullif(shared_context_scale, 0), 0) as shared_context,
+        coalesce(ln(1 + contacts_per_conversation) / nullif(intensity_scale, 0), 0) as intensity,
+        coalesce(ln(1 + initiated_by_them) / nullif(their_initiative_scale, 0), 0) as their_initiative,
         -- Replies are the best evidence of reciprocity (they answer you, you answer them): with
         -- at least `reply_min_mails` mails asking for an answer, reciprocity is the mean of the
         -- balance of initiative and the share of those mails answered, shrunk like the balance.
@@ -199,7 +221,9 @@ final as (
             + getvariable('weight_reciprocity') * reciprocity
             + getvariable('weight_longevity') * longevity
             + getvariable('weight_multiplexity') * multiplexity
-            + getvariable('weight_shared_context') * shared_context)) as score,
+            + getvariable('weight_shared_context') * shared_context
+            + getvariable('weight_intensity') * intensity
+            + getvariable('weight_their_initiative') * their_initiative)) as score,
         case when contact_days < getvariable('min_days_for_evidence') then 'unknown' else 'measured' end as evidence
     from features
 ),
@@ -224,6 +248,8 @@ select
     round(longevity, 6) as longevity,
     round(multiplexity, 6) as multiplexity,
     round(shared_context, 6) as shared_context,
+    round(intensity, 6) as intensity,
+    round(their_initiative, 6) as their_initiative,
     last_contact,
     known_since,
     days_since_last_contact,
@@ -237,5 +263,6 @@ select
     initiated_by_owner,
     initiated_by_them,
     source_count,
-    shared_contacts
+    shared_contacts,
+    contacts_per_conversation
 from final

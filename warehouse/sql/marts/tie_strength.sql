@@ -90,6 +90,8 @@ select
     longevity,
     multiplexity,
     shared_context,
+    intensity,
+    their_initiative,
     concat_ws('; ',
         case
             when one_on_ones_90d > 0 then
@@ -132,6 +134,14 @@ select
             when emails_365d > 0 then
                 emails_365d || ' mail' || if(emails_365d = 1, '', 's') || ' in the last year, '
                 || emails_from_them_365d || ' from them'
+        end,
+        -- Intensity and their initiative, where they stand out: long conversations, and a tie
+        -- that reaches out to you.
+        case when contacts_per_conversation >= getvariable('explained_contacts_per_conversation') then
+            'your conversations run to about ' || round(contacts_per_conversation)::int || ' contacts'
+        end,
+        case when initiated_by_them >= getvariable('explained_their_initiative') then
+            'they reached out ' || initiated_by_them || ' times'
         end,
         case when referrals_received > 0 then
             'referred you ' || case referrals_received when 1 then 'once' when 2 then 'twice' else referrals_received || ' times' end
@@ -183,6 +193,7 @@ select
     channels,
     source_count,
     shared_contacts,
+    round(contacts_per_conversation, 2) as contacts_per_conversation,
     referrals_received,
     referrals_given,
     referral_value_received,

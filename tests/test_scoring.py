@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
+from datetime import date
 
 import duckdb
 import pytest
@@ -235,11 +236,16 @@ def test_contacts_an_hour_and_more_apart_are_separate_conversations():
     assert ties["burst"]["contacts_per_conversation"] == 1
 
 
-def test_their_initiative_counts_every_contact_they_started_over_the_whole_history():
+def test_their_initiative_counts_the_contacts_they_started_decayed_like_volume():
     ties = scored_four_weeks({
         "reaches_out": [("2013-02-05", "inbound"), ("2013-02-12", "inbound"), ("2013-02-19", "inbound")],
         "answers": [("2013-02-05", "outbound"), ("2013-02-12", "outbound"), ("2013-02-19", "inbound")],
     })
+    # 27 days of history (the first contact on 5 February, the as-of date 4 March): half-lives of 13.5 days.
+    as_of, rate = date.fromisoformat(FOUR_WEEKS_AS_OF), math.log(2) / 13.5
+    started = {name: sum(math.exp(-rate * (as_of - date.fromisoformat(day)).days) for day in days)
+               for name, days in {"reaches_out": ["2013-02-05", "2013-02-12", "2013-02-19"], "answers": ["2013-02-19"]}.items()}
     assert ties["reaches_out"]["their_initiative"] == pytest.approx(1.0)
-    assert ties["answers"]["their_initiative"] == pytest.approx(math.log(2) / math.log(4), abs=1e-6)
+    assert ties["answers"]["their_initiative"] == pytest.approx(
+        math.log1p(started["answers"]) / math.log1p(started["reaches_out"]), abs=1e-6)
     assert "they reached out" not in ties["reaches_out"]["explanation"]  # 3 is below the 10 the explanation needs

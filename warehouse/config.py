@@ -174,20 +174,21 @@ class ScoringConfig:
     # texts and calls of Copenhagen students against their friendships (bench/bench_real_ties.py)
     # and generated inboxes with known tiers (bench/bench_ranking.py), 16 of them, 12 never used
     # before. Intensity (contacts per conversation) is the single signal that beats counting on
-    # the real texts and calls; their initiative (every contact they started) is what keeps the
-    # generated top 20 at 0.95: close ties reach out, a new weekly meeting series does not.
+    # the real texts and calls; their initiative (the contacts they started, decayed like
+    # volume) is what keeps the generated top 20 at 0.95: close ties reach out, a new weekly
+    # meeting series does not.
     # Frequency, multiplexity and shared context are measured and shown, weighted 0: on both
     # sets every share given to them cost precision (docs/scoring.md, the ablation).
-    weight_recency: float = 0.10
+    weight_recency: float = 0.05
     weight_frequency: float = 0.0
-    weight_volume: float = 0.15
+    weight_volume: float = 0.20
     weight_time_together: float = 0.25
     weight_reciprocity: float = 0.05
     weight_longevity: float = 0.05
     weight_multiplexity: float = 0.0
     weight_shared_context: float = 0.0
-    weight_intensity: float = 0.25
-    weight_their_initiative: float = 0.15
+    weight_intensity: float = 0.20
+    weight_their_initiative: float = 0.20
     # The explanation names intensity and their initiative from these on: conversations of
     # three contacts or more (a message and its answer are two), ten contacts they started.
     explained_contacts_per_conversation: float = 3.0
@@ -214,13 +215,17 @@ class ScoringConfig:
     history_months: int = 24
     # A trend compares today's score with the score at the month-end this many months ago.
     trend_months: int = 6
-    # A change of score of at least this, beyond the drift of the ties that stood in the same
-    # layer, is a trend; less is steady. Scores move slowly (half-lives of six months to a
-    # year): on the hand-made inbox of tests/fixtures/time a weekly tie silent for four months
-    # loses about 0.1 against the network, a steady one under 0.01; on generated inboxes
-    # (bench/bench_time.py, 150 and 2,000 people, two seeds) colleagues who moved away six
-    # months ago lose 0.05 to 0.075, and 0.06 or 0.07 would miss some of them.
-    trend_margin: float = 0.05
+    # A fall of score of at least `fading_margin`, beyond the drift of the ties that stood in
+    # the same layer, is fading; a rise of at least `rising_margin` (into the top fifth) is
+    # rising; less is steady. Scores move slowly (half-lives of six months to a year, and a
+    # third of the weight on intensity and their initiative, which move slower still): on the
+    # generated inboxes (bench/bench_time.py, 150 and 2,000 people, two seeds) colleagues who
+    # moved away six months ago lose 0.03 to 0.045 against the network, steady ties under
+    # 0.01: 0.02 finds every one of them and nothing else. A rise must be larger to count: at
+    # 0.025 five in six of the ties called rising were not the collaborators planned to rise,
+    # at 0.07 one or two in five are.
+    fading_margin: float = 0.02
+    rising_margin: float = 0.07
     # Fading ties: in the top share of the network at some month-end of the last this many
     # months. 15%, as for dormant ties: at 20% the generated inboxes listed active-layer ties
     # (ranks 24 to 30 of 150) whose few contacts happened to thin out, beside the close ties

@@ -120,6 +120,7 @@ per_person as (
         sum(exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contact_days,
         sum(d.initiated_by_owner)::bigint as initiated_by_owner,
         sum(d.initiated_by_them)::bigint as initiated_by_them,
+        sum(d.initiated_by_them * exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_initiated_by_them,
         sum(d.minutes_together) as minutes_together,
         sum(d.minutes_together * exp(-params.time_rate * (params.as_of_date - d.contact_day))) as decayed_minutes_together,
         sum(d.new_channels)::bigint as channel_count,
@@ -181,7 +182,7 @@ scales as (
         max(channel_and_source_count) - 2.0 as multiplexity_scale,
         ln(1 + max(shared_contacts)) as shared_context_scale,
         ln(1 + max(contacts_per_conversation)) as intensity_scale,
-        ln(1 + max(initiated_by_them)) as their_initiative_scale,
+        ln(1 + max(decayed_initiated_by_them)) as their_initiative_scale,
         count(*) as ranked_ties
     from raw_features
     group by as_of_date
@@ -200,7 +201,7 @@ features as (
         greatest(coalesce((channel_and_source_count - 2.0) / nullif(multiplexity_scale, 0), 0), 0) as multiplexity,
         coalesce(ln(1 + shared_contacts) / nullif(shared_context_scale, 0), 0) as shared_context,
         coalesce(ln(1 + contacts_per_conversation) / nullif(intensity_scale, 0), 0) as intensity,
-        coalesce(ln(1 + initiated_by_them) / nullif(their_initiative_scale, 0), 0) as their_initiative,
+        coalesce(ln(1 + decayed_initiated_by_them) / nullif(their_initiative_scale, 0), 0) as their_initiative,
         -- Replies are the best evidence of reciprocity (they answer you, you answer them): with
         -- at least `reply_min_mails` mails asking for an answer, reciprocity is the mean of the
         -- balance of initiative and the share of those mails answered, shrunk like the balance.

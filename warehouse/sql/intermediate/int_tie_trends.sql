@@ -59,9 +59,9 @@ select
     m.rank_share_6_months_ago,
     case
         when m.earlier_score is null then
-            if(m.score >= getvariable('trend_margin') and m.now_in_top_fifth, 'rising', 'steady')
-        when m.change_against_network >= getvariable('trend_margin') and m.now_in_top_fifth then 'rising'
-        when m.change_against_network <= -getvariable('trend_margin') then 'fading'
+            if(m.score >= getvariable('rising_margin') and m.now_in_top_fifth, 'rising', 'steady')
+        when m.change_against_network >= getvariable('rising_margin') and m.now_in_top_fifth then 'rising'
+        when m.change_against_network <= -getvariable('fading_margin') then 'fading'
         else 'steady'
     end as trend,
     round(m.change_against_network, 6) as change_against_network,

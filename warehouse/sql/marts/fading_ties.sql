@@ -1,6 +1,6 @@
 -- Strong ties losing strength before they go quiet: in the top `fading_peak_top_share` of the
 -- personal network (of at most `personal_network_size` ties) at some month-end of the last 12
--- months, down by at least `trend_margin` over six months against the ties that stood where
+-- months, down by at least `fading_margin` over six months against the ties that stood where
 -- they stood, and still in contact within `dormant_silence_days` (dormant_ties holds the ties
 -- already silent).
 -- Ranked by what is at stake: peak strength and the referral value they brought.

@@ -164,7 +164,8 @@ class ScoringConfig:
     # weeks, "first seen on day 1 or on day 3" must not read as a long or a short tie.
     longevity_full_scale_years: float = 5.0
     # Intensity reads the conversations of this many days before the as-of date: how many
-    # contacts a conversation runs to now, not in a habit of years ago.
+    # contacts a conversation runs to now, not in a habit of years ago (a ratio of decayed
+    # sums would keep a tie silent for years as intense as it ever was).
     intensity_window_days: int = 365
     # Contacts with one person at most this far apart are one conversation, whatever the
     # channel: an hour holds a text thread, a call back, a mail and its answers.
@@ -172,8 +173,8 @@ class ScoringConfig:
     # Feature weights of the combined score; they sum to 1 so the score stays in [0, 1].
     # Chosen on two data sets at once (docs/scoring.md, "How the weights were chosen"): real
     # texts and calls of Copenhagen students against their friendships (bench/bench_real_ties.py)
-    # and generated inboxes with known tiers (bench/bench_ranking.py), 16 of them, 12 never used
-    # before. Intensity (contacts per conversation) is the single signal that beats counting on
+    # and generated inboxes with known tiers (bench/bench_ranking.py), four as constraints and
+    # twelve more as a check, with fading ties still found (bench/bench_time.py). Intensity (contacts per conversation) is the single signal that beats counting on
     # the real texts and calls; their initiative (the contacts they started, decayed like
     # volume) is what keeps the generated top 20 at 0.95: close ties reach out, a new weekly
     # meeting series does not.

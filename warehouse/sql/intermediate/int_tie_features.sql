@@ -19,8 +19,10 @@ with as_of_dates as (
 -- joining and ranking on an integer cost a fraction of the same on the id, and ties in rank
 -- still break by id.
 keyed as (
-    select person_id, row_number() over (order by person_id) as person_key, len(p.sources) as source_count, p.first_seen
-    from (select distinct person_id from interaction)
+    select person_id, row_number() over (order by person_id) as person_key, len(p.sources) as source_count, p.first_seen,
+        -- The first contact is the same at every as-of date a person is scored at.
+        i.first_contact
+    from (select person_id, min(occurred_on) as first_contact from interaction group by person_id) as i
     join person as p using (person_id)
 ),
 dated as (
@@ -42,7 +44,7 @@ dated as (
     join keyed as k using (person_id)
     window by_time as (order by k.person_key, i.occurred_at)
 ),
-first_contact as (
+history_start as (
     select min(contact_day) as first_day from dated
 ),
 -- Materialized: its rates are read for every contact day at every date.
@@ -57,7 +59,7 @@ params as materialized (
             getvariable('half_life_max_share_of_history') * greatest(d.as_of_date - f.first_day, 1)) as frequency_rate,
         ln(2) / least(getvariable('time_together_half_life_days'),
             getvariable('half_life_max_share_of_history') * greatest(d.as_of_date - f.first_day, 1)) as time_rate
-    from as_of_dates as d, first_contact as f
+    from as_of_dates as d, history_start as f
     where d.as_of_date >= f.first_day
 ),
 -- The day each person's contact on a channel began: multiplexity at an as-of date counts the
@@ -113,7 +115,6 @@ per_person as (
         params.as_of_date,
         d.person_key,
         max(d.contact_day) as last_contact,
-        min(d.contact_day) as first_contact,
         count(*) as contact_days,
         sum(d.contacts)::bigint as contact_count,
         sum(d.contacts * exp(-params.frequency_rate * (params.as_of_date - d.contact_day))) as decayed_contacts,
@@ -153,10 +154,10 @@ raw_features as (
         params.month,
         params.history_days,
         k.source_count,
-        least(pp.first_contact, k.first_seen) as known_since,
+        least(k.first_contact, k.first_seen) as known_since,
         (params.as_of_date - pp.last_contact) as days_since_last_contact,
         exp(-params.recency_rate * (params.as_of_date - pp.last_contact)) as recency,
-        (params.as_of_date - least(pp.first_contact, k.first_seen)) / 365.25 as years_known,
+        (params.as_of_date - least(k.first_contact, k.first_seen)) / 365.25 as years_known,
         pp.channel_count + k.source_count as channel_and_source_count,
         -- Balance of initiative, shrunk towards 0 when there is little to judge it by.
         case when pp.initiated_by_owner + pp.initiated_by_them = 0 then 0.0
@@ -214,31 +215,33 @@ features as (
 final as (
     select
         *,
-        least(1.0, greatest(0.0,
-            getvariable('weight_recency') * recency
-            + getvariable('weight_frequency') * frequency
-            + getvariable('weight_volume') * volume
-            + getvariable('weight_time_together') * time_together
-            + getvariable('weight_reciprocity') * reciprocity
-            + getvariable('weight_longevity') * longevity
-            + getvariable('weight_multiplexity') * multiplexity
-            + getvariable('weight_shared_context') * shared_context
-            + getvariable('weight_intensity') * intensity
-            + getvariable('weight_their_initiative') * their_initiative)) as score,
+        -- A feature weighted 0 is left out of the sum rather than added times 0: DuckDB then never
+        -- computes it for a reader of the score alone (int_tie_history at every month-end).
+        round(least(1.0, greatest(0.0,
+            if(getvariable('weight_recency') = 0, 0, getvariable('weight_recency') * recency)
+            + if(getvariable('weight_frequency') = 0, 0, getvariable('weight_frequency') * frequency)
+            + if(getvariable('weight_volume') = 0, 0, getvariable('weight_volume') * volume)
+            + if(getvariable('weight_time_together') = 0, 0, getvariable('weight_time_together') * time_together)
+            + if(getvariable('weight_reciprocity') = 0, 0, getvariable('weight_reciprocity') * reciprocity)
+            + if(getvariable('weight_longevity') = 0, 0, getvariable('weight_longevity') * longevity)
+            + if(getvariable('weight_multiplexity') = 0, 0, getvariable('weight_multiplexity') * multiplexity)
+            + if(getvariable('weight_shared_context') = 0, 0, getvariable('weight_shared_context') * shared_context)
+            + if(getvariable('weight_intensity') = 0, 0, getvariable('weight_intensity') * intensity)
+            + if(getvariable('weight_their_initiative') = 0, 0, getvariable('weight_their_initiative') * their_initiative))), 6) as score,
         case when contact_days < getvariable('min_days_for_evidence') then 'unknown' else 'measured' end as evidence
     from features
-),
+)
 select
     as_of_date,
     month,
     person_id,
-    round(score, 6) as score,
+    score,
     -- Ranked here rather than in a CTE joined back: a reader's filter on the date then reaches
     -- per_person (tie_strength computes the as-of date alone) and a reader of a few columns
-    -- computes only what those need (int_tie_history). Ranked on the score as published: sums
-    -- added in another order differ in their last bits, and equal scores must rank alike, by id,
-    -- whichever reader computed them.
-    row_number() over (partition by as_of_date order by round(score, 6) desc, person_key) as rank,
+    -- computes only what those need (int_tie_history). Ranked on the score as published
+    -- (rounded): sums added in another order differ in their last bits, and equal scores must
+    -- rank alike, by id, whichever reader computed them.
+    row_number() over (partition by as_of_date order by score desc, person_key) as rank,
     ranked_ties,
     evidence,
     round(recency, 6) as recency,
